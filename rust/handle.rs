@@ -1,0 +1,379 @@
+//! Handles: one ZooKeeper session each, connected in the background.
+//!
+//! `new()` returns at once, as the original's did; the connection is made by a task
+//! on the shared runtime, and the first call waits for it. A call that finds the last
+//! attempt failed starts a new one, so a server that comes up later is found, and a
+//! server that refuses connections fails calls at once with ZCONNECTIONLOSS.
+//!
+//! Every wait is bounded by the session timeout. A handle records the process that
+//! made it: after `fork()` the child can neither use it nor close its session.
+
+use std::future::Future;
+use std::sync::atomic::{AtomicI32, AtomicU32, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use tokio::task::JoinHandle;
+use zookeeper_client::{Acl, Client, CreateMode, SessionId, SessionInfo};
+
+use crate::acl::AclList;
+use crate::error::{self, ZINVALIDSTATE, ZOK, ZOPERATIONTIMEOUT};
+use crate::options::{NzkOptions, FLAG_EPHEMERAL, FLAG_SEQUENCE, SESSION_ID_LEN};
+use crate::stat::Stat;
+use crate::{runtime, validate, watch};
+
+/// Default of the `data_read_len` and `path_read_len` attributes.
+pub const DEFAULT_READ_LEN: i32 = 1023;
+
+/// The shortest bound on a wait, whatever the session timeout.
+const MIN_BOUND: Duration = Duration::from_secs(1);
+
+type Connecting = JoinHandle<Result<Client, zookeeper_client::Error>>;
+
+enum Conn {
+    /// A connect task is running.
+    Connecting(Connecting),
+    Ready(Arc<Client>),
+    /// The last attempt failed; the next call tries again.
+    Failed,
+    /// The session expired or failed to authenticate: calls fail with ZINVALIDSTATE.
+    Dead,
+    Closed,
+}
+
+pub struct Handle {
+    pid: u32,
+    hosts: Vec<u8>,
+    connect_string: String,
+    requested_timeout: i32,
+    requested_session: Option<[u8; SESSION_ID_LEN]>,
+    conn: Mutex<Conn>,
+    error: AtomicI32,
+    errno: AtomicI32,
+    pub data_read_len: AtomicI32,
+    pub path_read_len: AtomicI32,
+    pub watch_timeout: AtomicU32,
+}
+
+/// Result of a call: a value, or the ZooKeeper code it failed with.
+pub type CallResult<T> = Result<T, i32>;
+
+impl Handle {
+    /// A handle for `hosts`, or the errno to report with `undef` for a bad host list.
+    pub fn new(hosts: &[u8], opts: &NzkOptions) -> Result<Handle, i32> {
+        let connect_string = validate::hosts(hosts)?;
+        let handle = Handle {
+            pid: runtime::pid(),
+            hosts: hosts.to_vec(),
+            connect_string,
+            requested_timeout: opts.session_timeout,
+            requested_session: opts.session_id(),
+            conn: Mutex::new(Conn::Failed),
+            error: AtomicI32::new(ZOK),
+            errno: AtomicI32::new(0),
+            data_read_len: AtomicI32::new(DEFAULT_READ_LEN),
+            path_read_len: AtomicI32::new(DEFAULT_READ_LEN),
+            watch_timeout: AtomicU32::new(watch::DEFAULT_TIMEOUT_MS),
+        };
+        *handle.lock() = Conn::Connecting(handle.spawn_connect());
+        Ok(handle)
+    }
+
+    /// Whether this handle was made by another process (inherited through fork).
+    pub fn is_inherited(&self) -> bool {
+        self.pid != runtime::pid()
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.pid
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Conn> {
+        self.conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn spawn_connect(&self) -> Connecting {
+        let mut connector = Client::connector();
+        connector.session_timeout(Duration::from_millis(self.requested_timeout as u64));
+        connector.fail_eagerly();
+        if let Some(bytes) = self.requested_session {
+            let id = i64::from_ne_bytes(bytes[..8].try_into().expect("8 bytes"));
+            connector.session(SessionInfo::from_parts(SessionId(id), bytes[8..].to_vec()));
+        }
+        let hosts = self.connect_string.clone();
+        runtime::get().spawn(async move { connector.connect(&hosts).await })
+    }
+
+    /// The bound on one call: the session timeout (negotiated once known).
+    fn bound(&self) -> Duration {
+        let ms = self.session_timeout_ms().max(0) as u64;
+        Duration::from_millis(ms).max(MIN_BOUND)
+    }
+
+    /// Takes the result of a finished connect task without waiting.
+    fn settle(conn: &mut Conn) {
+        if let Conn::Connecting(task) = conn {
+            if task.is_finished() {
+                let outcome = runtime::get().block_on(task);
+                *conn = Self::connected(outcome).unwrap_or_else(|(state, _)| state);
+            }
+        }
+    }
+
+    fn connected(
+        outcome: Result<Result<Client, zookeeper_client::Error>, tokio::task::JoinError>,
+    ) -> Result<Conn, (Conn, i32)> {
+        match outcome {
+            Ok(Ok(client)) => Ok(Conn::Ready(Arc::new(client))),
+            Ok(Err(err)) if error::is_terminal(&err) => Err((Conn::Dead, error::code_of(&err))),
+            Ok(Err(err)) => Err((Conn::Failed, error::code_of(&err))),
+            Err(_) => Err((Conn::Failed, error::ZSYSTEMERROR)),
+        }
+    }
+
+    /// The connected client, waiting for (or retrying) the connection until `deadline`.
+    fn client(&self, deadline: Instant) -> CallResult<Arc<Client>> {
+        let mut conn = self.lock();
+        let mut retried = false;
+        loop {
+            match &mut *conn {
+                Conn::Ready(client) if client.state().is_terminated() => *conn = Conn::Dead,
+                Conn::Ready(client) => return Ok(client.clone()),
+                Conn::Dead | Conn::Closed => return Err(ZINVALIDSTATE),
+                Conn::Failed if retried => return Err(error::ZCONNECTIONLOSS),
+                Conn::Failed => {
+                    retried = true;
+                    *conn = Conn::Connecting(self.spawn_connect());
+                },
+                Conn::Connecting(task) => {
+                    let left = deadline.saturating_duration_since(Instant::now());
+                    let outcome = runtime::block_on_bounded(left, task).ok_or(ZOPERATIONTIMEOUT)?;
+                    match Self::connected(outcome) {
+                        Ok(ready) => *conn = ready,
+                        Err((state, code)) => {
+                            *conn = state;
+                            return Err(code);
+                        },
+                    }
+                },
+            }
+        }
+    }
+
+    /// Runs one request within the bound and records its result for `get_error`.
+    fn call<T, F, Fut>(&self, request: F) -> CallResult<T>
+    where
+        F: FnOnce(Arc<Client>) -> Fut,
+        Fut: Future<Output = Result<T, zookeeper_client::Error>>,
+    {
+        let deadline = Instant::now() + self.bound();
+        let outcome = self.client(deadline).and_then(|client| {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match runtime::block_on_bounded(left, request(client)) {
+                None => Err(ZOPERATIONTIMEOUT),
+                Some(Ok(value)) => Ok(value),
+                Some(Err(err)) => Err(error::code_of(&err)),
+            }
+        });
+        self.record(match &outcome {
+            Ok(_) => ZOK,
+            Err(code) => *code,
+        });
+        outcome
+    }
+
+    /// Records a call's result code (and errno 0: the client reports no errno).
+    pub fn record(&self, code: i32) {
+        self.error.store(code, Ordering::Relaxed);
+        self.errno.store(0, Ordering::Relaxed);
+    }
+
+    /// The last call's code and errno.
+    pub fn last_error(&self) -> (i32, i32) {
+        (self.error.load(Ordering::Relaxed), self.errno.load(Ordering::Relaxed))
+    }
+
+    pub fn hosts(&self) -> &[u8] {
+        &self.hosts
+    }
+
+    fn ready_client(&self) -> Option<Arc<Client>> {
+        let mut conn = self.lock();
+        Self::settle(&mut conn);
+        match &*conn {
+            Conn::Ready(client) => Some(client.clone()),
+            _ => None,
+        }
+    }
+
+    /// The negotiated session timeout once connected, else the requested one.
+    pub fn session_timeout_ms(&self) -> i32 {
+        match self.ready_client() {
+            Some(client) => client.session_timeout().as_millis().min(i32::MAX as u128) as i32,
+            None => self.requested_timeout,
+        }
+    }
+
+    /// Session id and password (24 bytes), or empty before a session exists.
+    pub fn session_id(&self) -> Vec<u8> {
+        if let Some(client) = self.ready_client() {
+            let session = client.session();
+            let mut bytes = session.id().0.to_ne_bytes().to_vec();
+            bytes.extend_from_slice(session.password());
+            return bytes;
+        }
+        match self.requested_session {
+            Some(bytes) if bytes.iter().any(|&b| b != 0) => bytes.to_vec(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// Closes the session, waiting (bounded) for the server to confirm, so that its
+    /// ephemeral nodes are gone when this returns. In a process that inherited the
+    /// handle it only forgets the connection: the session belongs to the parent.
+    pub fn close(&self) {
+        let conn = std::mem::replace(&mut *self.lock(), Conn::Closed);
+        if self.is_inherited() {
+            std::mem::forget(conn);
+            return;
+        }
+        let client = match conn {
+            Conn::Ready(client) => client,
+            Conn::Connecting(task) if task.is_finished() => match runtime::get().block_on(task) {
+                Ok(Ok(client)) => Arc::new(client),
+                _ => return,
+            },
+            Conn::Connecting(task) => {
+                task.abort();
+                return;
+            },
+            _ => return,
+        };
+        let mut states = client.state_watcher();
+        drop(client);
+        runtime::block_on_bounded(self.bound(), async move {
+            while !states.peek_state().is_terminated() {
+                states.changed().await;
+            }
+        });
+    }
+
+    pub fn create(&self, path: &[u8], data: &[u8], opts: &NzkOptions) -> CallResult<Vec<u8>> {
+        let sequence = opts.flags & FLAG_SEQUENCE != 0;
+        let path = self.checked_path(path, sequence)?;
+        let mode = match (opts.flags & FLAG_EPHEMERAL != 0, sequence) {
+            (false, false) => CreateMode::Persistent,
+            (false, true) => CreateMode::PersistentSequential,
+            (true, false) => CreateMode::Ephemeral,
+            (true, true) => CreateMode::EphemeralSequential,
+        };
+        // SAFETY: the options own their ACL list for the duration of the call.
+        let empty = AclList::default();
+        let acl: &[Acl] = &unsafe { opts.acl.as_ref() }.unwrap_or(&empty).entries;
+        let target = path.as_str();
+        let created = self.call(|client| async move {
+            let options = mode.with_acls(zookeeper_client::Acls::new(acl));
+            client.create(target, data, &options).await
+        })?;
+        let mut created_path = path.clone().into_bytes();
+        if sequence {
+            created_path.extend_from_slice(created.1.to_string().as_bytes());
+        }
+        let limit = if opts.path_read_len >= 0 { opts.path_read_len } else { self.path_read_len.load(Ordering::Relaxed) };
+        created_path.truncate(limit.max(0) as usize);
+        Ok(created_path)
+    }
+
+    pub fn delete(&self, path: &[u8], opts: &NzkOptions) -> CallResult<()> {
+        let path = self.checked_path(path, false)?;
+        let version = (opts.version >= 0).then_some(opts.version);
+        self.call(|client| async move { client.delete(&path, version).await })
+    }
+
+    /// Whether the node exists; a missing node is recorded as ZNONODE.
+    pub fn exists(&self, path: &[u8], stat: Option<&mut Stat>) -> CallResult<()> {
+        let path = self.checked_path(path, false)?;
+        match self.call(|client| async move { client.check_stat(&path).await })? {
+            Some(found) => {
+                if let Some(stat) = stat {
+                    *stat = Stat::from(&found);
+                }
+                Ok(())
+            },
+            None => {
+                self.record(error::ZNONODE);
+                Err(error::ZNONODE)
+            },
+        }
+    }
+
+    pub fn get(&self, path: &[u8], opts: &NzkOptions, stat: Option<&mut Stat>) -> CallResult<Vec<u8>> {
+        let path = self.checked_path(path, false)?;
+        let (mut data, found) = self.call(|client| async move { client.get_data(&path).await })?;
+        if let Some(stat) = stat {
+            *stat = Stat::from(&found);
+        }
+        let limit = if opts.data_read_len >= 0 { opts.data_read_len } else { self.data_read_len.load(Ordering::Relaxed) };
+        data.truncate(limit.max(0) as usize);
+        Ok(data)
+    }
+
+    pub fn set(&self, path: &[u8], data: &[u8], opts: &NzkOptions, stat: Option<&mut Stat>) -> CallResult<()> {
+        let path = self.checked_path(path, false)?;
+        let version = (opts.version >= 0).then_some(opts.version);
+        let found = self.call(|client| async move { client.set_data(&path, data, version).await })?;
+        if let Some(stat) = stat {
+            *stat = Stat::from(&found);
+        }
+        Ok(())
+    }
+
+    pub fn get_children(&self, path: &[u8]) -> CallResult<Vec<String>> {
+        let path = self.checked_path(path, false)?;
+        self.call(|client| async move { client.list_children(&path).await })
+    }
+
+    pub fn get_acl(&self, path: &[u8], stat: Option<&mut Stat>) -> CallResult<Vec<Acl>> {
+        let path = self.checked_path(path, false)?;
+        let (acl, found) = self.call(|client| async move { client.get_acl(&path).await })?;
+        if let Some(stat) = stat {
+            *stat = Stat::from(&found);
+        }
+        Ok(acl)
+    }
+
+    pub fn set_acl(&self, path: &[u8], acl: &AclList, opts: &NzkOptions) -> CallResult<()> {
+        let path = self.checked_path(path, false)?;
+        let version = (opts.version >= 0).then_some(opts.version);
+        self.call(|client| async move { client.set_acl(&path, &acl.entries, version).await }).map(|_| ())
+    }
+
+    pub fn add_auth(&self, scheme: &[u8], cert: &[u8]) -> CallResult<()> {
+        let scheme = String::from_utf8_lossy(validate::c_string(scheme)).into_owned();
+        let result = self.call(|client| async move { client.auth(scheme, cert.to_vec()).await });
+        if result == Err(error::ZAUTHFAILED) {
+            // The server closes the session after a failed authentication.
+            *self.lock() = Conn::Dead;
+        }
+        result
+    }
+
+    /// The path as a string if the C client would accept it; else ZBADARGUMENTS is
+    /// recorded, as the server is never asked.
+    fn checked_path(&self, path: &[u8], sequence: bool) -> CallResult<String> {
+        let path = validate::c_string(path);
+        match std::str::from_utf8(path) {
+            Ok(text) if validate::path(path, sequence) => Ok(text.to_owned()),
+            _ => {
+                self.record(error::ZBADARGUMENTS);
+                Err(error::ZBADARGUMENTS)
+            },
+        }
+    }
+}
+
+impl Drop for Handle {
+    fn drop(&mut self) {
+        self.close();
+    }
+}

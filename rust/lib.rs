@@ -1,0 +1,18 @@
+//! Rust core of Net::ZooKeeper.
+//!
+//! Everything with state lives here: handles and their sessions, stat snapshots, watch
+//! objects, ACL lists, the per-process runtime and the global settings. The XS layer
+//! (`xs/ZooKeeper.xs`) only converts Perl values and calls the C ABI in [`ffi`].
+
+pub mod acl;
+pub mod attrs;
+pub mod error;
+pub mod ffi;
+pub mod handle;
+pub mod message;
+pub mod options;
+pub mod runtime;
+pub mod settings;
+pub mod stat;
+pub mod validate;
+pub mod watch;

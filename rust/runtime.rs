@@ -1,0 +1,63 @@
+//! The one tokio runtime of a process, shared by every handle.
+//!
+//! It is made on first use with a fixed number of worker threads. A child process
+//! made by `fork()` inherits the parent's runtime object but none of its threads, so
+//! the runtime is keyed by pid: the child makes its own, and the parent's is leaked
+//! (dropping it in the child would wait for threads that do not exist there).
+
+use std::future::Future;
+use std::ptr;
+use std::sync::atomic::{AtomicPtr, Ordering};
+use std::time::Duration;
+
+use tokio::runtime::{Builder, Runtime};
+
+/// Worker threads of the runtime, whatever the number of handles.
+pub const WORKER_THREADS: usize = 2;
+
+struct ProcessRuntime {
+    pid: u32,
+    runtime: Runtime,
+}
+
+static CURRENT: AtomicPtr<ProcessRuntime> = AtomicPtr::new(ptr::null_mut());
+
+/// The id of the calling process.
+pub fn pid() -> u32 {
+    std::process::id()
+}
+
+/// The runtime of the calling process, made if this process has none yet.
+pub fn get() -> &'static Runtime {
+    let pid = pid();
+    loop {
+        let seen = CURRENT.load(Ordering::Acquire);
+        // SAFETY: a published ProcessRuntime is never freed (see the module comment).
+        if let Some(current) = unsafe { seen.as_ref() } {
+            if current.pid == pid {
+                return &current.runtime;
+            }
+        }
+        let runtime = Builder::new_multi_thread()
+            .worker_threads(WORKER_THREADS)
+            .max_blocking_threads(1)
+            .thread_name("nzk-runtime")
+            .enable_all()
+            .build()
+            .expect("cannot start the ZooKeeper runtime");
+        let made = Box::into_raw(Box::new(ProcessRuntime { pid, runtime }));
+        if CURRENT.compare_exchange(seen, made, Ordering::AcqRel, Ordering::Acquire).is_err() {
+            // Another thread of this process published one first; use that.
+            // SAFETY: `made` was never published.
+            drop(unsafe { Box::from_raw(made) });
+        }
+        // On success the previous runtime (a parent's) is deliberately leaked.
+    }
+}
+
+/// Runs `future` to completion on the calling thread, driven by the shared runtime,
+/// giving up after `bound`. `None` means the bound passed.
+pub fn block_on_bounded<F: Future>(bound: Duration, future: F) -> Option<F::Output> {
+    let runtime = get();
+    runtime.block_on(async { tokio::time::timeout(bound, future).await.ok() })
+}

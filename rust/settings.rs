@@ -1,0 +1,30 @@
+//! Process-wide settings of the original API: log level and connection order.
+
+use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
+
+pub const LOG_LEVEL_OFF: i32 = 0;
+pub const LOG_LEVEL_DEBUG: i32 = 4;
+
+static LOG_LEVEL: AtomicI32 = AtomicI32::new(LOG_LEVEL_OFF);
+static DETERMINISTIC_ORDER: AtomicBool = AtomicBool::new(false);
+
+/// Sets the log level; `Err` with the croak message for a level outside OFF..DEBUG.
+pub fn set_log_level(level: i32) -> Result<(), String> {
+    if !(LOG_LEVEL_OFF..=LOG_LEVEL_DEBUG).contains(&level) {
+        return Err(format!("invalid log level: {level}"));
+    }
+    LOG_LEVEL.store(level, Ordering::Relaxed);
+    Ok(())
+}
+
+pub fn log_level() -> i32 {
+    LOG_LEVEL.load(Ordering::Relaxed)
+}
+
+pub fn set_deterministic_conn_order(flag: bool) {
+    DETERMINISTIC_ORDER.store(flag, Ordering::Relaxed);
+}
+
+pub fn deterministic_conn_order() -> bool {
+    DETERMINISTIC_ORDER.load(Ordering::Relaxed)
+}

@@ -1,0 +1,561 @@
+package ZKTest::Server;
+
+# Start and stop a real, throw-away Apache ZooKeeper server for the test suite.
+# Core Perl only.  See the POD at the end.
+
+use strict;
+use warnings;
+
+use Carp ();
+use Errno ();
+use Fcntl ();
+use File::Spec ();
+use File::Temp ();
+use IO::Select ();
+use IO::Socket::INET ();
+use POSIX ();
+use Scalar::Util ();
+use Time::HiRes ();
+
+our $VERSION = '1.00';
+
+# Reason why the last start() returned undef (or died); undef after success.
+our $ERROR;
+
+our $JAVA_DIR     = '/usr/share/java';
+our $ZK_SHARE_DIR = '/usr/share/zookeeper';
+our $MAIN_CLASS   = 'org.apache.zookeeper.server.quorum.QuorumPeerMain';
+
+my %LIVE;          # refaddr => weakened server object, for END
+my $INSTALL_TRIED; # apt-get is attempted at most once per process
+
+sub _env_true {
+    my ($v) = @_;
+    return defined $v && $v ne '' && $v ne '0' && lc($v) ne 'false' && lc($v) ne 'no';
+}
+
+sub _note {
+    my ($opt, @msg) = @_;
+    print STDERR '# ZKTest::Server: ', @msg, "\n" if $opt->{verbose};
+}
+
+# ---------------------------------------------------------------------------
+# locating java and the ZooKeeper jars
+
+sub _which {
+    my ($prog) = @_;
+    for my $dir (File::Spec->path) {
+        my $f = File::Spec->catfile($dir, $prog);
+        return $f if -f $f && -x _;
+    }
+    return undef;
+}
+
+sub find_java {
+    return $ENV{JAVA} if defined $ENV{JAVA} && -x $ENV{JAVA} && !-d _;
+    if (defined $ENV{JAVA_HOME}) {
+        my $j = File::Spec->catfile($ENV{JAVA_HOME}, 'bin', 'java');
+        return $j if -x $j;
+    }
+    return _which('java');
+}
+
+# The classpath used to run the server, or undef.  Debian's zookeeper.jar has a
+# manifest Class-Path naming its dependencies; we add the jute jar explicitly and
+# one slf4j binding (log4j 1.2, else slf4j-simple) so the server logs to a file.
+sub classpath {
+    return $ENV{ZK_TEST_CLASSPATH}
+        if defined $ENV{ZK_TEST_CLASSPATH} && $ENV{ZK_TEST_CLASSPATH} =~ /\S/;
+    return undef unless -d $ZK_SHARE_DIR;
+    my ($zk) = grep { -f } map { "$JAVA_DIR/$_" } 'zookeeper.jar',
+        sort { $b cmp $a } map { (File::Spec->splitpath($_))[2] } glob("$JAVA_DIR/zookeeper-3*.jar");
+    return undef unless $zk;
+    my @cp = ($zk);
+    for my $jar (qw(zookeeper-jute.jar)) {
+        push @cp, "$JAVA_DIR/$jar" if -f "$JAVA_DIR/$jar";
+    }
+    if (-f "$JAVA_DIR/slf4j-log4j12.jar" && -f "$JAVA_DIR/log4j-1.2.jar") {
+        push @cp, "$JAVA_DIR/slf4j-log4j12.jar", "$JAVA_DIR/log4j-1.2.jar";
+    }
+    elsif (-f "$JAVA_DIR/slf4j-simple.jar") {
+        push @cp, "$JAVA_DIR/slf4j-simple.jar";
+    }
+    return join ':', @cp;
+}
+
+sub _may_install {
+    my ($opt) = @_;
+    return $opt->{install} if exists $opt->{install};
+    return 0 if _env_true($ENV{ZK_TEST_NO_INSTALL});
+    return $> == 0 || _env_true($ENV{CI});
+}
+
+sub _install_package {
+    my ($opt) = @_;
+    return 0 if $INSTALL_TRIED++;
+    return 0 unless _which('apt-get');
+    my @sudo = $> == 0 ? () : _which('sudo') ? ('sudo', '-n') : return 0;
+    my $lock = '-o DPkg::Lock::Timeout=300';
+    my $cmd  = "@sudo apt-get $lock update && "
+             . "@sudo env DEBIAN_FRONTEND=noninteractive apt-get $lock install -y zookeeper";
+    print STDERR "# ZKTest::Server: installing ZooKeeper: $cmd\n";
+    # apt's stdout goes to our stderr so it cannot corrupt TAP output
+    system('sh', '-c', "($cmd) 1>&2");
+    return $? == 0;
+}
+
+# ---------------------------------------------------------------------------
+# small network helpers
+
+sub free_port {
+    my $s = IO::Socket::INET->new(
+        LocalAddr => '127.0.0.1', LocalPort => 0, Proto => 'tcp', Listen => 1,
+    ) or Carp::croak("cannot bind a socket on 127.0.0.1: $!");
+    my $port = $s->sockport;
+    close $s;
+    return $port;
+}
+
+sub _split_hostport {
+    my ($hp) = @_;
+    $hp = (split /,/, $hp)[0];
+    $hp =~ s{/.*}{}s;                      # chroot suffix
+    return ($1, $2) if $hp =~ /^\[([^\]]+)\]:(\d+)$/;
+    return ($1, $2) if $hp =~ /^(.+):(\d+)$/;
+    return ($hp, 2181);
+}
+
+sub _connect {
+    my ($host, $port, $timeout) = @_;
+    return IO::Socket::INET->new(
+        PeerAddr => $host, PeerPort => $port, Proto => 'tcp', Timeout => $timeout,
+    );
+}
+
+sub _write_all {
+    my ($sock, $buf) = @_;
+    local $SIG{PIPE} = 'IGNORE';
+    while (length $buf) {
+        my $n = syswrite $sock, $buf;
+        return 0 unless $n;
+        substr($buf, 0, $n, '');
+    }
+    return 1;
+}
+
+# Read exactly $len bytes before $deadline, or undef.
+sub _read_exact {
+    my ($sock, $len, $deadline) = @_;
+    my $sel = IO::Select->new($sock);
+    my $buf = '';
+    while (length($buf) < $len) {
+        my $left = $deadline - Time::HiRes::time();
+        return undef if $left <= 0 || !$sel->can_read($left);
+        my $n = sysread $sock, $buf, $len - length($buf), length($buf);
+        next if !defined $n && $!{EINTR};
+        return undef unless $n;
+    }
+    return $buf;
+}
+
+# four_letter_word('127.0.0.1:2181', 'ruok' [, $timeout]) -> reply text or undef.
+# Also callable as a method: $server->four_letter_word('srvr').
+sub four_letter_word {
+    my ($where, $cmd, $timeout) = @_;
+    $where = $where->hosts if ref $where;
+    $timeout ||= 5;
+    my ($host, $port) = _split_hostport($where);
+    my $sock = _connect($host, $port, $timeout) or return undef;
+    _write_all($sock, $cmd) or return undef;
+    my $deadline = Time::HiRes::time() + $timeout;
+    my $sel = IO::Select->new($sock);
+    my $out = '';
+    while (1) {
+        my $left = $deadline - Time::HiRes::time();
+        last if $left <= 0 || !$sel->can_read($left);
+        my $n = sysread $sock, $out, 65536, length $out;
+        next if !defined $n && $!{EINTR};
+        last unless $n;                    # server closes after the reply
+    }
+    close $sock;
+    return length $out ? $out : undef;
+}
+
+# A real ZooKeeper-protocol round trip: open a session, exists("/zookeeper"),
+# close the session.  Returns 1 on success, else 0 (reason in $_[2] if given).
+sub protocol_check {
+    my ($where, $timeout) = @_;
+    $where = $where->hosts if ref $where;
+    $timeout ||= 5;
+    my ($host, $port) = _split_hostport($where);
+    my $deadline = Time::HiRes::time() + $timeout;
+    my $sock = _connect($host, $port, $timeout) or return 0;
+    my $frame = sub { pack 'N/a*', $_[0] };
+    my $recv = sub {
+        my $len = _read_exact($sock, 4, $deadline);
+        return undef unless defined $len;
+        $len = unpack 'N', $len;
+        return undef if $len > 1 << 20;
+        return _read_exact($sock, $len, $deadline);
+    };
+    # ConnectRequest: protocolVersion, lastZxidSeen, timeOut, sessionId, passwd, readOnly
+    _write_all($sock, $frame->(pack 'N q> N q> N/a* C', 0, 0, 30000, 0, "\0" x 16, 0))
+        or return 0;
+    my $resp = $recv->() // return 0;
+    my (undef, $to, $sid) = unpack 'l> l> q>', $resp;
+    return 0 unless $to && $to > 0 && $sid;
+    # exists("/zookeeper", watch=false): header xid=1 type=3
+    _write_all($sock, $frame->(pack('l> l>', 1, 3) . pack('N/a* C', '/zookeeper', 0)))
+        or return 0;
+    $resp = $recv->() // return 0;
+    my ($xid, undef, $err) = unpack 'l> q> l>', $resp;
+    return 0 unless $xid == 1 && $err == 0;
+    # closeSession: xid=2 type=-11
+    _write_all($sock, $frame->(pack 'l> l>', 2, -11)) or return 0;
+    $resp = $recv->() // return 0;
+    ($xid, undef, $err) = unpack 'l> q> l>', $resp;
+    close $sock;
+    return $xid == 2 && $err == 0 ? 1 : 0;
+}
+
+# ---------------------------------------------------------------------------
+# start / stop
+
+sub available {
+    my ($class, %opt) = @_;
+    return defined(find_java()) && defined(classpath());
+}
+
+sub start {
+    my ($class, %opt) = @_;
+    $ERROR = undef;
+    $opt{verbose} //= _env_true($ENV{ZK_TEST_VERBOSE});
+    my $timeout = $opt{timeout} || $ENV{ZK_TEST_START_TIMEOUT} || 60;
+
+    unless ($class->available) {
+        if (_may_install(\%opt)) {
+            _install_package(\%opt);
+        }
+        unless ($class->available) {
+            $ERROR = !defined(classpath())
+                ? "the Debian 'zookeeper' package is not installed (no $JAVA_DIR/zookeeper*.jar or $ZK_SHARE_DIR)"
+                : 'no java executable found (set JAVA or JAVA_HOME, or put java on PATH)';
+            return undef;
+        }
+    }
+
+    my $last_error;
+    for my $attempt (1 .. 3) {
+        my $self = $class->_spawn(\%opt);
+        my $ok = $self->_wait_ready($timeout, \%opt);
+        if ($ok) {
+            $LIVE{ Scalar::Util::refaddr($self) } = $self;
+            Scalar::Util::weaken($LIVE{ Scalar::Util::refaddr($self) });
+            _note(\%opt, 'ZooKeeper ', $self->version // '?', ' serving on ', $self->hosts,
+                  ' (pid ', $self->pid, ', dir ', $self->dir, ')');
+            return $self;
+        }
+        my $tail = $self->log_tail(40);
+        my $port_clash = $tail =~ /Address already in use|BindException/;
+        $last_error = "ZooKeeper server (pid $self->{pid}, port $self->{port}) did not come up"
+            . " within ${timeout}s: $self->{why}\n--- server log tail ---\n$tail--- end of log ---\n";
+        $self->stop;
+        last unless $port_clash && !$opt{port};
+        _note(\%opt, "port $self->{port} was taken, retrying");
+    }
+    $ERROR = $last_error;
+    die $last_error;
+}
+
+sub _spawn {
+    my ($class, $opt) = @_;
+    my $tmp  = File::Temp->newdir('zktest-XXXXXX', TMPDIR => 1, CLEANUP => 1);
+    my $dir  = "$tmp";
+    my $port = $opt->{port} || free_port();
+    my $data = "$dir/data";
+    mkdir $data or Carp::croak("mkdir $data: $!");
+
+    my %cfg = (
+        tickTime                 => 2000,
+        initLimit                => 10,
+        syncLimit                => 5,
+        dataDir                  => $data,
+        clientPort               => $port,
+        clientPortAddress        => '127.0.0.1',
+        maxClientCnxns           => 0,
+        'admin.enableServer'     => 'false',
+        '4lw.commands.whitelist' => '*',
+        %{ $opt->{config} || {} },
+    );
+    _spew("$dir/zoo.cfg", map { "$_=$cfg{$_}\n" } sort keys %cfg);
+    _spew("$dir/log4j.properties",
+        "log4j.rootLogger=INFO, FILE\n",
+        "log4j.appender.FILE=org.apache.log4j.FileAppender\n",
+        "log4j.appender.FILE.File=$dir/zookeeper.log\n",
+        "log4j.appender.FILE.layout=org.apache.log4j.PatternLayout\n",
+        "log4j.appender.FILE.layout.ConversionPattern=%d{ISO8601} %-5p [%t:%C{1}@%L] - %m%n\n");
+
+    my @cmd = (
+        find_java(),
+        '-Xms32m', '-Xmx256m', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1',
+        '-Djava.awt.headless=true',
+        "-Dlog4j.configuration=file:$dir/log4j.properties",
+        "-Dorg.slf4j.simpleLogger.logFile=$dir/zookeeper.log",
+        "-Dzookeeper.log.dir=$dir",
+        '-Dzookeeper.admin.enableServer=false',
+        '-Dzookeeper.jmx.log4j.disable=true',
+        @{ $opt->{jvm_opts} || [] },
+        '-cp', classpath(), $MAIN_CLASS, "$dir/zoo.cfg",
+    );
+
+    # Ask the kernel to kill the server if we die without cleaning up (Linux).
+    my $prctl = _prctl_syscall();
+    my $parent = $$;
+    my $pid = fork;
+    Carp::croak("fork: $!") unless defined $pid;
+    if (!$pid) {
+        eval {
+            syscall($prctl, 1, 9, 0, 0, 0) if $prctl;   # PR_SET_PDEATHSIG, SIGKILL
+            POSIX::_exit(1) if getppid() != $parent;
+            chdir $dir;
+            open STDIN,  '<',  '/dev/null';
+            open STDOUT, '>>', "$dir/zookeeper.out";
+            open STDERR, '>&', \*STDOUT;
+            exec { $cmd[0] } @cmd;
+        };
+        print STDERR "exec $cmd[0] failed: $!\n";
+        POSIX::_exit(127);
+    }
+    return bless {
+        pid     => $pid,
+        owner   => $$,
+        port    => $port,
+        host    => '127.0.0.1',
+        tmp     => $tmp,
+        dir     => $dir,
+        cmd     => \@cmd,
+        running => 1,
+        why     => 'not yet started',
+    }, ref($class) || $class;
+}
+
+# The prctl(2) syscall number (Linux only), or undef.
+sub _prctl_syscall {
+    return undef unless $^O eq 'linux';
+    my $nr = eval {
+        no warnings;
+        require 'syscall.ph';    # h2ph output lands in the requiring package
+        my $f = __PACKAGE__->can('SYS_prctl') || main->can('SYS_prctl');
+        $f ? $f->() : undef;
+    };
+    return $nr if $nr;
+    require Config;
+    my $arch = $Config::Config{archname};
+    return $arch =~ /^x86_64/ ? 157 : $arch =~ /^aarch64/ ? 167 : undef;
+}
+
+sub _spew {
+    my ($file, @lines) = @_;
+    open my $fh, '>', $file or Carp::croak("cannot write $file: $!");
+    print {$fh} @lines;
+    close $fh or Carp::croak("cannot write $file: $!");
+}
+
+# Serving means: the process is alive, 'srvr' reports "Mode: standalone" and a
+# "Zxid:", and a real session can be opened, used and closed.
+sub _wait_ready {
+    my ($self, $timeout, $opt) = @_;
+    my $deadline = Time::HiRes::time() + $timeout;
+    while (Time::HiRes::time() < $deadline) {
+        unless ($self->_alive) {
+            $self->{why} = "server process exited (status $self->{status})";
+            return 0;
+        }
+        my $srvr = four_letter_word($self->hosts, 'srvr', 2);
+        if (!defined $srvr) {
+            $self->{why} = 'no answer to srvr';
+        }
+        elsif ($srvr !~ /^Mode: standalone$/m || $srvr !~ /^Zxid: /m) {
+            ($self->{why} = "srvr said: $srvr") =~ s/\s+\z//;
+        }
+        elsif (!protocol_check($self->hosts, 5)) {
+            $self->{why} = 'srvr fine, but a client session could not be used';
+        }
+        else {
+            ($self->{version}) = $srvr =~ /^Zookeeper version: (\d+(?:\.\d+)*)/m;
+            $self->{why} = 'ready';
+            return 1;
+        }
+        Time::HiRes::sleep(0.2);
+    }
+    $self->{why} = "timed out; last check: $self->{why}";
+    return 0;
+}
+
+# Reaps the child if it has exited; true while it runs.
+sub _alive {
+    my ($self) = @_;
+    return 0 unless $self->{running};
+    my $r = waitpid $self->{pid}, POSIX::WNOHANG();
+    if ($r == $self->{pid} || ($r == -1 && $! == Errno::ECHILD())) {
+        $self->{status}  = $r == -1 ? 'unknown' : $?;
+        $self->{running} = 0;
+        return 0;
+    }
+    return 1;
+}
+
+sub stop {
+    my ($self) = @_;
+    local ($?, $!, $@);
+    return 0 unless $self->{owner} && $self->{owner} == $$;
+    delete $LIVE{ Scalar::Util::refaddr($self) };
+    if ($self->_alive) {
+        kill 'TERM', $self->{pid};
+        my $deadline = Time::HiRes::time() + 15;
+        Time::HiRes::sleep(0.05) while $self->_alive && Time::HiRes::time() < $deadline;
+        if ($self->_alive) {
+            kill 'KILL', $self->{pid};
+            $deadline = Time::HiRes::time() + 10;
+            Time::HiRes::sleep(0.05) while $self->_alive && Time::HiRes::time() < $deadline;
+        }
+    }
+    delete $self->{tmp};    # removes the temp dir (File::Temp checks the pid too)
+    $self->{owner} = 0;     # stopped; DESTROY/END do nothing more
+    return 1;
+}
+
+# Threads get no copy of a server object, so a thread's exit cannot stop it.
+sub CLONE_SKIP { 1 }
+
+sub DESTROY {
+    my ($self) = @_;
+    $self->stop if $self->{owner} && $self->{owner} == $$;
+}
+
+END {
+    for my $s (grep { defined } values %LIVE) {
+        $s->stop if $s->{owner} && $s->{owner} == $$;
+    }
+}
+
+# ---------------------------------------------------------------------------
+# accessors
+
+sub hosts   { "$_[0]{host}:$_[0]{port}" }
+sub host    { $_[0]{host} }
+sub port    { $_[0]{port} }
+sub pid     { $_[0]{pid} }
+sub dir     { $_[0]{dir} }
+sub version { $_[0]{version} }
+sub log_file { "$_[0]{dir}/zookeeper.log" }
+sub is_running { $_[0]->_alive }
+
+# Last $n lines of the server's log and console output.
+sub log_tail {
+    my ($self, $n) = @_;
+    $n ||= 30;
+    my $out = '';
+    for my $f ("$self->{dir}/zookeeper.out", "$self->{dir}/zookeeper.log") {
+        next unless -s $f;
+        open my $fh, '<', $f or next;
+        my @l = <$fh>;
+        splice @l, 0, @l - $n if @l > $n;
+        $out .= "[$f]\n" . join '', @l;
+    }
+    return length $out ? $out : "(no server output)\n";
+}
+
+1;
+
+__END__
+
+=head1 NAME
+
+ZKTest::Server - run a real, private Apache ZooKeeper server for tests
+
+=head1 SYNOPSIS
+
+    use lib 't/lib';
+    use ZKTest::Server;
+
+    my $zk = ZKTest::Server->start
+        or die "no ZooKeeper server available: $ZKTest::Server::ERROR";
+    print $zk->hosts;       # "127.0.0.1:40123"
+    ...
+    $zk->stop;              # also done by DESTROY / END in the starting process
+
+=head1 DESCRIPTION
+
+Starts Apache ZooKeeper (3.8, from Debian's C<zookeeper> package: jars in
+F</usr/share/java>) in standalone mode as
+C<java -cp ... org.apache.zookeeper.server.quorum.QuorumPeerMain zoo.cfg>, with
+its own F<zoo.cfg>, data directory and log files in a fresh temporary
+directory, listening on a free port of 127.0.0.1 only.  The generated
+configuration has C<tickTime=2000>, C<admin.enableServer=false>,
+C<4lw.commands.whitelist=*> and C<maxClientCnxns=0>.
+
+C<start> returns only once the server really serves: the process is alive,
+C<srvr> reports C<Mode: standalone> and a C<Zxid:>, and a real client session
+can be opened, used for C<exists /zookeeper> and closed (the server answers
+C<ruok> long before that).  Every wait is bounded.
+
+The server is stopped by C<stop>, by C<DESTROY> or at C<END> - but only in the
+process that started it (forked children never stop it; ithreads get no copy
+of the object, see C<CLONE_SKIP>).  On Linux the server
+also gets C<SIGKILL> from the kernel if the starting process dies without
+cleaning up.
+
+If the ZooKeeper jars or C<java> are missing and installing is allowed (running
+as root or C<$ENV{CI}> true, and C<$ENV{ZK_TEST_NO_INSTALL}> not true; or
+C<< install => 1 >>), it runs
+C<apt-get update && apt-get install -y zookeeper> once (output to STDERR).
+
+=head1 CLASS METHODS
+
+=over
+
+=item start(%opts)
+
+Returns a server object, or C<undef> with the reason in C<$ZKTest::Server::ERROR>
+if no server can be run here (package or java missing).  Dies (message includes
+the server log tail; also stored in C<$ERROR>) if the server was run but did not
+come up within the timeout.  Options:
+
+  timeout  => 60          # seconds to wait for readiness (env ZK_TEST_START_TIMEOUT)
+  port     => 0           # fixed client port (default: a free one)
+  config   => { k => v }  # extra/overriding zoo.cfg lines, e.g. { skipACL => 'yes' }
+  jvm_opts => [ ... ]     # extra JVM options
+  install  => 0|1         # allow apt-get (default: root or $ENV{CI}, unless
+                          # $ENV{ZK_TEST_NO_INSTALL} is true)
+  verbose  => 0|1         # progress on STDERR (env ZK_TEST_VERBOSE)
+
+=item available()
+
+True if java and the ZooKeeper jars are present (no install attempt).
+
+=item classpath(), find_java(), free_port()
+
+Helpers; C<classpath> honours C<$ENV{ZK_TEST_CLASSPATH}>, C<find_java> honours
+C<$ENV{JAVA}> and C<$ENV{JAVA_HOME}>.
+
+=item four_letter_word($hostport, $cmd [, $timeout])
+
+Sends a four-letter word (C<ruok>, C<srvr>, C<stat>, C<mntr>, ...) and returns
+the reply text, or undef.  Also usable as a method.
+
+=item protocol_check($hostport [, $timeout])
+
+Opens a real ZooKeeper session, does C<exists("/zookeeper")> and closes the
+session; returns 1 on success, 0 otherwise.  Also usable as a method.
+
+=back
+
+=head1 OBJECT METHODS
+
+C<hosts> (C<"127.0.0.1:PORT">), C<host>, C<port>, C<pid> (the java process),
+C<dir> (temp dir), C<log_file>, C<log_tail($n)>, C<version> (e.g. C<3.8.0>),
+C<is_running>, C<stop> (returns 1 if this call stopped it; waits at most 25 s
+and removes the temp dir).
+
+=cut

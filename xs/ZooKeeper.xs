@@ -1,0 +1,873 @@
+/*
+ * Net::ZooKeeper: the Perl face of the Rust core (see rust/ffi.rs).
+ *
+ * This file converts Perl values to the core's C ABI and back, and keeps the
+ * original's object model: every object is a reference to an outer hash tied to an
+ * inner, blessed hash that carries the core's pointer in ext magic. Validation,
+ * messages and all state live in the core.
+ */
+#define PERL_NO_GET_CONTEXT
+#include "EXTERN.h"
+#include "perl.h"
+#include "XSUB.h"
+
+#include <errno.h>
+#include "nzk.h"
+
+static const char *const class_names[] = {
+    "Net::ZooKeeper", "Net::ZooKeeper::Stat", "Net::ZooKeeper::Watch"
+};
+
+/* The core object behind an inner hash is freed when its magic goes: on DESTROY
+ * (sv_unmagicext) or when Perl frees the hash. That is its only free path. */
+static int free_handle(pTHX_ SV *sv, MAGIC *mg) { nzk_handle_free((NzkHandle *) mg->mg_ptr); return 0; }
+static int free_stat(pTHX_ SV *sv, MAGIC *mg) { nzk_stat_free((NzkStat *) mg->mg_ptr); return 0; }
+static int free_watch(pTHX_ SV *sv, MAGIC *mg) { nzk_watch_free((NzkWatch *) mg->mg_ptr); return 0; }
+
+static MGVTBL vtbls[] = {
+    { NULL, NULL, NULL, NULL, free_handle, NULL, NULL, NULL },
+    { NULL, NULL, NULL, NULL, free_stat, NULL, NULL, NULL },
+    { NULL, NULL, NULL, NULL, free_watch, NULL, NULL, NULL },
+};
+
+#define croak_text(msg) croak("%s", (msg))
+
+static void
+croak_message(pTHX_ NzkMessage which, NzkClass cls)
+{
+    croak_text(nzk_message(which, cls));
+}
+
+/* A reference to a hash blessed into the class (or a subclass). */
+static int
+is_object(pTHX_ SV *sv, NzkClass cls)
+{
+    return SvROK(sv) && SvTYPE(SvRV(sv)) == SVt_PVHV && sv_derived_from(sv, class_names[cls]);
+}
+
+static void
+check_object(pTHX_ SV *sv, const char *var, NzkClass cls)
+{
+    if (!is_object(aTHX_ sv, cls))
+        croak_text(nzk_message_not_object((const uint8_t *) var, strlen(var), cls));
+}
+
+/* The core pointer of an inner hash, or NULL. */
+static void *
+inner_ptr(pTHX_ SV *hv, NzkClass cls)
+{
+    MAGIC *mg = mg_findext(hv, PERL_MAGIC_ext, &vtbls[cls]);
+    return mg ? (void *) mg->mg_ptr : NULL;
+}
+
+/* The inner hash an outer hash is tied to, or NULL. */
+static SV *
+tied_inner(pTHX_ SV *hv)
+{
+    MAGIC *mg = SvRMAGICAL(hv) ? mg_find(hv, PERL_MAGIC_tied) : NULL;
+    if (mg && mg->mg_obj && SvROK(mg->mg_obj) && SvTYPE(SvRV(mg->mg_obj)) == SVt_PVHV)
+        return SvRV(mg->mg_obj);
+    return NULL;
+}
+
+/* The core pointer behind an object reference (outer hash), or NULL. */
+static void *
+outer_ptr(pTHX_ SV *ref, NzkClass cls)
+{
+    SV *inner = tied_inner(aTHX_ SvRV(ref));
+    return inner ? inner_ptr(aTHX_ inner, cls) : NULL;
+}
+
+static SV *
+make_object(pTHX_ void *ptr, NzkClass cls, const char *package)
+{
+    HV *stash = gv_stashpv(package, GV_ADD);
+    HV *inner = newHV();
+    HV *outer = newHV();
+    SV *inner_ref;
+
+    sv_magicext((SV *) inner, NULL, PERL_MAGIC_ext, &vtbls[cls], (const char *) ptr, 0);
+    inner_ref = sv_bless(newRV_noinc((SV *) inner), stash);
+    sv_magic((SV *) outer, inner_ref, PERL_MAGIC_tied, NULL, 0);
+    SvREFCNT_dec(inner_ref);
+    return sv_bless(newRV_noinc((SV *) outer), stash);
+}
+
+/* DESTROY of any class: frees the core object, from the inner or the outer hash. */
+static int
+destroy_object(pTHX_ SV *ref, NzkClass cls)
+{
+    SV *hv = SvRV(ref);
+    SV *inner;
+
+    if (inner_ptr(aTHX_ hv, cls)) {
+        sv_unmagicext(hv, PERL_MAGIC_ext, &vtbls[cls]);
+        return 1;
+    }
+    inner = tied_inner(aTHX_ hv);
+    if (inner && inner_ptr(aTHX_ inner, cls)) {
+        sv_unmagicext(inner, PERL_MAGIC_ext, &vtbls[cls]);
+        sv_unmagic(hv, PERL_MAGIC_tied);
+        return 1;
+    }
+    return 0;
+}
+
+/* The handle of a method call (outer object), after its type was checked. */
+static NzkHandle *
+begin_call(pTHX_ SV *zkh, bool reset_error)
+{
+    NzkHandle *handle = (NzkHandle *) outer_ptr(aTHX_ zkh, NZK_CLASS_HANDLE);
+    const char *msg = nzk_handle_begin(handle, reset_error);
+    if (msg)
+        croak_text(msg);
+    return handle;
+}
+
+/* The core object of a tie method call (inner object). */
+static void *
+tie_state(pTHX_ SV *attr_hash, NzkClass cls)
+{
+    void *ptr;
+    check_object(aTHX_ attr_hash, "attr_hash", cls);
+    ptr = inner_ptr(aTHX_ SvRV(attr_hash), cls);
+    if (!ptr)
+        croak_message(aTHX_ NZK_MESSAGE_INVALID_HANDLE, cls);
+    return ptr;
+}
+
+static void
+check_parity(pTHX_ I32 count)
+{
+    if (count % 2)
+        croak_message(aTHX_ NZK_MESSAGE_INVALID_ARG_COUNT, NZK_CLASS_HANDLE);
+}
+
+/* Converts an ACL array reference; returns a croak message, or NULL with *out set. */
+static const char *
+convert_acl(pTHX_ SV *val, NzkAcl **out)
+{
+    AV *av;
+    NzkAcl *acl;
+    SSize_t i, last;
+
+    if (!SvROK(val) || SvTYPE(SvRV(val)) != SVt_PVAV)
+        return nzk_message(NZK_MESSAGE_INVALID_ACL_ARRAY, NZK_CLASS_HANDLE);
+    av = (AV *) SvRV(val);
+    acl = nzk_acl_new();
+    last = av_len(av);
+    for (i = 0; i <= last; i++) {
+        SV **elem = av_fetch(av, i, 0);
+        SV **perms = NULL, **scheme = NULL, **id = NULL;
+        const char *s = NULL, *d = NULL, *msg;
+        STRLEN slen = 0, dlen = 0;
+        int is_hash;
+
+        if (!elem)  /* a hole in the array: nothing there to check or send */
+            continue;
+        is_hash = SvROK(*elem) && SvTYPE(SvRV(*elem)) == SVt_PVHV;
+        if (is_hash) {
+            HV *entry = (HV *) SvRV(*elem);
+            perms = hv_fetchs(entry, "perms", 0);
+            scheme = hv_fetchs(entry, "scheme", 0);
+            id = hv_fetchs(entry, "id", 0);
+            if (scheme)
+                s = SvPV(*scheme, slen);
+            if (id)
+                d = SvPV(*id, dlen);
+        }
+        msg = nzk_acl_push(acl, is_hash, perms != NULL, perms ? (int64_t) SvIV(*perms) : 0,
+                           (const uint8_t *) s, slen, (const uint8_t *) d, dlen);
+        if (msg) {
+            nzk_acl_free(acl);
+            return msg;
+        }
+    }
+    *out = acl;
+    return NULL;
+}
+
+/* Reads `name => value` pairs into opts, in order; croaks at the first bad one. */
+static void
+parse_options(pTHX_ NzkMethod method, NzkOptions *opts, SV **args, I32 count)
+{
+    I32 i;
+
+    check_parity(aTHX_ count);
+    for (i = 0; i < count; i += 2) {
+        STRLEN len;
+        const char *name = SvPV(args[i], len);
+        SV *val = args[i + 1];
+        const char *msg = NULL;
+        NzkOption option = nzk_option(method, (const uint8_t *) name, len);
+
+        switch (option) {
+        case NZK_OPTION_SESSION_TIMEOUT:
+        case NZK_OPTION_FLAGS:
+        case NZK_OPTION_PATH_READ_LEN:
+        case NZK_OPTION_DATA_READ_LEN:
+        case NZK_OPTION_VERSION:
+            msg = nzk_options_set_int(opts, option, (int64_t) SvIV(val));
+            break;
+        case NZK_OPTION_TIMEOUT:
+            nzk_options_set_timeout(opts, (uint64_t) SvUV(val));
+            break;
+        case NZK_OPTION_SESSION_ID: {
+            STRLEN idlen;
+            const char *id = SvPV(val, idlen);
+            msg = nzk_options_set_session_id(opts, (const uint8_t *) id, idlen);
+            break;
+        }
+        case NZK_OPTION_STAT: {
+            int ok = is_object(aTHX_ val, NZK_CLASS_STAT);
+            msg = nzk_options_set_stat(opts, ok, ok ? (NzkStat *) outer_ptr(aTHX_ val, NZK_CLASS_STAT) : NULL);
+            break;
+        }
+        case NZK_OPTION_WATCH: {
+            int ok = is_object(aTHX_ val, NZK_CLASS_WATCH);
+            msg = nzk_options_set_watch(opts, ok, ok ? (NzkWatch *) outer_ptr(aTHX_ val, NZK_CLASS_WATCH) : NULL);
+            break;
+        }
+        case NZK_OPTION_ACL: {
+            NzkAcl *acl = NULL;
+            msg = convert_acl(aTHX_ val, &acl);
+            if (!msg)
+                nzk_options_set_acl(opts, acl);
+            break;
+        }
+        default:  /* unknown names, and SASL in a build without it, are ignored */
+            break;
+        }
+        if (msg) {
+            nzk_options_clear(opts);
+            croak_text(msg);
+        }
+    }
+}
+
+static SV *
+value_sv(pTHX_ const NzkValue *v)
+{
+    switch (v->kind) {
+    case NZK_VALUE_KIND_INT:   return newSViv((IV) v->int_);
+    case NZK_VALUE_KIND_UINT:  return newSVuv((UV) v->uint);
+    case NZK_VALUE_KIND_BYTES: return newSVpvn((const char *) v->bytes, v->len);
+    default:                   return newSV(0);
+    }
+}
+
+/* Sinks: the core hands results to these during a call. */
+static void
+sink_scalar(void *ctx, const uint8_t *data, size_t len)
+{
+    dTHX;
+    *(SV **) ctx = newSVpvn((const char *) data, len);
+}
+
+static void
+sink_list(void *ctx, const uint8_t *data, size_t len)
+{
+    dTHX;
+    av_push((AV *) ctx, newSVpvn((const char *) data, len));
+}
+
+static void
+sink_acl(void *ctx, int32_t perms, const uint8_t *scheme, size_t scheme_len, const uint8_t *id, size_t id_len)
+{
+    dTHX;
+    HV *entry = newHV();
+    (void) hv_stores(entry, "perms", newSViv(perms));
+    (void) hv_stores(entry, "scheme", newSVpvn((const char *) scheme, scheme_len));
+    (void) hv_stores(entry, "id", newSVpvn((const char *) id, id_len));
+    av_push((AV *) ctx, newRV_noinc((SV *) entry));
+}
+
+#define RETURN_BOOL(ok) STMT_START { ST(0) = (ok) ? &PL_sv_yes : &PL_sv_no; XSRETURN(1); } STMT_END
+
+/* Returns a list in list context, its length (or undef on failure) in scalar context. */
+#define RETURN_LIST(av, ok) STMT_START {                                   \
+        SSize_t n_ = av_len(av) + 1, i_;                                   \
+        sv_2mortal((SV *) (av));                                           \
+        if (GIMME_V == G_LIST) {                                           \
+            EXTEND(SP, n_);                                                \
+            for (i_ = 0; i_ < n_; i_++)                                    \
+                PUSHs(*av_fetch((av), i_, 0));                             \
+        }                                                                  \
+        else if (ok)                                                       \
+            mXPUSHi(n_);                                                   \
+        else                                                               \
+            XPUSHs(&PL_sv_undef);                                          \
+    } STMT_END
+
+#define PATH_ARGS(path) STRLEN path##_len; const char *path##_ptr = SvPV(path, path##_len)
+
+MODULE = Net::ZooKeeper  PACKAGE = Net::ZooKeeper
+
+PROTOTYPES: ENABLE
+
+void
+new(package, hosts, ...)
+        SV *package
+        SV *hosts
+    PROTOTYPE: $$;@
+    PREINIT:
+        NzkOptions opts;
+        NzkHandle *handle;
+        STRLEN len;
+        const char *h;
+        int err = 0;
+    PPCODE:
+        nzk_options_init(&opts);
+        parse_options(aTHX_ NZK_METHOD_NEW, &opts, &ST(2), items - 2);
+        h = SvPV(hosts, len);
+        handle = nzk_handle_new((const uint8_t *) h, len, &opts, &err);
+        nzk_options_clear(&opts);
+        if (!handle) {
+            errno = err;
+            XSRETURN_UNDEF;
+        }
+        ST(0) = sv_2mortal(make_object(aTHX_ handle, NZK_CLASS_HANDLE, SvPV_nolen(package)));
+        XSRETURN(1);
+
+void
+DESTROY(zkh)
+        SV *zkh
+    PROTOTYPE: $
+    PREINIT:
+        int ok;
+    PPCODE:
+        check_object(aTHX_ zkh, "zkh", NZK_CLASS_HANDLE);
+        ok = destroy_object(aTHX_ zkh, NZK_CLASS_HANDLE);
+        if (GIMME_V == G_VOID)
+            XSRETURN_EMPTY;
+        RETURN_BOOL(ok);
+
+void
+get_error(zkh)
+        SV *zkh
+    PROTOTYPE: $
+    PREINIT:
+        NzkHandle *handle;
+        int err = 0;
+        int32_t code;
+    PPCODE:
+        check_object(aTHX_ zkh, "zkh", NZK_CLASS_HANDLE);
+        handle = begin_call(aTHX_ zkh, 0);
+        code = nzk_handle_get_error(handle, &err);
+        errno = err;
+        mXPUSHi(code);
+
+void
+add_auth(zkh, scheme, cert)
+        SV *zkh
+        SV *scheme
+        SV *cert
+    PROTOTYPE: $$$
+    PREINIT:
+        NzkHandle *handle;
+        STRLEN slen, clen;
+        const char *s, *c;
+    PPCODE:
+        check_object(aTHX_ zkh, "zkh", NZK_CLASS_HANDLE);
+        handle = begin_call(aTHX_ zkh, 1);
+        s = SvPV(scheme, slen);
+        c = SvPV(cert, clen);
+        RETURN_BOOL(nzk_add_auth(handle, (const uint8_t *) s, slen, (const uint8_t *) c, clen) == ZOK);
+
+void
+create(zkh, path, buf, ...)
+        SV *zkh
+        SV *path
+        SV *buf
+    PROTOTYPE: $$$;@
+    PREINIT:
+        NzkHandle *handle;
+        NzkOptions opts;
+        STRLEN dlen;
+        const char *d;
+        SV *created = NULL;
+    PPCODE:
+        check_object(aTHX_ zkh, "zkh", NZK_CLASS_HANDLE);
+        handle = begin_call(aTHX_ zkh, 1);
+        nzk_options_init(&opts);
+        parse_options(aTHX_ NZK_METHOD_CREATE, &opts, &ST(3), items - 3);
+        {
+            PATH_ARGS(path);
+            d = SvPV(buf, dlen);
+            nzk_create(handle, (const uint8_t *) path_ptr, path_len, (const uint8_t *) d, dlen,
+                       &opts, &created, sink_scalar);
+        }
+        nzk_options_clear(&opts);
+        ST(0) = created ? sv_2mortal(created) : &PL_sv_undef;
+        XSRETURN(1);
+
+void
+delete(zkh, path, ...)
+        SV *zkh
+        SV *path
+    PROTOTYPE: $$;@
+    PREINIT:
+        NzkHandle *handle;
+        NzkOptions opts;
+        int32_t code;
+    PPCODE:
+        check_object(aTHX_ zkh, "zkh", NZK_CLASS_HANDLE);
+        handle = begin_call(aTHX_ zkh, 1);
+        nzk_options_init(&opts);
+        parse_options(aTHX_ NZK_METHOD_DELETE, &opts, &ST(2), items - 2);
+        {
+            PATH_ARGS(path);
+            code = nzk_delete(handle, (const uint8_t *) path_ptr, path_len, &opts);
+        }
+        nzk_options_clear(&opts);
+        RETURN_BOOL(code == ZOK);
+
+void
+exists(zkh, path, ...)
+        SV *zkh
+        SV *path
+    PROTOTYPE: $$;@
+    PREINIT:
+        NzkHandle *handle;
+        NzkOptions opts;
+        int32_t code;
+    PPCODE:
+        check_object(aTHX_ zkh, "zkh", NZK_CLASS_HANDLE);
+        handle = begin_call(aTHX_ zkh, 1);
+        nzk_options_init(&opts);
+        parse_options(aTHX_ NZK_METHOD_EXISTS, &opts, &ST(2), items - 2);
+        {
+            PATH_ARGS(path);
+            code = nzk_exists(handle, (const uint8_t *) path_ptr, path_len, &opts);
+        }
+        nzk_options_clear(&opts);
+        RETURN_BOOL(code == ZOK);
+
+void
+get_children(zkh, path, ...)
+        SV *zkh
+        SV *path
+    PROTOTYPE: $$;@
+    PREINIT:
+        NzkHandle *handle;
+        NzkOptions opts;
+        int32_t code;
+        AV *children;
+    PPCODE:
+        check_object(aTHX_ zkh, "zkh", NZK_CLASS_HANDLE);
+        handle = begin_call(aTHX_ zkh, 1);
+        nzk_options_init(&opts);
+        parse_options(aTHX_ NZK_METHOD_GET_CHILDREN, &opts, &ST(2), items - 2);
+        children = newAV();
+        {
+            PATH_ARGS(path);
+            code = nzk_get_children(handle, (const uint8_t *) path_ptr, path_len, &opts, children, sink_list);
+        }
+        nzk_options_clear(&opts);
+        RETURN_LIST(children, code == ZOK);
+
+void
+get(zkh, path, ...)
+        SV *zkh
+        SV *path
+    PROTOTYPE: $$;@
+    PREINIT:
+        NzkHandle *handle;
+        NzkOptions opts;
+        SV *data = NULL;
+    PPCODE:
+        check_object(aTHX_ zkh, "zkh", NZK_CLASS_HANDLE);
+        handle = begin_call(aTHX_ zkh, 1);
+        nzk_options_init(&opts);
+        parse_options(aTHX_ NZK_METHOD_GET, &opts, &ST(2), items - 2);
+        {
+            PATH_ARGS(path);
+            nzk_get(handle, (const uint8_t *) path_ptr, path_len, &opts, &data, sink_scalar);
+        }
+        nzk_options_clear(&opts);
+        ST(0) = data ? sv_2mortal(data) : &PL_sv_undef;
+        XSRETURN(1);
+
+void
+set(zkh, path, buf, ...)
+        SV *zkh
+        SV *path
+        SV *buf
+    PROTOTYPE: $$$;@
+    PREINIT:
+        NzkHandle *handle;
+        NzkOptions opts;
+        STRLEN dlen;
+        const char *d;
+        int32_t code;
+    PPCODE:
+        check_object(aTHX_ zkh, "zkh", NZK_CLASS_HANDLE);
+        handle = begin_call(aTHX_ zkh, 1);
+        nzk_options_init(&opts);
+        parse_options(aTHX_ NZK_METHOD_SET, &opts, &ST(3), items - 3);
+        {
+            PATH_ARGS(path);
+            d = SvPV(buf, dlen);
+            code = nzk_set(handle, (const uint8_t *) path_ptr, path_len, (const uint8_t *) d, dlen, &opts);
+        }
+        nzk_options_clear(&opts);
+        RETURN_BOOL(code == ZOK);
+
+void
+get_acl(zkh, path, ...)
+        SV *zkh
+        SV *path
+    PROTOTYPE: $$;@
+    PREINIT:
+        NzkHandle *handle;
+        NzkOptions opts;
+        int32_t code;
+        AV *entries;
+    PPCODE:
+        check_object(aTHX_ zkh, "zkh", NZK_CLASS_HANDLE);
+        handle = begin_call(aTHX_ zkh, 1);
+        nzk_options_init(&opts);
+        parse_options(aTHX_ NZK_METHOD_GET_ACL, &opts, &ST(2), items - 2);
+        entries = newAV();
+        {
+            PATH_ARGS(path);
+            code = nzk_get_acl(handle, (const uint8_t *) path_ptr, path_len, &opts, entries, sink_acl);
+        }
+        nzk_options_clear(&opts);
+        RETURN_LIST(entries, code == ZOK);
+
+void
+set_acl(zkh, path, acl_arr, ...)
+        SV *zkh
+        SV *path
+        SV *acl_arr
+    PROTOTYPE: $$$;@
+    PREINIT:
+        NzkHandle *handle;
+        NzkOptions opts;
+        NzkAcl *acl = NULL;
+        const char *msg;
+        int32_t code;
+    PPCODE:
+        check_object(aTHX_ zkh, "zkh", NZK_CLASS_HANDLE);
+        if (!SvROK(acl_arr) || SvTYPE(SvRV(acl_arr)) != SVt_PVAV)
+            croak("%s: %s is not an ARRAY reference", "Net::ZooKeeper::set_acl", "acl_arr");
+        handle = begin_call(aTHX_ zkh, 1);
+        check_parity(aTHX_ items - 3);
+        msg = convert_acl(aTHX_ acl_arr, &acl);
+        if (msg)
+            croak_text(msg);
+        nzk_options_init(&opts);
+        nzk_options_set_acl(&opts, acl);
+        parse_options(aTHX_ NZK_METHOD_SET_ACL, &opts, &ST(3), items - 3);
+        {
+            PATH_ARGS(path);
+            code = nzk_set_acl(handle, (const uint8_t *) path_ptr, path_len, &opts);
+        }
+        nzk_options_clear(&opts);
+        RETURN_BOOL(code == ZOK);
+
+void
+stat(zkh)
+        SV *zkh
+    PROTOTYPE: $
+    PPCODE:
+        check_object(aTHX_ zkh, "zkh", NZK_CLASS_HANDLE);
+        (void) begin_call(aTHX_ zkh, 1);
+        ST(0) = sv_2mortal(make_object(aTHX_ nzk_stat_new(), NZK_CLASS_STAT, class_names[NZK_CLASS_STAT]));
+        XSRETURN(1);
+
+void
+watch(zkh, ...)
+        SV *zkh
+    PROTOTYPE: $;@
+    PREINIT:
+        NzkHandle *handle;
+        NzkOptions opts;
+        NzkWatch *watch;
+    PPCODE:
+        check_object(aTHX_ zkh, "zkh", NZK_CLASS_HANDLE);
+        handle = begin_call(aTHX_ zkh, 1);
+        nzk_options_init(&opts);
+        parse_options(aTHX_ NZK_METHOD_WATCH, &opts, &ST(1), items - 1);
+        watch = nzk_watch_new(handle, &opts);
+        nzk_options_clear(&opts);
+        ST(0) = sv_2mortal(make_object(aTHX_ watch, NZK_CLASS_WATCH, class_names[NZK_CLASS_WATCH]));
+        XSRETURN(1);
+
+void
+set_log_level(level)
+        SV *level
+    PROTOTYPE: $
+    PREINIT:
+        const char *msg;
+    PPCODE:
+        msg = nzk_set_log_level((int64_t) (int) SvIV(level));
+        if (msg)
+            croak_text(msg);
+        XSRETURN_EMPTY;
+
+void
+set_deterministic_conn_order(flag)
+        SV *flag
+    PROTOTYPE: $
+    PPCODE:
+        nzk_set_deterministic_conn_order(SvTRUE(flag));
+        XSRETURN_EMPTY;
+
+void
+CLONE(package)
+        SV *package
+    PROTOTYPE: $
+    ALIAS:
+        Net::ZooKeeper::Stat::CLONE = 1
+        Net::ZooKeeper::Watch::CLONE = 2
+    PPCODE:
+        PERL_UNUSED_VAR(package);
+        PERL_UNUSED_VAR(ix);
+        XSRETURN_EMPTY;
+
+void
+CLONE_SKIP(package)
+        SV *package
+    PROTOTYPE: $
+    ALIAS:
+        Net::ZooKeeper::Stat::CLONE_SKIP = 1
+        Net::ZooKeeper::Watch::CLONE_SKIP = 2
+    PPCODE:
+        /* Objects in a new ithread become references to undef: each thread opens
+         * its own handles. */
+        PERL_UNUSED_VAR(package);
+        PERL_UNUSED_VAR(ix);
+        XSRETURN_YES;
+
+void
+TIEHASH(package, ...)
+        SV *package
+    PROTOTYPE: $;@
+    ALIAS:
+        Net::ZooKeeper::Stat::TIEHASH = 1
+        Net::ZooKeeper::Watch::TIEHASH = 2
+    PPCODE:
+        PERL_UNUSED_VAR(package);
+        croak_message(aTHX_ NZK_MESSAGE_TIE_NOT_SUPPORTED, (NzkClass) ix);
+
+void
+UNTIE(attr_hash, ref_count)
+        SV *attr_hash
+        SV *ref_count
+    PROTOTYPE: $$
+    ALIAS:
+        Net::ZooKeeper::Stat::UNTIE = 1
+        Net::ZooKeeper::Watch::UNTIE = 2
+    PPCODE:
+        PERL_UNUSED_VAR(ref_count);
+        check_object(aTHX_ attr_hash, "attr_hash", (NzkClass) ix);
+        croak_message(aTHX_ NZK_MESSAGE_UNTIE_NOT_SUPPORTED, (NzkClass) ix);
+
+void
+FIRSTKEY(attr_hash)
+        SV *attr_hash
+    PROTOTYPE: $
+    ALIAS:
+        Net::ZooKeeper::Stat::FIRSTKEY = 1
+        Net::ZooKeeper::Watch::FIRSTKEY = 2
+    PREINIT:
+        size_t len;
+        const uint8_t *key;
+    PPCODE:
+        (void) tie_state(aTHX_ attr_hash, (NzkClass) ix);
+        key = nzk_attr_key((NzkClass) ix, 0, &len);
+        mXPUSHp((const char *) key, len);
+
+void
+NEXTKEY(attr_hash, attr_key)
+        SV *attr_hash
+        SV *attr_key
+    PROTOTYPE: $$
+    ALIAS:
+        Net::ZooKeeper::Stat::NEXTKEY = 1
+        Net::ZooKeeper::Watch::NEXTKEY = 2
+    PREINIT:
+        STRLEN klen;
+        const char *k;
+        size_t len;
+        const uint8_t *key;
+        int32_t index;
+    PPCODE:
+        (void) tie_state(aTHX_ attr_hash, (NzkClass) ix);
+        k = SvPV(attr_key, klen);
+        index = nzk_attr_index((NzkClass) ix, (const uint8_t *) k, klen);
+        key = index < 0 ? NULL : nzk_attr_key((NzkClass) ix, index + 1, &len);
+        if (!key)
+            XSRETURN_EMPTY;
+        mXPUSHp((const char *) key, len);
+
+void
+SCALAR(attr_hash)
+        SV *attr_hash
+    PROTOTYPE: $
+    ALIAS:
+        Net::ZooKeeper::Stat::SCALAR = 1
+        Net::ZooKeeper::Watch::SCALAR = 2
+    PPCODE:
+        check_object(aTHX_ attr_hash, "attr_hash", (NzkClass) ix);
+        XSRETURN_YES;
+
+void
+FETCH(attr_hash, attr_key)
+        SV *attr_hash
+        SV *attr_key
+    PROTOTYPE: $$
+    ALIAS:
+        Net::ZooKeeper::Stat::FETCH = 1
+        Net::ZooKeeper::Watch::FETCH = 2
+    PREINIT:
+        void *obj;
+        STRLEN klen;
+        const char *k;
+        int32_t index;
+        NzkValue value;
+    PPCODE:
+        obj = tie_state(aTHX_ attr_hash, (NzkClass) ix);
+        k = SvPV(attr_key, klen);
+        index = nzk_attr_index((NzkClass) ix, (const uint8_t *) k, klen);
+        if (index < 0) {
+            warn("%s", nzk_message_element(0, (const uint8_t *) k, klen));
+            XSRETURN_UNDEF;
+        }
+        switch (ix) {
+        case NZK_CLASS_HANDLE: nzk_handle_fetch((NzkHandle *) obj, index, &value); break;
+        case NZK_CLASS_STAT:   nzk_stat_fetch((NzkStat *) obj, index, &value); break;
+        default:               nzk_watch_fetch((NzkWatch *) obj, index, &value); break;
+        }
+        ST(0) = sv_2mortal(value_sv(aTHX_ &value));
+        XSRETURN(1);
+
+void
+STORE(attr_hash, attr_key, attr_val)
+        SV *attr_hash
+        SV *attr_key
+        SV *attr_val
+    PROTOTYPE: $$$
+    ALIAS:
+        Net::ZooKeeper::Stat::STORE = 1
+        Net::ZooKeeper::Watch::STORE = 2
+    PREINIT:
+        void *obj;
+        STRLEN klen;
+        const char *k;
+        const char *msg = NULL;
+        int32_t index;
+        NzkAccess access;
+    PPCODE:
+        obj = tie_state(aTHX_ attr_hash, (NzkClass) ix);
+        k = SvPV(attr_key, klen);
+        index = nzk_attr_index((NzkClass) ix, (const uint8_t *) k, klen);
+        access = nzk_attr_access((NzkClass) ix, index);
+        if (index < 0 || access == NZK_ACCESS_READ_ONLY) {
+            warn("%s", nzk_message_element(index >= 0, (const uint8_t *) k, klen));
+            XSRETURN_EMPTY;
+        }
+        if (ix == NZK_CLASS_HANDLE)
+            msg = nzk_handle_store((NzkHandle *) obj, index,
+                                   access == NZK_ACCESS_INT ? (int64_t) SvIV(attr_val) : 0,
+                                   access == NZK_ACCESS_UINT ? (uint64_t) SvUV(attr_val) : 0);
+        else
+            nzk_watch_store((NzkWatch *) obj, index, (uint64_t) SvUV(attr_val));
+        if (msg)
+            croak_text(msg);
+        XSRETURN_EMPTY;
+
+void
+EXISTS(attr_hash, attr_key)
+        SV *attr_hash
+        SV *attr_key
+    PROTOTYPE: $$
+    ALIAS:
+        Net::ZooKeeper::Stat::EXISTS = 1
+        Net::ZooKeeper::Watch::EXISTS = 2
+    PREINIT:
+        STRLEN klen;
+        const char *k;
+    PPCODE:
+        (void) tie_state(aTHX_ attr_hash, (NzkClass) ix);
+        k = SvPV(attr_key, klen);
+        RETURN_BOOL(nzk_attr_index((NzkClass) ix, (const uint8_t *) k, klen) >= 0);
+
+void
+DELETE(attr_hash, attr_key)
+        SV *attr_hash
+        SV *attr_key
+    PROTOTYPE: $$
+    ALIAS:
+        Net::ZooKeeper::Stat::DELETE = 1
+        Net::ZooKeeper::Watch::DELETE = 2
+    PPCODE:
+        PERL_UNUSED_VAR(attr_key);
+        check_object(aTHX_ attr_hash, "attr_hash", (NzkClass) ix);
+        warn("%s", nzk_message(NZK_MESSAGE_DELETE_NOT_SUPPORTED, (NzkClass) ix));
+        XSRETURN_EMPTY;
+
+void
+CLEAR(attr_hash)
+        SV *attr_hash
+    PROTOTYPE: $
+    ALIAS:
+        Net::ZooKeeper::Stat::CLEAR = 1
+        Net::ZooKeeper::Watch::CLEAR = 2
+    PPCODE:
+        check_object(aTHX_ attr_hash, "attr_hash", (NzkClass) ix);
+        warn("%s", nzk_message(NZK_MESSAGE_CLEAR_NOT_SUPPORTED, (NzkClass) ix));
+        XSRETURN_EMPTY;
+
+
+MODULE = Net::ZooKeeper  PACKAGE = Net::ZooKeeper::Stat
+
+void
+DESTROY(zksh)
+        SV *zksh
+    PROTOTYPE: $
+    PREINIT:
+        int ok;
+    PPCODE:
+        check_object(aTHX_ zksh, "zksh", NZK_CLASS_STAT);
+        ok = destroy_object(aTHX_ zksh, NZK_CLASS_STAT);
+        if (GIMME_V == G_VOID)
+            XSRETURN_EMPTY;
+        RETURN_BOOL(ok);
+
+
+MODULE = Net::ZooKeeper  PACKAGE = Net::ZooKeeper::Watch
+
+void
+DESTROY(zkwh)
+        SV *zkwh
+    PROTOTYPE: $
+    PREINIT:
+        int ok;
+    PPCODE:
+        check_object(aTHX_ zkwh, "zkwh", NZK_CLASS_WATCH);
+        ok = destroy_object(aTHX_ zkwh, NZK_CLASS_WATCH);
+        if (GIMME_V == G_VOID)
+            XSRETURN_EMPTY;
+        RETURN_BOOL(ok);
+
+void
+wait(zkwh, ...)
+        SV *zkwh
+    PROTOTYPE: $;@
+    PREINIT:
+        NzkWatch *watch;
+        NzkOptions opts;
+        bool fired;
+    PPCODE:
+        check_object(aTHX_ zkwh, "zkwh", NZK_CLASS_WATCH);
+        watch = (NzkWatch *) outer_ptr(aTHX_ zkwh, NZK_CLASS_WATCH);
+        if (!watch)
+            croak_message(aTHX_ NZK_MESSAGE_INVALID_HANDLE, NZK_CLASS_WATCH);
+        nzk_options_init(&opts);
+        parse_options(aTHX_ NZK_METHOD_WAIT, &opts, &ST(1), items - 1);
+        fired = nzk_watch_wait(watch, &opts);
+        nzk_options_clear(&opts);
+        RETURN_BOOL(fired);
