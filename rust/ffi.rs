@@ -23,7 +23,7 @@ use crate::message;
 use crate::options::{self, NzkMethod, NzkOption, NzkOptions, SESSION_ID_LEN};
 use crate::settings;
 use crate::stat::{Field, Stat};
-use crate::watch::Watch;
+use crate::watch::{NzkWaitStep, Waiter, Watch};
 
 const PANIC_MESSAGE: &str = "internal error in the Net::ZooKeeper core";
 
@@ -373,13 +373,6 @@ fn code_of<T>(result: Result<T, i32>) -> i32 {
     }
 }
 
-/// Resets the watch given as an option: it is assigned to this call.
-unsafe fn assign_watch(opts: &NzkOptions) {
-    if let Some(watch) = opts.watch.as_mut() {
-        watch.reset();
-    }
-}
-
 /// Creates a node; the created path (truncated to the path read length) goes to
 /// `sink`. Returns the result code.
 ///
@@ -433,8 +426,7 @@ pub unsafe extern "C" fn nzk_exists(
 ) -> i32 {
     guard(ZSYSTEMERROR, || {
         let opts = &*opts;
-        assign_watch(opts);
-        code_of((*handle).exists(bytes(path, path_len), opts.stat.as_mut()))
+        code_of((*handle).exists(bytes(path, path_len), opts.stat.as_mut(), opts.watch.as_mut()))
     })
 }
 
@@ -453,8 +445,7 @@ pub unsafe extern "C" fn nzk_get(
 ) -> i32 {
     guard(ZSYSTEMERROR, || {
         let opts = &*opts;
-        assign_watch(opts);
-        let data = (*handle).get(bytes(path, path_len), opts, opts.stat.as_mut());
+        let data = (*handle).get(bytes(path, path_len), opts, opts.stat.as_mut(), opts.watch.as_mut());
         if let Ok(data) = &data {
             sink(ctx, data.as_ptr(), data.len());
         }
@@ -495,8 +486,7 @@ pub unsafe extern "C" fn nzk_get_children(
     sink: NzkBytesSink,
 ) -> i32 {
     guard(ZSYSTEMERROR, || {
-        assign_watch(&*opts);
-        let children = (*handle).get_children(bytes(path, path_len));
+        let children = (*handle).get_children(bytes(path, path_len), (*opts).watch.as_mut());
         if let Ok(children) = &children {
             for child in children {
                 sink(ctx, child.as_ptr(), child.len());
@@ -664,7 +654,7 @@ pub unsafe extern "C" fn nzk_handle_fetch(handle: *const Handle, index: i32, out
             3 => NzkValue::bytes(h.hosts()),
             4 => NzkValue::int(h.session_timeout_ms().into()),
             5 => NzkValue::bytes(&h.session_id()),
-            6 => NzkValue::uint(0),
+            6 => NzkValue::uint(h.pending_watches() as u64),
             _ => NzkValue::undef(),
         }
     });
@@ -790,17 +780,39 @@ pub unsafe extern "C" fn nzk_watch_store(watch: *mut Watch, index: i32, value: u
     }
 }
 
-/// Waits for the watch's notification, up to the `timeout` option or the watch's
-/// own timeout; true if it arrived.
+/// Starts waiting for the watch's notification, for the `timeout` option or the
+/// watch's own timeout. Step it with `nzk_waiter_step`; free it with
+/// `nzk_waiter_free`. The waiter does not depend on the watch object staying alive.
 ///
 /// # Safety
 /// `watch` is live; `opts` was initialised.
 #[no_mangle]
-pub unsafe extern "C" fn nzk_watch_wait(watch: *const Watch, opts: *const NzkOptions) -> bool {
-    guard(false, || {
+pub unsafe extern "C" fn nzk_waiter_new(watch: *const Watch, opts: *const NzkOptions) -> *mut Waiter {
+    guard(ptr::null_mut(), || {
         let (w, opts) = (&*watch, &*opts);
-        w.wait(if opts.has_timeout { opts.timeout } else { w.timeout })
+        Box::into_raw(Box::new(Waiter::new(w, if opts.has_timeout { opts.timeout } else { w.timeout })))
     })
+}
+
+/// Waits a short while (at most `WAIT_SLICE`): the notification arrived, the
+/// timeout passed, or neither yet (the caller handles signals and steps again).
+///
+/// # Safety
+/// `waiter` is live.
+#[no_mangle]
+pub unsafe extern "C" fn nzk_waiter_step(waiter: *const Waiter) -> NzkWaitStep {
+    guard(NzkWaitStep::TimedOut, || (*waiter).step())
+}
+
+/// Frees a waiter; NULL is allowed.
+///
+/// # Safety
+/// `waiter` is NULL or from `nzk_waiter_new`, and is not used afterwards.
+#[no_mangle]
+pub unsafe extern "C" fn nzk_waiter_free(waiter: *mut Waiter) {
+    if !waiter.is_null() {
+        drop(Box::from_raw(waiter));
+    }
 }
 
 // ---------------------------------------------------------------------------------

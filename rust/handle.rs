@@ -14,13 +14,14 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use tokio::task::JoinHandle;
-use zookeeper_client::{Acl, Client, CreateMode, SessionId, SessionInfo};
+use zookeeper_client::{Acl, Client, CreateMode, OneshotWatcher, SessionId, SessionInfo};
 
 use crate::acl::AclList;
 use crate::error::{self, ZINVALIDSTATE, ZOK, ZOPERATIONTIMEOUT};
 use crate::options::{NzkOptions, FLAG_EPHEMERAL, FLAG_SEQUENCE, SESSION_ID_LEN};
 use crate::stat::Stat;
-use crate::{runtime, validate, watch};
+use crate::watch::{self, Record, Watch, Watches};
+use crate::{runtime, validate};
 
 /// Default of the `data_read_len` and `path_read_len` attributes.
 pub const DEFAULT_READ_LEN: i32 = 1023;
@@ -48,6 +49,7 @@ pub struct Handle {
     requested_timeout: i32,
     requested_session: Option<[u8; SESSION_ID_LEN]>,
     conn: Mutex<Conn>,
+    watches: Arc<Watches>,
     error: AtomicI32,
     errno: AtomicI32,
     pub data_read_len: AtomicI32,
@@ -69,6 +71,7 @@ impl Handle {
             requested_timeout: opts.session_timeout,
             requested_session: opts.session_id(),
             conn: Mutex::new(Conn::Failed),
+            watches: Arc::default(),
             error: AtomicI32::new(ZOK),
             errno: AtomicI32::new(0),
             data_read_len: AtomicI32::new(DEFAULT_READ_LEN),
@@ -111,20 +114,38 @@ impl Handle {
     }
 
     /// Takes the result of a finished connect task without waiting.
-    fn settle(conn: &mut Conn) {
+    fn settle(&self, conn: &mut Conn) {
         if let Conn::Connecting(task) = conn {
             if task.is_finished() {
                 let outcome = runtime::get().block_on(task);
-                *conn = Self::connected(outcome).unwrap_or_else(|(state, _)| state);
+                *conn = self.connected(outcome).unwrap_or_else(|(state, _)| state);
             }
         }
     }
 
+    /// The state after a connect attempt; a new session starts reporting its state
+    /// changes to the armed watches.
     fn connected(
+        &self,
         outcome: Result<Result<Client, zookeeper_client::Error>, tokio::task::JoinError>,
     ) -> Result<Conn, (Conn, i32)> {
         match outcome {
-            Ok(Ok(client)) => Ok(Conn::Ready(Arc::new(client))),
+            Ok(Ok(client)) => {
+                let mut states = client.state_watcher();
+                let watches = self.watches.clone();
+                runtime::get().spawn(async move {
+                    loop {
+                        let state = states.changed().await;
+                        if let Some(code) = watch::state_code(state) {
+                            watches.session_event(code);
+                        }
+                        if state.is_terminated() {
+                            break;
+                        }
+                    }
+                });
+                Ok(Conn::Ready(Arc::new(client)))
+            },
             Ok(Err(err)) if error::is_terminal(&err) => Err((Conn::Dead, error::code_of(&err))),
             Ok(Err(err)) => Err((Conn::Failed, error::code_of(&err))),
             Err(_) => Err((Conn::Failed, error::ZSYSTEMERROR)),
@@ -148,7 +169,7 @@ impl Handle {
                 Conn::Connecting(task) => {
                     let left = deadline.saturating_duration_since(Instant::now());
                     let outcome = runtime::block_on_bounded(left, task).ok_or(ZOPERATIONTIMEOUT)?;
-                    match Self::connected(outcome) {
+                    match self.connected(outcome) {
                         Ok(ready) => *conn = ready,
                         Err((state, code)) => {
                             *conn = state;
@@ -199,7 +220,10 @@ impl Handle {
 
     fn ready_client(&self) -> Option<Arc<Client>> {
         let mut conn = self.lock();
-        Self::settle(&mut conn);
+        if self.is_inherited() {
+            return None;
+        }
+        self.settle(&mut conn);
         match &*conn {
             Conn::Ready(client) => Some(client.clone()),
             _ => None,
@@ -233,6 +257,7 @@ impl Handle {
     /// handle it only forgets the connection: the session belongs to the parent.
     pub fn close(&self) {
         let conn = std::mem::replace(&mut *self.lock(), Conn::Closed);
+        self.watches.detach_all();
         if self.is_inherited() {
             std::mem::forget(conn);
             return;
@@ -290,10 +315,37 @@ impl Handle {
         self.call(|client| async move { client.delete(&path, version).await })
     }
 
+    /// `pending_watches`: records of this handle that have not fired.
+    pub fn pending_watches(&self) -> usize {
+        self.watches.pending_count()
+    }
+
+    /// Assigns a watch to the call about to be made, whatever its outcome.
+    fn assign(&self, watch: Option<&mut Watch>) -> Option<Arc<Record>> {
+        let record = watch?.reassign();
+        self.watches.add_pending(record.clone());
+        Some(record)
+    }
+
+    /// The server accepted the watch: its notifications now reach the record.
+    fn arm(&self, record: Arc<Record>, watcher: OneshotWatcher) {
+        self.watches.register(&record);
+        runtime::get().spawn(async move { record.deliver(&watcher.changed().await) });
+    }
+
     /// Whether the node exists; a missing node is recorded as ZNONODE.
-    pub fn exists(&self, path: &[u8], stat: Option<&mut Stat>) -> CallResult<()> {
+    pub fn exists(&self, path: &[u8], stat: Option<&mut Stat>, watch: Option<&mut Watch>) -> CallResult<()> {
+        let record = self.assign(watch);
         let path = self.checked_path(path, false)?;
-        match self.call(|client| async move { client.check_stat(&path).await })? {
+        let found = match record {
+            None => self.call(|client| async move { client.check_stat(&path).await })?,
+            Some(record) => {
+                let (found, watcher) = self.call(|client| async move { client.check_and_watch_stat(&path).await })?;
+                self.arm(record, watcher);
+                found
+            },
+        };
+        match found {
             Some(found) => {
                 if let Some(stat) = stat {
                     *stat = Stat::from(&found);
@@ -307,9 +359,24 @@ impl Handle {
         }
     }
 
-    pub fn get(&self, path: &[u8], opts: &NzkOptions, stat: Option<&mut Stat>) -> CallResult<Vec<u8>> {
+    pub fn get(
+        &self,
+        path: &[u8],
+        opts: &NzkOptions,
+        stat: Option<&mut Stat>,
+        watch: Option<&mut Watch>,
+    ) -> CallResult<Vec<u8>> {
+        let record = self.assign(watch);
         let path = self.checked_path(path, false)?;
-        let (mut data, found) = self.call(|client| async move { client.get_data(&path).await })?;
+        let (mut data, found) = match record {
+            None => self.call(|client| async move { client.get_data(&path).await })?,
+            Some(record) => {
+                let (data, found, watcher) =
+                    self.call(|client| async move { client.get_and_watch_data(&path).await })?;
+                self.arm(record, watcher);
+                (data, found)
+            },
+        };
         if let Some(stat) = stat {
             *stat = Stat::from(&found);
         }
@@ -328,9 +395,18 @@ impl Handle {
         Ok(())
     }
 
-    pub fn get_children(&self, path: &[u8]) -> CallResult<Vec<String>> {
+    pub fn get_children(&self, path: &[u8], watch: Option<&mut Watch>) -> CallResult<Vec<String>> {
+        let record = self.assign(watch);
         let path = self.checked_path(path, false)?;
-        self.call(|client| async move { client.list_children(&path).await })
+        match record {
+            None => self.call(|client| async move { client.list_children(&path).await }),
+            Some(record) => {
+                let (children, watcher) =
+                    self.call(|client| async move { client.list_and_watch_children(&path).await })?;
+                self.arm(record, watcher);
+                Ok(children)
+            },
+        }
     }
 
     pub fn get_acl(&self, path: &[u8], stat: Option<&mut Stat>) -> CallResult<Vec<Acl>> {

@@ -1,45 +1,287 @@
-//! Watch objects: what a `Net::ZooKeeper::Watch` reads and waits on.
+//! Watches, with the original's records model.
 //!
-//! This release accepts watches and keeps their attributes, but no notification is
-//! delivered yet: `wait` returns false once its timeout has passed.
+//! A `Net::ZooKeeper::Watch` object ([`Watch`]) always refers to one [`Record`]. Each
+//! time the object is passed to `exists`, `get` or `get_children`, it gets a new
+//! record, which goes into that handle's pending list ([`Watches`]). A record fires
+//! on its first notification; later session notifications still update its event and
+//! state. `pending_watches` counts the records of a handle that have not fired.
+//!
+//! Notifications are recorded by tasks on the shared runtime, so attribute reads
+//! show them whether or not anybody waits.
 
-use std::time::Duration;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use zookeeper_client::{EventType, SessionState, WatchedEvent};
 
 /// Default `timeout` of a new watch, from the handle's `watch_timeout` attribute.
 pub const DEFAULT_TIMEOUT_MS: u32 = 60_000;
 
+pub const SESSION_EVENT: i32 = -1;
+pub const CONNECTING_STATE: i32 = 1;
+pub const CONNECTED_STATE: i32 = 3;
+pub const EXPIRED_SESSION_STATE: i32 = -112;
+pub const AUTH_FAILED_STATE: i32 = -113;
+
+#[derive(Debug, Default)]
+struct Notice {
+    event: i32,
+    state: i32,
+    fired: bool,
+    /// A server watch stands behind the record: session events reach it until its
+    /// node event arrives.
+    registered: bool,
+    /// Its handle was closed: nothing reaches it any more.
+    detached: bool,
+}
+
+/// One assignment of a watch to a call.
+#[derive(Debug, Default)]
+pub struct Record {
+    notice: Mutex<Notice>,
+    fired: Condvar,
+}
+
+impl Record {
+    fn lock(&self) -> MutexGuard<'_, Notice> {
+        self.notice.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    pub fn is_fired(&self) -> bool {
+        self.lock().fired
+    }
+
+    fn is_registered(&self) -> bool {
+        let notice = self.lock();
+        notice.registered && !notice.detached
+    }
+
+    fn notify(&self, event: i32, state: i32, node_event: bool) {
+        let mut notice = self.lock();
+        if notice.detached {
+            return;
+        }
+        notice.event = event;
+        notice.state = state;
+        notice.fired = true;
+        if node_event {
+            notice.registered = false;
+        }
+        self.fired.notify_all();
+    }
+
+    /// Delivers a notification from the client: a node event, or the end of the session.
+    pub fn deliver(&self, event: &WatchedEvent) {
+        match event.event_type {
+            EventType::Session => {
+                if let Some(state) = state_code(event.session_state) {
+                    self.notify(SESSION_EVENT, state, false);
+                }
+            },
+            node => self.notify(node_event_code(node), CONNECTED_STATE, true),
+        }
+    }
+
+    /// Waits until the record has fired or `deadline` passes, for at most `slice`.
+    fn wait_until(&self, deadline: Instant, slice: Duration) -> bool {
+        let mut notice = self.lock();
+        let until = deadline.min(Instant::now() + slice);
+        while !notice.fired {
+            let left = until.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return false;
+            }
+            notice = self.fired.wait_timeout(notice, left).unwrap_or_else(|p| p.into_inner()).0;
+        }
+        true
+    }
+}
+
+fn node_event_code(event: EventType) -> i32 {
+    match event {
+        EventType::NodeCreated => 1,
+        EventType::NodeDeleted => 2,
+        EventType::NodeDataChanged => 3,
+        EventType::NodeChildrenChanged => 4,
+        EventType::Session => SESSION_EVENT,
+    }
+}
+
+/// The state a session event reports, or None for a handle's own close.
+pub fn state_code(state: SessionState) -> Option<i32> {
+    match state {
+        SessionState::Disconnected => Some(CONNECTING_STATE),
+        SessionState::SyncConnected | SessionState::ConnectedReadOnly => Some(CONNECTED_STATE),
+        SessionState::Expired => Some(EXPIRED_SESSION_STATE),
+        SessionState::AuthFailed => Some(AUTH_FAILED_STATE),
+        SessionState::Closed => None,
+    }
+}
+
+/// A `Net::ZooKeeper::Watch`: its timeout and its current record.
 #[derive(Debug)]
 pub struct Watch {
     pub timeout: u32,
-    event: i32,
-    state: i32,
+    record: Arc<Record>,
 }
 
 impl Watch {
     pub fn new(timeout: u32) -> Watch {
-        Watch { timeout, event: 0, state: 0 }
+        Watch { timeout, record: Arc::default() }
     }
 
     pub fn event(&self) -> i32 {
-        self.event
+        self.record.lock().event
     }
 
     pub fn state(&self) -> i32 {
-        self.state
+        self.record.lock().state
     }
 
-    /// Assigns the watch to a new call: event and state read 0 again.
-    pub fn reset(&mut self) {
-        self.event = 0;
-        self.state = 0;
+    /// Starts a new assignment: a fresh record replaces the old one, which stays
+    /// wherever it is pending.
+    pub fn reassign(&mut self) -> Arc<Record> {
+        self.record = Arc::default();
+        self.record.clone()
     }
 
-    /// Waits up to `timeout_ms` for a notification; true if one arrived.
-    pub fn wait(&self, timeout_ms: u32) -> bool {
-        if self.event != 0 {
-            return true;
+    pub fn record(&self) -> Arc<Record> {
+        self.record.clone()
+    }
+}
+
+/// A wait in progress: `Watch::wait` polls it in slices so that Perl can run its
+/// signal handlers in between. It holds the record, so the watch object may go away.
+pub struct Waiter {
+    record: Arc<Record>,
+    deadline: Instant,
+}
+
+/// Longest single sleep of a wait, so that a signal is handled within it.
+pub const WAIT_SLICE: Duration = Duration::from_millis(50);
+
+/// Progress of a [`Waiter`].
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NzkWaitStep {
+    Fired,
+    TimedOut,
+    Pending,
+}
+
+impl Waiter {
+    pub fn new(watch: &Watch, timeout_ms: u32) -> Waiter {
+        Waiter { record: watch.record(), deadline: Instant::now() + Duration::from_millis(timeout_ms.into()) }
+    }
+
+    pub fn step(&self) -> NzkWaitStep {
+        if self.record.wait_until(self.deadline, WAIT_SLICE) {
+            NzkWaitStep::Fired
+        } else if Instant::now() >= self.deadline {
+            NzkWaitStep::TimedOut
+        } else {
+            NzkWaitStep::Pending
         }
-        std::thread::sleep(Duration::from_millis(timeout_ms.into()));
-        false
+    }
+}
+
+/// A handle's records: those pending (for `pending_watches`) and those registered
+/// with the server (for session events).
+#[derive(Debug, Default)]
+pub struct Watches {
+    pending: Mutex<Vec<Arc<Record>>>,
+    registered: Mutex<Vec<Arc<Record>>>,
+}
+
+fn locked<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+impl Watches {
+    /// Adds a new assignment to the pending list, purging fired records first.
+    pub fn add_pending(&self, record: Arc<Record>) {
+        let mut pending = locked(&self.pending);
+        pending.retain(|r| !r.is_fired());
+        pending.push(record);
+    }
+
+    /// The number of records that have not fired (purging the fired ones).
+    pub fn pending_count(&self) -> usize {
+        let mut pending = locked(&self.pending);
+        pending.retain(|r| !r.is_fired());
+        pending.len()
+    }
+
+    /// Marks a record as armed on the server.
+    pub fn register(&self, record: &Arc<Record>) {
+        record.lock().registered = true;
+        let mut registered = locked(&self.registered);
+        registered.retain(|r| r.is_registered());
+        registered.push(record.clone());
+    }
+
+    /// Sends a session event to every armed record.
+    pub fn session_event(&self, state: i32) {
+        let mut registered = locked(&self.registered);
+        registered.retain(|r| r.is_registered());
+        for record in registered.iter() {
+            record.notify(SESSION_EVENT, state, false);
+        }
+    }
+
+    /// The handle is closing: its records keep their values but hear nothing more.
+    pub fn detach_all(&self) {
+        for list in [&self.pending, &self.registered] {
+            for record in locked(list).drain(..) {
+                record.lock().detached = true;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pending_counts_follow_the_records_model() {
+        let watches = Watches::default();
+        let mut watch = Watch::new(100);
+        let first = watch.reassign();
+        watches.add_pending(first.clone());
+        watches.add_pending(watch.reassign());
+        assert_eq!(watches.pending_count(), 2, "a reused watch leaves its old record pending");
+        first.notify(3, 3, true);
+        assert_eq!(watches.pending_count(), 1, "fired records are purged");
+        assert_eq!(watch.event(), 0, "the old record's event is not the watch's");
+    }
+
+    #[test]
+    fn session_events_reach_registered_records_until_their_node_event() {
+        let watches = Watches::default();
+        let mut watch = Watch::new(0);
+        let record = watch.reassign();
+        watches.register(&record);
+        watches.session_event(CONNECTING_STATE);
+        assert_eq!((watch.event(), watch.state()), (SESSION_EVENT, CONNECTING_STATE));
+        watches.session_event(CONNECTED_STATE);
+        assert_eq!(watch.state(), CONNECTED_STATE, "later session events still update");
+        record.notify(3, 3, true);
+        watches.session_event(CONNECTING_STATE);
+        assert_eq!((watch.event(), watch.state()), (3, 3), "no session events after the node event");
+    }
+
+    #[test]
+    fn detached_records_keep_their_values() {
+        let watches = Watches::default();
+        let mut watch = Watch::new(0);
+        let record = watch.reassign();
+        watches.add_pending(record.clone());
+        watches.register(&record);
+        watches.detach_all();
+        watches.session_event(CONNECTING_STATE);
+        record.notify(3, 3, true);
+        assert_eq!(watch.event(), 0);
+        assert_eq!(Waiter::new(&watch, 0).step(), NzkWaitStep::TimedOut);
     }
 }

@@ -282,6 +282,12 @@ sink_acl(void *ctx, int32_t perms, const uint8_t *scheme, size_t scheme_len, con
     av_push((AV *) ctx, newRV_noinc((SV *) entry));
 }
 
+static void
+free_waiter(void *waiter)
+{
+    nzk_waiter_free((NzkWaiter *) waiter);
+}
+
 #define RETURN_BOOL(ok) STMT_START { ST(0) = (ok) ? &PL_sv_yes : &PL_sv_no; XSRETURN(1); } STMT_END
 
 /* Returns a list in list context, its length (or undef on failure) in scalar context. */
@@ -860,7 +866,8 @@ wait(zkwh, ...)
     PREINIT:
         NzkWatch *watch;
         NzkOptions opts;
-        bool fired;
+        NzkWaiter *waiter;
+        NzkWaitStep step;
     PPCODE:
         check_object(aTHX_ zkwh, "zkwh", NZK_CLASS_WATCH);
         watch = (NzkWatch *) outer_ptr(aTHX_ zkwh, NZK_CLASS_WATCH);
@@ -868,6 +875,13 @@ wait(zkwh, ...)
             croak_message(aTHX_ NZK_MESSAGE_INVALID_HANDLE, NZK_CLASS_WATCH);
         nzk_options_init(&opts);
         parse_options(aTHX_ NZK_METHOD_WAIT, &opts, &ST(1), items - 1);
-        fired = nzk_watch_wait(watch, &opts);
+        waiter = nzk_waiter_new(watch, &opts);
         nzk_options_clear(&opts);
-        RETURN_BOOL(fired);
+        /* Wait in short steps and let Perl run signal handlers in between; a handler
+         * that dies leaves through LEAVE, which frees the waiter. */
+        ENTER;
+        SAVEDESTRUCTOR(free_waiter, waiter);
+        while ((step = nzk_waiter_step(waiter)) == NZK_WAIT_STEP_PENDING)
+            PERL_ASYNC_CHECK();
+        LEAVE;
+        RETURN_BOOL(step == NZK_WAIT_STEP_FIRED);
