@@ -21,7 +21,8 @@ use crate::error::{self, ZINVALIDSTATE, ZOK, ZOPERATIONTIMEOUT};
 use crate::options::{NzkOptions, FLAG_EPHEMERAL, FLAG_SEQUENCE, SESSION_ID_LEN};
 use crate::stat::Stat;
 use crate::watch::{self, Record, Watch, Watches};
-use crate::{runtime, validate};
+use crate::log::{DEBUG, INFO};
+use crate::{runtime, settings, validate, zlog};
 
 /// Default of the `data_read_len` and `path_read_len` attributes.
 pub const DEFAULT_READ_LEN: i32 = 1023;
@@ -99,6 +100,16 @@ impl Handle {
         let mut connector = Client::connector();
         connector.session_timeout(Duration::from_millis(self.requested_timeout as u64));
         connector.fail_eagerly();
+        if settings::deterministic_conn_order() {
+            connector.deterministic_order();
+        }
+        zlog!(
+            INFO,
+            "zookeeper_init",
+            "Initiating client connection, host={} sessionTimeout={}",
+            self.connect_string,
+            self.requested_timeout
+        );
         if let Some(bytes) = self.requested_session {
             let id = i64::from_ne_bytes(bytes[..8].try_into().expect("8 bytes"));
             connector.session(SessionInfo::from_parts(SessionId(id), bytes[8..].to_vec()));
@@ -131,6 +142,13 @@ impl Handle {
     ) -> Result<Conn, (Conn, i32)> {
         match outcome {
             Ok(Ok(client)) => {
+                zlog!(
+                    INFO,
+                    "check_events",
+                    "session establishment complete on server, sessionId={:#x}, negotiated timeout={}",
+                    client.session_id().0,
+                    client.session_timeout().as_millis()
+                );
                 let mut states = client.state_watcher();
                 let watches = self.watches.clone();
                 runtime::get().spawn(async move {
@@ -262,6 +280,11 @@ impl Handle {
             std::mem::forget(conn);
             return;
         }
+        let session = match &conn {
+            Conn::Ready(client) => client.session_id().0,
+            _ => 0,
+        };
+        zlog!(INFO, "zookeeper_close", "Closing zookeeper sessionId={:#x} to [{}]", session, self.connect_string);
         let client = match conn {
             Conn::Ready(client) => client,
             Conn::Connecting(task) if task.is_finished() => match runtime::get().block_on(task) {
@@ -285,7 +308,7 @@ impl Handle {
 
     pub fn create(&self, path: &[u8], data: &[u8], opts: &NzkOptions) -> CallResult<Vec<u8>> {
         let sequence = opts.flags & FLAG_SEQUENCE != 0;
-        let path = self.checked_path(path, sequence)?;
+        let path = self.checked_path("zoo_create", path, sequence)?;
         let mode = match (opts.flags & FLAG_EPHEMERAL != 0, sequence) {
             (false, false) => CreateMode::Persistent,
             (false, true) => CreateMode::PersistentSequential,
@@ -310,7 +333,7 @@ impl Handle {
     }
 
     pub fn delete(&self, path: &[u8], opts: &NzkOptions) -> CallResult<()> {
-        let path = self.checked_path(path, false)?;
+        let path = self.checked_path("zoo_delete", path, false)?;
         let version = (opts.version >= 0).then_some(opts.version);
         self.call(|client| async move { client.delete(&path, version).await })
     }
@@ -336,7 +359,7 @@ impl Handle {
     /// Whether the node exists; a missing node is recorded as ZNONODE.
     pub fn exists(&self, path: &[u8], stat: Option<&mut Stat>, watch: Option<&mut Watch>) -> CallResult<()> {
         let record = self.assign(watch);
-        let path = self.checked_path(path, false)?;
+        let path = self.checked_path("zoo_exists", path, false)?;
         let found = match record {
             None => self.call(|client| async move { client.check_stat(&path).await })?,
             Some(record) => {
@@ -367,7 +390,7 @@ impl Handle {
         watch: Option<&mut Watch>,
     ) -> CallResult<Vec<u8>> {
         let record = self.assign(watch);
-        let path = self.checked_path(path, false)?;
+        let path = self.checked_path("zoo_get", path, false)?;
         let (mut data, found) = match record {
             None => self.call(|client| async move { client.get_data(&path).await })?,
             Some(record) => {
@@ -386,7 +409,7 @@ impl Handle {
     }
 
     pub fn set(&self, path: &[u8], data: &[u8], opts: &NzkOptions, stat: Option<&mut Stat>) -> CallResult<()> {
-        let path = self.checked_path(path, false)?;
+        let path = self.checked_path("zoo_set", path, false)?;
         let version = (opts.version >= 0).then_some(opts.version);
         let found = self.call(|client| async move { client.set_data(&path, data, version).await })?;
         if let Some(stat) = stat {
@@ -397,7 +420,7 @@ impl Handle {
 
     pub fn get_children(&self, path: &[u8], watch: Option<&mut Watch>) -> CallResult<Vec<String>> {
         let record = self.assign(watch);
-        let path = self.checked_path(path, false)?;
+        let path = self.checked_path("zoo_get_children", path, false)?;
         match record {
             None => self.call(|client| async move { client.list_children(&path).await }),
             Some(record) => {
@@ -410,7 +433,7 @@ impl Handle {
     }
 
     pub fn get_acl(&self, path: &[u8], stat: Option<&mut Stat>) -> CallResult<Vec<Acl>> {
-        let path = self.checked_path(path, false)?;
+        let path = self.checked_path("zoo_get_acl", path, false)?;
         let (acl, found) = self.call(|client| async move { client.get_acl(&path).await })?;
         if let Some(stat) = stat {
             *stat = Stat::from(&found);
@@ -419,13 +442,14 @@ impl Handle {
     }
 
     pub fn set_acl(&self, path: &[u8], acl: &AclList, opts: &NzkOptions) -> CallResult<()> {
-        let path = self.checked_path(path, false)?;
+        let path = self.checked_path("zoo_set_acl", path, false)?;
         let version = (opts.version >= 0).then_some(opts.version);
         self.call(|client| async move { client.set_acl(&path, &acl.entries, version).await }).map(|_| ())
     }
 
     pub fn add_auth(&self, scheme: &[u8], cert: &[u8]) -> CallResult<()> {
         let scheme = String::from_utf8_lossy(validate::c_string(scheme)).into_owned();
+        zlog!(DEBUG, "zoo_add_auth", "Sending auth info request for scheme [{}]", scheme);
         let result = self.call(|client| async move { client.auth(scheme, cert.to_vec()).await });
         if result == Err(error::ZAUTHFAILED) {
             // The server closes the session after a failed authentication.
@@ -436,10 +460,13 @@ impl Handle {
 
     /// The path as a string if the C client would accept it; else ZBADARGUMENTS is
     /// recorded, as the server is never asked.
-    fn checked_path(&self, path: &[u8], sequence: bool) -> CallResult<String> {
+    fn checked_path(&self, function: &str, path: &[u8], sequence: bool) -> CallResult<String> {
         let path = validate::c_string(path);
         match std::str::from_utf8(path) {
-            Ok(text) if validate::path(path, sequence) => Ok(text.to_owned()),
+            Ok(text) if validate::path(path, sequence) => {
+                zlog!(DEBUG, function, "Sending request for path [{}]", text);
+                Ok(text.to_owned())
+            },
             _ => {
                 self.record(error::ZBADARGUMENTS);
                 Err(error::ZBADARGUMENTS)

@@ -9,6 +9,7 @@ pub mod attrs;
 pub mod error;
 pub mod ffi;
 pub mod handle;
+pub mod log;
 pub mod message;
 pub mod options;
 pub mod runtime;

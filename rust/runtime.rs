@@ -38,10 +38,12 @@ pub fn get() -> &'static Runtime {
                 return &current.runtime;
             }
         }
+        crate::log::install();
         let runtime = Builder::new_multi_thread()
             .worker_threads(WORKER_THREADS)
             .max_blocking_threads(1)
             .thread_name("nzk-runtime")
+            .on_thread_start(block_async_signals)
             .enable_all()
             .build()
             .expect("cannot start the ZooKeeper runtime");
@@ -52,6 +54,21 @@ pub fn get() -> &'static Runtime {
             drop(unsafe { Box::from_raw(made) });
         }
         // On success the previous runtime (a parent's) is deliberately leaked.
+    }
+}
+
+/// Runtime threads take no asynchronous signals: Perl's handlers (alarm, INT, ...)
+/// run in the interpreter's thread, and a write to a dead server's socket gives EPIPE
+/// instead of killing a process that did not ignore SIGPIPE.
+fn block_async_signals() {
+    // SAFETY: plain signal-mask calls on this thread's mask.
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigfillset(&mut set);
+        for synchronous in [libc::SIGSEGV, libc::SIGBUS, libc::SIGFPE, libc::SIGILL, libc::SIGTRAP, libc::SIGABRT] {
+            libc::sigdelset(&mut set, synchronous);
+        }
+        libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
     }
 }
 

@@ -169,6 +169,8 @@ pub fn parse_connect_string(s: &str, tls: bool) -> Result<(Vec<EndpointRef<'_>>,
 #[derive(Clone, Debug)]
 pub struct IterableEndpoints {
     cycle: bool,
+    /// Patched for Net::ZooKeeper: false keeps the given order (deterministic order).
+    shuffle: bool,
     next: usize,
     start: usize,
     endpoints: Vec<Endpoint>,
@@ -182,7 +184,7 @@ pub struct Index {
 
 impl IterableEndpoints {
     pub fn new(endpoints: impl Into<Vec<Endpoint>>) -> Self {
-        Self { cycle: false, start: 0, next: 0, endpoints: endpoints.into() }
+        Self { cycle: false, shuffle: true, start: 0, next: 0, endpoints: endpoints.into() }
     }
 
     pub fn len(&self) -> usize {
@@ -197,11 +199,18 @@ impl IterableEndpoints {
         self.cycle = true;
     }
 
+    /// Whether [Self::reset] shuffles the endpoints. (Patched for Net::ZooKeeper.)
+    pub fn set_shuffle(&mut self, shuffle: bool) {
+        self.shuffle = shuffle;
+    }
+
     /// Resets all counters and shuffles endpoints for future iterations.
     pub fn reset(&mut self) {
         self.next = 0;
         self.start = 0;
-        fastrand::shuffle(&mut self.endpoints);
+        if self.shuffle {
+            fastrand::shuffle(&mut self.endpoints);
+        }
     }
 
     /// Starts an new iteration at where `peek` stopped.

@@ -1550,6 +1550,7 @@ pub struct Connector {
     readonly: bool,
     detached: bool,
     fail_eagerly: bool,
+    deterministic_order: bool,
     server_version: Version,
     session_timeout: Duration,
     connection_timeout: Duration,
@@ -1567,6 +1568,7 @@ impl Connector {
             readonly: false,
             detached: false,
             fail_eagerly: false,
+            deterministic_order: false,
             server_version: Version(u32::MAX, u32::MAX, u32::MAX),
             session_timeout: Duration::ZERO,
             connection_timeout: Duration::ZERO,
@@ -1641,6 +1643,13 @@ impl Connector {
         self
     }
 
+    /// Tries servers in the order of the connect string instead of a random order.
+    /// (Patched for Net::ZooKeeper: set_deterministic_conn_order.)
+    pub fn deterministic_order(&mut self) -> &mut Self {
+        self.deterministic_order = true;
+        self
+    }
+
     /// Fail session establishment eagerly with [Error::NoHosts] when all hosts has been tried.
     ///
     /// This permits fail-fast without wait up to [Self::session_timeout] in [Self::connect]. This
@@ -1666,6 +1675,7 @@ impl Connector {
         let builder = builder.with_sasl(self.sasl.take());
         let (mut session, state_receiver) = builder.build()?;
         let mut endpoints = IterableEndpoints::from(endpoints.as_slice());
+        endpoints.set_shuffle(!self.deterministic_order);
         endpoints.reset();
         if !self.fail_eagerly {
             endpoints.cycle();

@@ -11,9 +11,12 @@ use crate::record::{
     StaticRecord,
 };
 
-#[derive(Clone, Debug)]
+// Patched for Net::ZooKeeper: credentials never reach debug output or logs.
+#[derive(Clone)]
+#[derive_where::derive_where(Debug)]
 pub struct AuthPacket {
     pub scheme: String,
+    #[derive_where(skip(Debug))]
     pub auth: Vec<u8>,
 }
 

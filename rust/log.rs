@@ -1,0 +1,174 @@
+//! The core's log, in the C client's layout, on the process's standard error.
+//!
+//! Lines look like `2026-11-21 05:10:00,123:4242(0x7f..):ZOO_INFO@zookeeper_close@88: ...`
+//! and are written with one `write(2)` each to whatever fd 2 is at the time, so a
+//! Perl program that reopens STDERR gets them in its file. A line is dropped when
+//! fd 2 is a socket: after a close of STDERR a ZooKeeper connection could have been
+//! given fd 2, and log text must never reach it.
+//!
+//! Events of the ZooKeeper client crate (connects, session changes) come through a
+//! small `tracing` subscriber and are filtered by the same level.
+
+use std::fmt::{self, Write as _};
+use std::sync::Once;
+
+use tracing::field::{Field, Visit};
+use tracing::span::{Attributes, Id, Record};
+use tracing::subscriber::Interest;
+use tracing::{Event, Level, Metadata, Subscriber};
+
+use crate::settings;
+
+pub const ERROR: i32 = 1;
+pub const WARN: i32 = 2;
+pub const INFO: i32 = 3;
+pub const DEBUG: i32 = 4;
+
+/// Whether messages of `level` are written now.
+pub fn enabled(level: i32) -> bool {
+    level <= settings::log_level()
+}
+
+/// Writes one line if `level` is enabled. Use the [`zlog!`](crate::zlog) macro.
+pub fn write(level: i32, function: &str, line: u32, message: fmt::Arguments) {
+    if !enabled(level) || stderr_is_socket() {
+        return;
+    }
+    let name = match level {
+        ERROR => "ERROR",
+        WARN => "WARN",
+        INFO => "INFO",
+        _ => "DEBUG",
+    };
+    let mut text = String::with_capacity(160);
+    let _ = write!(
+        text,
+        "{}:{}(0x{:x}):ZOO_{}@{}@{}: {}",
+        timestamp(),
+        std::process::id(),
+        // SAFETY: pthread_self has no preconditions.
+        unsafe { libc::pthread_self() } as u64,
+        name,
+        function,
+        line,
+        message
+    );
+    text.retain(|c| c != '\n');
+    text.push('\n');
+    let mut bytes = text.as_bytes();
+    while !bytes.is_empty() {
+        // SAFETY: writes initialised bytes to fd 2.
+        let n = unsafe { libc::write(2, bytes.as_ptr().cast(), bytes.len()) };
+        if n <= 0 {
+            break;
+        }
+        bytes = &bytes[n as usize..];
+    }
+}
+
+/// Logs a line in the C client's layout: `zlog!(DEBUG, "zoo_exists", "...", args)`.
+#[macro_export]
+macro_rules! zlog {
+    ($level:expr, $function:expr, $($arg:tt)+) => {
+        if $crate::log::enabled($level) {
+            $crate::log::write($level, $function, line!(), format_args!($($arg)+));
+        }
+    };
+}
+
+fn stderr_is_socket() -> bool {
+    // SAFETY: fstat writes into a zeroed stat buffer.
+    unsafe {
+        let mut st: libc::stat = std::mem::zeroed();
+        libc::fstat(2, &mut st) == 0 && (st.st_mode & libc::S_IFMT) == libc::S_IFSOCK
+    }
+}
+
+/// Local time as `YYYY-MM-DD HH:MM:SS,mmm`.
+fn timestamp() -> String {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    let secs = now.as_secs() as libc::time_t;
+    // SAFETY: localtime_r fills the zeroed tm.
+    let tm = unsafe {
+        let mut tm: libc::tm = std::mem::zeroed();
+        libc::localtime_r(&secs, &mut tm);
+        tm
+    };
+    format!(
+        "{:04}-{:02}-{:02} {:02}:{:02}:{:02},{:03}",
+        tm.tm_year + 1900,
+        tm.tm_mon + 1,
+        tm.tm_mday,
+        tm.tm_hour,
+        tm.tm_min,
+        tm.tm_sec,
+        now.subsec_millis()
+    )
+}
+
+/// Routes the client crate's `tracing` events into this log.
+struct Bridge;
+
+fn level_of(level: &Level) -> i32 {
+    match *level {
+        Level::ERROR => ERROR,
+        Level::WARN => WARN,
+        Level::INFO => INFO,
+        Level::DEBUG => DEBUG,
+        Level::TRACE => DEBUG + 1,
+    }
+}
+
+struct Message(String);
+
+impl Visit for Message {
+    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
+        if !self.0.is_empty() {
+            self.0.push(' ');
+        }
+        if field.name() == "message" {
+            let _ = write!(self.0, "{value:?}");
+        } else {
+            let _ = write!(self.0, "{}={value:?}", field.name());
+        }
+    }
+}
+
+impl Subscriber for Bridge {
+    fn register_callsite(&self, _: &'static Metadata<'static>) -> Interest {
+        // The level can change at any time, so ask `enabled` on every event.
+        Interest::sometimes()
+    }
+
+    fn enabled(&self, metadata: &Metadata<'_>) -> bool {
+        metadata.is_event() && enabled(level_of(metadata.level()))
+    }
+
+    fn new_span(&self, _: &Attributes<'_>) -> Id {
+        Id::from_u64(1)
+    }
+
+    fn record(&self, _: &Id, _: &Record<'_>) {}
+
+    fn record_follows_from(&self, _: &Id, _: &Id) {}
+
+    fn event(&self, event: &Event<'_>) {
+        let metadata = event.metadata();
+        let mut message = Message(String::new());
+        event.record(&mut message);
+        let function = metadata.module_path().unwrap_or("zookeeper_client");
+        write(level_of(metadata.level()), function, metadata.line().unwrap_or(0), format_args!("{}", message.0));
+    }
+
+    fn enter(&self, _: &Id) {}
+
+    fn exit(&self, _: &Id) {}
+}
+
+/// Installs the bridge once per process.
+pub fn install() {
+    static INSTALL: Once = Once::new();
+    INSTALL.call_once(|| {
+        let _ = tracing::subscriber::set_global_default(Bridge);
+    });
+}
