@@ -462,16 +462,15 @@ impl Handle {
     /// recorded, as the server is never asked.
     fn checked_path(&self, function: &str, path: &[u8], sequence: bool) -> CallResult<String> {
         let path = validate::c_string(path);
-        match std::str::from_utf8(path) {
-            Ok(text) if validate::path(path, sequence) => {
-                zlog!(DEBUG, function, "Sending request for path [{}]", text);
-                Ok(text.to_owned())
-            },
-            _ => {
-                self.record(error::ZBADARGUMENTS);
-                Err(error::ZBADARGUMENTS)
-            },
+        if !validate::path(path, sequence) {
+            self.record(error::ZBADARGUMENTS);
+            return Err(error::ZBADARGUMENTS);
         }
+        // The server decodes path bytes as UTF-8 with replacement characters; doing the
+        // same here sends what it would have seen (and it rejects such paths on writes).
+        let text = String::from_utf8_lossy(path).into_owned();
+        zlog!(DEBUG, function, "Sending request for path [{}]", text);
+        Ok(text)
     }
 }
 

@@ -12,7 +12,7 @@ use warnings;
 use Test::More;
 use IO::Socket::INET;
 
-use Net::ZooKeeper qw(:errors :node_flags :acls);
+use Net::ZooKeeper qw(:errors :node_flags :acls :acl_perms);
 
 my $FILE = __FILE__;
 
@@ -23,12 +23,14 @@ sub croak_re {
 
 # croaks(CODE, MESSAGE, NAME): CODE dies with MESSAGE at the caller's line.
 sub croaks {
+    local $Test::Builder::Level = $Test::Builder::Level + 1;
     my ($code, $msg, $name) = @_;
     my $err = eval { $code->(); 1 } ? "(no exception)\n" : $@;
     like($err, croak_re($msg), $name);
 }
 
 sub lives {
+    local $Test::Builder::Level = $Test::Builder::Level + 1;
     my ($code, $name) = @_;
     ok(eval { $code->(); 1 }, $name) or diag("died: $@");
 }
@@ -218,8 +220,8 @@ for my $m (qw(create delete exists get_children get set watch)) {
 
 {
     $! = 1;
-    is($zkh->get_error(), ZOK, 'a new handle has error ZOK');
-    is("$!", '', 'get_error sets $! to the saved errno (0 for a new handle)');
+    is($zkh->get_error(), ZOK, 'get_error is ZOK before any operation');
+    is("$!", '', 'get_error sets $! to the saved errno (0 here)');
 
     is(force_error(), ZBADARGUMENTS, 'a rejected path leaves ZBADARGUMENTS');
     eval { $zkh->exists() };
@@ -230,6 +232,9 @@ for my $m (qw(create delete exists get_children get set watch)) {
         [ get    => sub { $zkh->get('/', data_read_len => -1) },  'an option croak' ],
         [ create => sub { $zkh->create('/', '', flags => 99) },   'an option croak' ],
         [ set    => sub { $zkh->set('/', '', stat => 'bad') },    'a stat option type croak' ],
+        [ watch  => sub { $zkh->watch('odd') },                   'a parity croak' ],
+        [ delete => sub { $zkh->delete('/', version => -1) },     'an option croak' ],
+        [ get_children => sub { $zkh->get_children('/', watch => {}) }, 'a watch option type croak' ],
     ) {
         my ($m, $code, $what) = @$case;
         force_error();

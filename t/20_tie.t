@@ -24,6 +24,7 @@ sub msg_re {
 }
 
 sub croaks {
+    local $Test::Builder::Level = $Test::Builder::Level + 1;
     my ($code, $msg, $name) = @_;
     my $err = eval { $code->(); 1 } ? "(no exception)\n" : $@;
     like($err, msg_re($msg), $name);
@@ -31,6 +32,7 @@ sub croaks {
 
 # warns(CODE, [MESSAGES], NAME): CODE warns exactly MESSAGES, in order.
 sub warns {
+    local $Test::Builder::Level = $Test::Builder::Level + 1;
     my ($code, $msgs, $name) = @_;
     my @got;
     {
@@ -42,6 +44,18 @@ sub warns {
         $ok &&= $got[$i] =~ msg_re($msgs->[$i]);
     }
     ok($ok, $name) or diag("warnings: " . (@got ? join('', @got) : "(none)\n"));
+}
+
+# warns_like(CODE, REGEX, NAME): CODE emits one warning, matching REGEX.
+sub warns_like {
+    my ($code, $re, $name) = @_;
+    local $Test::Builder::Level = $Test::Builder::Level + 1;
+    my @got;
+    {
+        local $SIG{__WARN__} = sub { push @got, $_[0] };
+        $code->();
+    }
+    ok(@got == 1 && $got[0] =~ $re, $name) or diag("warnings: " . (@got ? join('', @got) : "(none)\n"));
 }
 
 sub unused_local_host {
@@ -149,6 +163,14 @@ is($inner->FETCH('HOSTS'), $hosts, 'FETCH on the inner object works, case-insens
     is($zkh->{data_read_len}, 0, 'a rejected data_read_len leaves the value unchanged');
     $zkh->{DATA_READ_LEN} = 1023;
     is($zkh->{data_read_len}, 1023, 'stores match keys case-insensitively');
+
+    warns_like(sub { $zkh->{data_read_len} = 'abc' }, qr/isn't numeric/,
+               'a non-numeric data_read_len warns like any numeric conversion');
+    is($zkh->{data_read_len}, 0, '... and is stored as 0');
+    warns_like(sub { $zkh->{data_read_len} = undef }, qr/uninitialized/,
+               'an undef data_read_len warns about an uninitialized value');
+    is($zkh->{data_read_len}, 0, '... and is stored as 0');
+    $zkh->{data_read_len} = 1023;
 
     $zkh->{path_read_len} = 1;
     is($zkh->{path_read_len}, 1, 'path_read_len accepts 1');

@@ -21,12 +21,14 @@ sub msg_re {
 }
 
 sub croaks {
+    local $Test::Builder::Level = $Test::Builder::Level + 1;
     my ($code, $msg, $name) = @_;
     my $err = eval { $code->(); 1 } ? "(no exception)\n" : $@;
     like($err, msg_re($msg), $name);
 }
 
 sub warns {
+    local $Test::Builder::Level = $Test::Builder::Level + 1;
     my ($code, $msgs, $name) = @_;
     my @got;
     {

@@ -22,6 +22,7 @@ $SIG{PIPE} = 'IGNORE';
 my $FILE = __FILE__;
 
 sub croaks {
+    local $Test::Builder::Level = $Test::Builder::Level + 1;
     my ($code, $msg, $name) = @_;
     my $err = eval { $code->(); 1 } ? "(no exception)\n" : $@;
     like($err, qr/^\Q$msg\E at \Q$FILE\E line \d+\.\n\z/, $name);

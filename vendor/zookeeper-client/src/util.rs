@@ -36,8 +36,9 @@ pub fn validate_path<'a>(chroot: Chroot<'a>, path: &'a str, allow_trailing_slash
     let mut last_chars = ['/', '/', '/'];
     for c in path.chars().skip(1) {
         let u = u32::from(c);
-        let invalid =
-            [0x0000..=0x001f, 0x007f..=0x009f, 0xd800..=0xf8ff, 0xfff0..=0xffff].into_iter().any(|r| r.contains(&u));
+        // Patched for Net::ZooKeeper: the C client's rule (control characters up to
+        // 0x1E); the server applies the stricter Java rules itself on writes.
+        let invalid = (0x0000..=0x001e).contains(&u);
         if invalid {
             return Err(Error::BadArguments(&"unsupported characters in path"));
         }
