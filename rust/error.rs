@@ -11,6 +11,8 @@ pub const ZUNIMPLEMENTED: i32 = -6;
 pub const ZOPERATIONTIMEOUT: i32 = -7;
 pub const ZBADARGUMENTS: i32 = -8;
 pub const ZINVALIDSTATE: i32 = -9;
+/// A TLS handshake failed (named as in the C client from 3.6 on).
+pub const ZSSLCONNECTIONERROR: i32 = -17;
 pub const ZNONODE: i32 = -101;
 pub const ZNOAUTH: i32 = -102;
 pub const ZBADVERSION: i32 = -103;
@@ -53,6 +55,7 @@ pub fn code_of(err: &Error) -> i32 {
         Error::ReconfigDisabled => ZRECONFIGDISABLED,
         Error::UnexpectedErrorCode(code) => *code,
         Error::ClientClosed => ZCLOSING,
+        Error::TlsHandshake => ZSSLCONNECTIONERROR,
         Error::RuntimeInconsistent => ZRUNTIMEINCONSISTENCY,
         _ => ZSYSTEMERROR,
     }

@@ -157,7 +157,7 @@ pub unsafe extern "C" fn nzk_options_init(opts: *mut NzkOptions) {
 #[no_mangle]
 pub unsafe extern "C" fn nzk_options_clear(opts: *mut NzkOptions) {
     if let Some(opts) = opts.as_mut() {
-        guard((), || opts.clear_acl());
+        guard((), || opts.clear());
     }
 }
 
@@ -248,6 +248,51 @@ pub unsafe extern "C" fn nzk_options_set_session_id(opts: *mut NzkOptions, id: *
         (*opts).session_id_len = len;
         ptr::null()
     })
+}
+
+/// Sets a string option (a file name) of `new()`.
+///
+/// # Safety
+/// `opts` was initialised by `nzk_options_init`; `value` points to `len` bytes.
+#[no_mangle]
+pub unsafe extern "C" fn nzk_options_set_text(opts: *mut NzkOptions, option: NzkOption, value: *const u8, len: usize) {
+    if let Some(opts) = opts.as_mut() {
+        guard((), || opts.set_text(option, bytes(value, len)));
+    }
+}
+
+/// Starts the `sasl_options` hash; returns the croak message if the value was not a
+/// hash reference. Add its entries with `nzk_options_add_sasl`.
+///
+/// # Safety
+/// `opts` was initialised by `nzk_options_init`.
+#[no_mangle]
+pub unsafe extern "C" fn nzk_options_begin_sasl(opts: *mut NzkOptions, is_hash: bool) -> *const c_char {
+    guard_message(|| {
+        if !is_hash {
+            return message::set(message::SASL_NOT_HASH);
+        }
+        (*opts).begin_sasl();
+        ptr::null()
+    })
+}
+
+/// Adds one `key => value` of the `sasl_options` hash.
+///
+/// # Safety
+/// `opts` was initialised and `nzk_options_begin_sasl` accepted the hash; `key` and
+/// `value` point to their lengths in bytes.
+#[no_mangle]
+pub unsafe extern "C" fn nzk_options_add_sasl(
+    opts: *mut NzkOptions,
+    key: *const u8,
+    key_len: usize,
+    value: *const u8,
+    value_len: usize,
+) {
+    if let Some(opts) = opts.as_mut() {
+        guard((), || opts.begin_sasl_entry(bytes(key, key_len), bytes(value, value_len)));
+    }
 }
 
 /// Gives an ACL list to the options, which then own it (a list set earlier in the

@@ -18,6 +18,7 @@ use zookeeper_client::{Acl, Client, CreateMode, OneshotWatcher, SessionId, Sessi
 
 use crate::acl::AclList;
 use crate::error::{self, ZINVALIDSTATE, ZOK, ZOPERATIONTIMEOUT};
+use crate::secure::{Prepared, Secure};
 use crate::options::{NzkOptions, FLAG_EPHEMERAL, FLAG_SEQUENCE, SESSION_ID_LEN};
 use crate::stat::Stat;
 use crate::watch::{self, Record, Watch, Watches};
@@ -49,6 +50,7 @@ pub struct Handle {
     connect_string: String,
     requested_timeout: i32,
     requested_session: Option<[u8; SESSION_ID_LEN]>,
+    secure: Prepared,
     conn: Mutex<Conn>,
     watches: Arc<Watches>,
     error: AtomicI32,
@@ -62,15 +64,22 @@ pub struct Handle {
 pub type CallResult<T> = Result<T, i32>;
 
 impl Handle {
-    /// A handle for `hosts`, or the errno to report with `undef` for a bad host list.
+    /// A handle for `hosts`, or the errno to report with `undef` for a bad host list
+    /// or an unreadable password, CA, certificate or key file.
     pub fn new(hosts: &[u8], opts: &NzkOptions) -> Result<Handle, i32> {
         let connect_string = validate::hosts(hosts)?;
+        // SAFETY: the options own their security settings for the duration of the call.
+        let secure = match unsafe { opts.secure.as_ref() } {
+            Some(secure) => secure.prepare()?,
+            None => Secure::default().prepare()?,
+        };
         let handle = Handle {
             pid: runtime::pid(),
             hosts: hosts.to_vec(),
             connect_string,
             requested_timeout: opts.session_timeout,
             requested_session: opts.session_id(),
+            secure,
             conn: Mutex::new(Conn::Failed),
             watches: Arc::default(),
             error: AtomicI32::new(ZOK),
@@ -114,8 +123,16 @@ impl Handle {
             let id = i64::from_ne_bytes(bytes[..8].try_into().expect("8 bytes"));
             connector.session(SessionInfo::from_parts(SessionId(id), bytes[8..].to_vec()));
         }
+        self.secure.apply(&mut connector);
+        let tls = self.secure.is_tls();
         let hosts = self.connect_string.clone();
-        runtime::get().spawn(async move { connector.connect(&hosts).await })
+        runtime::get().spawn(async move {
+            if tls {
+                connector.secure_connect(&hosts).await
+            } else {
+                connector.connect(&hosts).await
+            }
+        })
     }
 
     /// The bound on one call: the session timeout (negotiated once known).

@@ -13,6 +13,7 @@ pub mod log;
 pub mod message;
 pub mod options;
 pub mod runtime;
+pub mod secure;
 pub mod settings;
 pub mod stat;
 pub mod validate;

@@ -4,6 +4,7 @@
 use std::ptr;
 
 use crate::acl::AclList;
+use crate::secure::{SaslSettings, Secure};
 use crate::stat::Stat;
 use crate::watch::Watch;
 
@@ -42,6 +43,10 @@ pub enum NzkOption {
     Stat,
     Watch,
     Timeout,
+    TlsCaFile,
+    TlsCertFile,
+    TlsKeyFile,
+    TlsVerifyHostname,
 }
 
 /// The options of one call, with their defaults until set.
@@ -65,6 +70,8 @@ pub struct NzkOptions {
     /// Borrowed from the caller's Perl string for the duration of the call.
     pub session_id: *const u8,
     pub session_id_len: usize,
+    /// SASL and TLS settings of `new()`; owned, freed by `nzk_options_clear`.
+    pub secure: *mut Secure,
 }
 
 pub const DEFAULT_SESSION_TIMEOUT_MS: i32 = 10_000;
@@ -86,6 +93,7 @@ impl Default for NzkOptions {
             acl: ptr::null_mut(),
             session_id: ptr::null(),
             session_id_len: 0,
+            secure: ptr::null_mut(),
         }
     }
 }
@@ -95,7 +103,15 @@ pub fn option(method: NzkMethod, name: &[u8]) -> NzkOption {
     use NzkMethod as M;
     use NzkOption as O;
     let known: &[(&str, NzkOption)] = match method {
-        M::New => &[("session_timeout", O::SessionTimeout), ("session_id", O::SessionId), ("sasl_options", O::SaslOptions)],
+        M::New => &[
+            ("session_timeout", O::SessionTimeout),
+            ("session_id", O::SessionId),
+            ("sasl_options", O::SaslOptions),
+            ("tls_ca_file", O::TlsCaFile),
+            ("tls_cert_file", O::TlsCertFile),
+            ("tls_key_file", O::TlsKeyFile),
+            ("tls_verify_hostname", O::TlsVerifyHostname),
+        ],
         M::Create => &[("path_read_len", O::PathReadLen), ("flags", O::Flags), ("acl", O::Acl)],
         M::Delete | M::SetAcl => &[("version", O::Version)],
         M::Exists => &[("stat", O::Stat), ("watch", O::Watch)],
@@ -128,6 +144,7 @@ impl NzkOptions {
             NzkOption::DataReadLen => return Err(format!("invalid data read length: {value}")),
             NzkOption::Version if value >= 0 => self.version = value,
             NzkOption::Version => return Err(format!("invalid version requirement: {value}")),
+            NzkOption::TlsVerifyHostname => self.secure().tls.verify_hostname = value != 0,
             _ => {},
         }
         Ok(())
@@ -142,6 +159,49 @@ impl NzkOptions {
     pub fn set_acl(&mut self, acl: Box<AclList>) {
         self.clear_acl();
         self.acl = Box::into_raw(acl);
+    }
+
+    /// The security settings, made on first use.
+    pub fn secure(&mut self) -> &mut Secure {
+        if self.secure.is_null() {
+            self.secure = Box::into_raw(Box::default());
+        }
+        // SAFETY: `secure` is only ever set from Box::into_raw here.
+        unsafe { &mut *self.secure }
+    }
+
+    /// Sets a string option (a file name).
+    pub fn set_text(&mut self, option: NzkOption, value: &[u8]) {
+        let value = Some(String::from_utf8_lossy(crate::validate::c_string(value)).into_owned());
+        let tls = &mut self.secure().tls;
+        match option {
+            NzkOption::TlsCaFile => tls.ca_file = value,
+            NzkOption::TlsCertFile => tls.cert_file = value,
+            NzkOption::TlsKeyFile => tls.key_file = value,
+            _ => {},
+        }
+    }
+
+    /// Starts the `sasl_options` hash (a repeated option replaces the earlier one).
+    pub fn begin_sasl(&mut self) -> &mut SaslSettings {
+        self.secure().sasl.insert(SaslSettings::default())
+    }
+
+    /// Adds one entry to the `sasl_options` hash begun with `begin_sasl`.
+    pub fn begin_sasl_entry(&mut self, key: &[u8], value: &[u8]) {
+        if let Some(sasl) = self.secure().sasl.as_mut() {
+            sasl.set(key, value);
+        }
+    }
+
+    /// Frees what the options own.
+    pub fn clear(&mut self) {
+        self.clear_acl();
+        if !self.secure.is_null() {
+            // SAFETY: set from Box::into_raw in `secure`.
+            drop(unsafe { Box::from_raw(self.secure) });
+            self.secure = ptr::null_mut();
+        }
     }
 
     pub fn clear_acl(&mut self) {

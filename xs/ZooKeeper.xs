@@ -235,7 +235,34 @@ parse_options(pTHX_ NzkMethod method, NzkOptions *opts, SV **args, I32 count)
                 nzk_options_set_acl(opts, acl);
             break;
         }
-        default:  /* unknown names, and SASL in a build without it, are ignored */
+        case NZK_OPTION_TLS_CA_FILE:
+        case NZK_OPTION_TLS_CERT_FILE:
+        case NZK_OPTION_TLS_KEY_FILE: {
+            STRLEN flen;
+            const char *file = SvPV(val, flen);
+            nzk_options_set_text(opts, option, (const uint8_t *) file, flen);
+            break;
+        }
+        case NZK_OPTION_TLS_VERIFY_HOSTNAME:
+            msg = nzk_options_set_int(opts, option, SvTRUE(val) ? 1 : 0);
+            break;
+        case NZK_OPTION_SASL_OPTIONS: {
+            int is_hash = SvROK(val) && SvTYPE(SvRV(val)) == SVt_PVHV;
+            msg = nzk_options_begin_sasl(opts, is_hash);
+            if (!msg) {
+                HV *hv = (HV *) SvRV(val);
+                HE *he;
+                hv_iterinit(hv);
+                while ((he = hv_iternext(hv))) {
+                    STRLEN klen, vlen;
+                    const char *k = HePV(he, klen);
+                    const char *v = SvPV(HeVAL(he), vlen);
+                    nzk_options_add_sasl(opts, (const uint8_t *) k, klen, (const uint8_t *) v, vlen);
+                }
+            }
+            break;
+        }
+        default:  /* unknown names are ignored, as the original did */
             break;
         }
         if (msg) {

@@ -99,6 +99,10 @@ sub _unknown { croak("unknown Net::ZooKeeper constant: $_[0]") }
     }
 }
 
+# A TLS handshake failed (a code of the C client from 3.6 on). Not in any export
+# tag, so that the original's tags stay exactly as they were.
+sub ZSSLCONNECTIONERROR (;$) { -17 }
+
 require XSLoader;
 XSLoader::load('Net::ZooKeeper', $VERSION);
 

@@ -84,6 +84,10 @@ pub enum Error {
     #[error("client has been closed")]
     ClientClosed,
 
+    /// Patched for Net::ZooKeeper: no server completed a TLS handshake.
+    #[error("tls handshake failed")]
+    TlsHandshake,
+
     #[error("runtime condition mismatch")]
     RuntimeInconsistent,
 

@@ -9,10 +9,13 @@ use super::{Result, SaslInitiator, SaslInnerOptions, SaslOptions, SaslSession};
 /// DIGEST-MD5 SASL options.
 ///
 /// Uses [SaslOptions::digest_md5] to construct one.
-#[derive(Clone, Debug)]
+// Patched for Net::ZooKeeper: the password never reaches debug output or logs.
+#[derive(Clone)]
+#[derive_where::derive_where(Debug)]
 pub struct DigestMd5SaslOptions {
     realm: Option<Cow<'static, str>>,
     username: Cow<'static, str>,
+    #[derive_where(skip(Debug))]
     password: Cow<'static, str>,
 }
 
@@ -25,8 +28,7 @@ impl DigestMd5SaslOptions {
         Self { realm: None, username: username.into(), password: password.into() }
     }
 
-    /// Specifies the client chosen realm.
-    #[cfg(test)]
+    /// Specifies the client chosen realm. (Patched for Net::ZooKeeper: public.)
     pub fn with_realm(self, realm: impl Into<Cow<'static, str>>) -> Self {
         Self { realm: Some(realm.into()), ..self }
     }

@@ -162,6 +162,7 @@ impl Builder {
             state_sender,
             watch_manager,
             unwatch_receiver: Some(unwatch_receiver),
+            tls_failed: false,
         };
         let timeout = if self.session_timeout.is_zero() { DEFAULT_SESSION_TIMEOUT } else { self.session_timeout };
         session.reset_timeout(timeout);
@@ -199,6 +200,9 @@ pub struct Session {
 
     watch_manager: WatchManager,
     unwatch_receiver: Option<mpsc::UnboundedReceiver<(WatcherId, StateResponser)>>,
+
+    /// Patched for Net::ZooKeeper: a TLS handshake failed in the current attempt.
+    tls_failed: bool,
 }
 
 impl Session {
@@ -659,6 +663,11 @@ impl Session {
         let mut conn = match self.connector.connect(endpoint, deadline).await {
             Err(err) => {
                 debug!("fails in connecting to {} due to {:?}", endpoint, err);
+                // Patched for Net::ZooKeeper: remember TLS handshake failures (rustls
+                // reports them as InvalidData) so that they can be told apart.
+                if endpoint.tls && err.kind() == std::io::ErrorKind::InvalidData {
+                    self.tls_failed = true;
+                }
                 return Err(Error::ConnectionLoss);
             },
             Ok(conn) => {
@@ -704,6 +713,7 @@ impl Session {
             endpoints.endpoints()
         );
         let mut deadline = Deadline::until(self.last_recv + session_timeout);
+        self.tls_failed = false;
         let mut last_error = match self.start_once(endpoints, &mut deadline, buf, depot).await {
             Err(err) => err,
             Ok(conn) => return Ok(conn),
@@ -719,6 +729,9 @@ impl Session {
                 },
                 Ok(conn) => return Ok(conn),
             };
+        }
+        if last_error == Error::NoHosts && self.tls_failed {
+            return Err(Error::TlsHandshake);
         }
         Err(last_error)
     }
