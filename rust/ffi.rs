@@ -14,12 +14,14 @@ use std::ffi::{c_char, c_int, c_void};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::ptr;
 use std::slice;
+use std::sync::Arc;
 
 use crate::acl::{self, AclList, Entry};
 use crate::attrs::{self, NzkAccess, NzkClass};
 use crate::error::ZSYSTEMERROR;
 use crate::handle::Handle;
 use crate::message;
+use crate::registry::{self, Lease};
 use crate::options::{self, NzkMethod, NzkOption, NzkOptions, SESSION_ID_LEN};
 use crate::settings;
 use crate::stat::{Field, Stat};
@@ -376,7 +378,9 @@ pub unsafe extern "C" fn nzk_handle_new(
 ) -> *mut Handle {
     let made = guard(Err(libc::EINVAL), || Handle::new(bytes(hosts, len), &*opts));
     match made {
-        Ok(handle) => Box::into_raw(Box::new(handle)),
+        // Handles are reference-counted: shared cluster connections hand out more
+        // references (see nzk_lease_handle).
+        Ok(handle) => Arc::into_raw(Arc::new(handle)) as *mut Handle,
         Err(errno) => {
             if !errno_out.is_null() {
                 *errno_out = errno;
@@ -386,16 +390,16 @@ pub unsafe extern "C" fn nzk_handle_new(
     }
 }
 
-/// Closes the handle's session (waiting, bounded, for the server) and frees it.
-/// NULL is allowed. In a process that inherited the handle through fork, the
-/// session is left alone.
+/// Drops a reference to the handle. The last reference closes its session
+/// (waiting, bounded, for the server) and frees it; in a process that inherited the
+/// handle through fork, the session is left alone. NULL is allowed.
 ///
 /// # Safety
 /// `handle` is NULL or from `nzk_handle_new`, and is not used afterwards.
 #[no_mangle]
 pub unsafe extern "C" fn nzk_handle_free(handle: *mut Handle) {
     if !handle.is_null() {
-        let handle = Box::from_raw(handle);
+        let handle = Arc::from_raw(handle);
         guard((), move || drop(handle));
     }
 }
@@ -873,4 +877,123 @@ pub extern "C" fn nzk_set_log_level(level: i64) -> *const c_char {
 #[no_mangle]
 pub extern "C" fn nzk_set_deterministic_conn_order(flag: bool) {
     settings::set_deterministic_conn_order(flag);
+}
+
+// ---------------------------------------------------------------------------------
+// Shared cluster connections
+
+unsafe fn text<'a>(data: *const u8, len: usize) -> std::borrow::Cow<'a, str> {
+    String::from_utf8_lossy(bytes(data, len))
+}
+
+/// Defines a named cluster for this process; returns an APR status (EINVAL for bad
+/// settings, EEXIST for a name defined with other settings).
+///
+/// # Safety
+/// `name` and `hosts` point to their lengths in bytes.
+#[no_mangle]
+pub unsafe extern "C" fn nzk_cluster_define(
+    name: *const u8,
+    name_len: usize,
+    hosts: *const u8,
+    hosts_len: usize,
+    recv_timeout: i64,
+) -> i32 {
+    let timeout = i32::try_from(recv_timeout).unwrap_or(-1);
+    guard(registry::EINVAL, || registry::define(&text(name, name_len), &text(hosts, hosts_len), timeout))
+}
+
+/// Checks a host list as `new()` would: 0 if valid, else the errno `new()` reports.
+///
+/// # Safety
+/// `hosts` points to `len` bytes.
+#[no_mangle]
+pub unsafe extern "C" fn nzk_hosts_check(hosts: *const u8, len: usize) -> i32 {
+    guard(libc::EINVAL, || crate::validate::hosts(bytes(hosts, len)).err().unwrap_or(0))
+}
+
+/// Whether a cluster of that name is defined in this process.
+///
+/// # Safety
+/// `name` points to `len` bytes.
+#[no_mangle]
+pub unsafe extern "C" fn nzk_cluster_lookup(name: *const u8, len: usize) -> bool {
+    guard(false, || registry::lookup(&text(name, len)))
+}
+
+/// Takes a share of a cluster's connection (blocking, bounded, with `wait`; else
+/// EBUSY where it would block). On SUCCESS `*out` is a lease to free with
+/// `nzk_lease_free`; otherwise it is NULL.
+///
+/// # Safety
+/// `name` points to `len` bytes; `out` is writable.
+#[no_mangle]
+pub unsafe extern "C" fn nzk_cluster_acquire(name: *const u8, len: usize, wait: bool, out: *mut *mut Lease) -> i32 {
+    *out = ptr::null_mut();
+    match guard(Err(registry::EINVAL), || registry::acquire(&text(name, len), wait)) {
+        Ok(lease) => {
+            *out = Box::into_raw(Box::new(lease));
+            registry::SUCCESS
+        },
+        Err(status) => status,
+    }
+}
+
+/// Gives a lease's share back; EINVAL if already given back.
+///
+/// # Safety
+/// `lease` is live.
+#[no_mangle]
+pub unsafe extern "C" fn nzk_lease_release(lease: *mut Lease) -> i32 {
+    guard(registry::EINVAL, || (*lease).release())
+}
+
+/// Reports a failed ZooKeeper call on the lease's connection; ECONNABORTED when the
+/// connection is lost or invalid (it is then replaced once every holder released).
+///
+/// # Safety
+/// `lease` is live.
+#[no_mangle]
+pub unsafe extern "C" fn nzk_lease_error(lease: *const Lease, ret: i32) -> i32 {
+    guard(registry::EINVAL, || (*lease).error(ret))
+}
+
+/// Frees a lease, giving its share back if that was not done. NULL is allowed.
+///
+/// # Safety
+/// `lease` is NULL or from `nzk_cluster_acquire`, and is not used afterwards.
+#[no_mangle]
+pub unsafe extern "C" fn nzk_lease_free(lease: *mut Lease) {
+    if !lease.is_null() {
+        let lease = Box::from_raw(lease);
+        guard((), move || drop(lease));
+    }
+}
+
+/// A new reference to the lease's handle, for a Net::ZooKeeper object; free it with
+/// `nzk_handle_free` (which then does not close the shared session).
+///
+/// # Safety
+/// `lease` is live.
+#[no_mangle]
+pub unsafe extern "C" fn nzk_lease_handle(lease: *const Lease) -> *mut Handle {
+    Arc::into_raw((*lease).handle.clone()) as *mut Handle
+}
+
+/// A lease's attribute: 0 name, 1 hosts, 2 recv_timeout, 3 generation, 4 released.
+///
+/// # Safety
+/// `lease` is live; `out` is writable.
+#[no_mangle]
+pub unsafe extern "C" fn nzk_lease_fetch(lease: *const Lease, index: i32, out: *mut NzkValue) {
+    let lease = &*lease;
+    let value = match index {
+        0 => NzkValue::bytes(lease.cluster.name.as_bytes()),
+        1 => NzkValue::bytes(lease.cluster.hosts.as_bytes()),
+        2 => NzkValue::int(lease.cluster.recv_timeout.into()),
+        3 => NzkValue::uint(lease.generation),
+        4 => NzkValue::int(lease.is_released().into()),
+        _ => NzkValue::undef(),
+    };
+    ptr::write(out, value);
 }

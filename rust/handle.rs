@@ -97,6 +97,26 @@ impl Handle {
         self.pid != runtime::pid()
     }
 
+    /// Whether the session is over for good (expired, failed to authenticate, closed).
+    pub fn is_dead(&self) -> bool {
+        let mut conn = self.lock();
+        self.settle(&mut conn);
+        match &*conn {
+            Conn::Ready(client) => client.state().is_terminated(),
+            Conn::Dead | Conn::Closed => true,
+            _ => false,
+        }
+    }
+
+    /// Gives the connection up for a new one: armed watches hear that the session is
+    /// gone (they would otherwise wait for nothing), then it is closed.
+    pub fn abandon(&self) {
+        if !self.is_inherited() {
+            self.watches.session_event(watch::EXPIRED_SESSION_STATE);
+        }
+        self.close();
+    }
+
     pub fn pid(&self) -> u32 {
         self.pid
     }

@@ -12,6 +12,7 @@ pub mod handle;
 pub mod log;
 pub mod message;
 pub mod options;
+pub mod registry;
 pub mod runtime;
 pub mod secure;
 pub mod settings;

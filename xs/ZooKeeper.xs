@@ -309,6 +309,19 @@ sink_acl(void *ctx, int32_t perms, const uint8_t *scheme, size_t scheme_len, con
     av_push((AV *) ctx, newRV_noinc((SV *) entry));
 }
 
+/* The lease behind a Net::ZooKeeper::Cluster::Connection object. */
+static NzkLease *
+lease_arg(pTHX_ SV *zk)
+{
+    NzkLease *lease;
+    if (!SvROK(zk) || !sv_derived_from(zk, "Net::ZooKeeper::Cluster::Connection"))
+        croak("zk is not a Net::ZooKeeper::Cluster::Connection");
+    lease = INT2PTR(NzkLease *, SvIV(SvRV(zk)));
+    if (!lease)
+        croak_message(aTHX_ NZK_MESSAGE_INVALID_HANDLE, NZK_CLASS_HANDLE);
+    return lease;
+}
+
 static void
 free_waiter(void *waiter)
 {
@@ -912,3 +925,122 @@ wait(zkwh, ...)
             PERL_ASYNC_CHECK();
         LEAVE;
         RETURN_BOOL(step == NZK_WAIT_STEP_FIRED);
+
+
+MODULE = Net::ZooKeeper  PACKAGE = Net::ZooKeeper::Cluster
+
+PROTOTYPES: DISABLE
+
+int
+_define(name, hosts, recv_timeout)
+        SV *name
+        SV *hosts
+        IV recv_timeout
+    PREINIT:
+        STRLEN nlen, hlen;
+        const char *n, *h;
+    CODE:
+        n = SvPV(name, nlen);
+        h = SvPV(hosts, hlen);
+        RETVAL = nzk_cluster_define((const uint8_t *) n, nlen, (const uint8_t *) h, hlen, (int64_t) recv_timeout);
+    OUTPUT:
+        RETVAL
+
+int
+_check_hosts(hosts)
+        SV *hosts
+    PREINIT:
+        STRLEN hlen;
+        const char *h;
+    CODE:
+        h = SvPV(hosts, hlen);
+        RETVAL = nzk_hosts_check((const uint8_t *) h, hlen);
+    OUTPUT:
+        RETVAL
+
+void
+_lookup(name)
+        SV *name
+    PREINIT:
+        STRLEN nlen;
+        const char *n;
+    PPCODE:
+        n = SvPV(name, nlen);
+        RETURN_BOOL(nzk_cluster_lookup((const uint8_t *) n, nlen));
+
+void
+_acquire(name, wait)
+        SV *name
+        bool wait
+    PREINIT:
+        STRLEN nlen;
+        const char *n;
+        NzkLease *lease = NULL;
+        int32_t status;
+    PPCODE:
+        n = SvPV(name, nlen);
+        status = nzk_cluster_acquire((const uint8_t *) n, nlen, wait, &lease);
+        mXPUSHi(status);
+        if (lease)
+            XPUSHs(sv_2mortal(sv_setref_pv(newSV(0), "Net::ZooKeeper::Cluster::Connection", lease)));
+        else
+            XPUSHs(&PL_sv_undef);
+
+
+MODULE = Net::ZooKeeper  PACKAGE = Net::ZooKeeper::Cluster::Connection
+
+PROTOTYPES: DISABLE
+
+void
+_fetch(zk, index)
+        SV *zk
+        int index
+    PREINIT:
+        NzkValue value;
+    PPCODE:
+        nzk_lease_fetch(lease_arg(aTHX_ zk), index, &value);
+        ST(0) = sv_2mortal(value_sv(aTHX_ &value));
+        XSRETURN(1);
+
+SV *
+handle(zk)
+        SV *zk
+    CODE:
+        RETVAL = make_object(aTHX_ nzk_lease_handle(lease_arg(aTHX_ zk)), NZK_CLASS_HANDLE,
+                             class_names[NZK_CLASS_HANDLE]);
+    OUTPUT:
+        RETVAL
+
+int
+_release(zk)
+        SV *zk
+    CODE:
+        RETVAL = nzk_lease_release(lease_arg(aTHX_ zk));
+    OUTPUT:
+        RETVAL
+
+int
+_error(zk, ret)
+        SV *zk
+        int ret
+    CODE:
+        RETVAL = nzk_lease_error(lease_arg(aTHX_ zk), ret);
+    OUTPUT:
+        RETVAL
+
+void
+DESTROY(zk)
+        SV *zk
+    PPCODE:
+        if (SvROK(zk) && sv_derived_from(zk, "Net::ZooKeeper::Cluster::Connection")) {
+            nzk_lease_free(INT2PTR(NzkLease *, SvIV(SvRV(zk))));
+            sv_setiv(SvRV(zk), 0);
+        }
+        XSRETURN_EMPTY;
+
+void
+CLONE_SKIP(package)
+        SV *package
+    PPCODE:
+        PERL_UNUSED_VAR(package);
+        XSRETURN_YES;

@@ -83,6 +83,14 @@ sub classpath {
     return join ':', @cp;
 }
 
+# The Netty connection factory (needed for TLS) uses more of Netty than the
+# jars on zookeeper.jar's manifest Class-Path: add the Debian netty jars.
+sub _netty_jars {
+    return grep { -f } map { "$JAVA_DIR/netty-$_.jar" }
+        qw(buffer codec common handler resolver transport transport-native-unix-common
+           transport-native-epoll);
+}
+
 sub _may_install {
     my ($opt) = @_;
     return $opt->{install} if exists $opt->{install};
@@ -184,8 +192,9 @@ sub four_letter_word {
 # A real ZooKeeper-protocol round trip: open a session, exists("/zookeeper"),
 # close the session.  Returns 1 on success, else 0 (reason in $_[2] if given).
 sub protocol_check {
-    my ($where, $timeout) = @_;
+    my ($where, $timeout, %o) = @_;
     $where = $where->hosts if ref $where;
+    my %ok_err = map { $_ => 1 } 0, @{ $o{accept_errors} || [] };
     $timeout ||= 5;
     my ($host, $port) = _split_hostport($where);
     my $deadline = Time::HiRes::time() + $timeout;
@@ -209,7 +218,11 @@ sub protocol_check {
         or return 0;
     $resp = $recv->() // return 0;
     my ($xid, undef, $err) = unpack 'l> q> l>', $resp;
-    return 0 unless $xid == 1 && $err == 0;
+    return 0 unless $xid == 1 && $ok_err{$err};
+    if ($err) {                # e.g. a server requiring SASL closes the session itself
+        close $sock;
+        return 1;
+    }
     # closeSession: xid=2 type=-11
     _write_all($sock, $frame->(pack 'l> l>', 2, -11)) or return 0;
     $resp = $recv->() // return 0;
@@ -231,6 +244,11 @@ sub start {
     $ERROR = undef;
     $opt{verbose} //= _env_true($ENV{ZK_TEST_VERBOSE});
     my $timeout = $opt{timeout} || $ENV{ZK_TEST_START_TIMEOUT} || 60;
+
+    if ($opt{tls} && !defined find_openssl()) {
+        $ERROR = 'no openssl executable found (needed to make the TLS certificates)';
+        return undef;
+    }
 
     unless ($class->available) {
         if (_may_install(\%opt)) {
@@ -257,7 +275,8 @@ sub start {
         }
         my $tail = $self->log_tail(40);
         my $port_clash = $tail =~ /Address already in use|BindException/;
-        $last_error = "ZooKeeper server (pid $self->{pid}, port $self->{port}) did not come up"
+        my $ports = $self->{port} . ($self->{secure_port} ? ", secure port $self->{secure_port}" : '');
+        $last_error = "ZooKeeper server (pid $self->{pid}, port $ports) did not come up"
             . " within ${timeout}s: $self->{why}\n--- server log tail ---\n$tail--- end of log ---\n";
         $self->stop;
         last unless $port_clash && !$opt{port};
@@ -275,6 +294,11 @@ sub _spawn {
     my $data = "$dir/data";
     mkdir $data or Carp::croak("mkdir $data: $!");
 
+    my %self = (port => $port);
+    my (%auth_cfg, @auth_jvm);
+    _setup_sasl($dir, $opt->{sasl}, \%self, \%auth_cfg, \@auth_jvm) if $opt->{sasl};
+    _setup_tls($dir, $opt->{tls}, \%self, \%auth_cfg, \@auth_jvm)   if $opt->{tls};
+
     my %cfg = (
         tickTime                 => 2000,
         initLimit                => 10,
@@ -285,6 +309,7 @@ sub _spawn {
         maxClientCnxns           => 0,
         'admin.enableServer'     => 'false',
         '4lw.commands.whitelist' => '*',
+        %auth_cfg,
         %{ $opt->{config} || {} },
     );
     _spew("$dir/zoo.cfg", map { "$_=$cfg{$_}\n" } sort keys %cfg);
@@ -304,8 +329,9 @@ sub _spawn {
         "-Dzookeeper.log.dir=$dir",
         '-Dzookeeper.admin.enableServer=false',
         '-Dzookeeper.jmx.log4j.disable=true',
+        @auth_jvm,
         @{ $opt->{jvm_opts} || [] },
-        '-cp', classpath(), $MAIN_CLASS, "$dir/zoo.cfg",
+        '-cp', join(':', classpath(), $opt->{tls} ? _netty_jars() : ()), $MAIN_CLASS, "$dir/zoo.cfg",
     );
 
     # Ask the kernel to kill the server if we die without cleaning up (Linux).
@@ -327,6 +353,7 @@ sub _spawn {
         POSIX::_exit(127);
     }
     return bless {
+        %self,
         pid     => $pid,
         owner   => $$,
         port    => $port,
@@ -361,6 +388,257 @@ sub _spew {
     close $fh or Carp::croak("cannot write $file: $!");
 }
 
+# ---------------------------------------------------------------------------
+# SASL (DIGEST-MD5) and TLS configurations
+
+# Error codes with which a server that requires SASL answers an
+# unauthenticated request (SESSIONCLOSEDREQUIRESASLAUTH, AUTHFAILED).
+our @SASL_REQUIRED_ERRORS = (-124, -115);
+
+sub find_openssl {
+    return $ENV{OPENSSL} if defined $ENV{OPENSSL} && -x $ENV{OPENSSL} && !-d _;
+    return _which('openssl');
+}
+
+sub find_keytool {
+    if (defined $ENV{JAVA_HOME}) {
+        my $k = File::Spec->catfile($ENV{JAVA_HOME}, 'bin', 'keytool');
+        return $k if -x $k;
+    }
+    return _which('keytool');
+}
+
+# Runs @cmd with stdin from /dev/null and stdout+stderr appended to $log,
+# killing it after $timeout seconds.  True if it exited with status 0.
+sub _run_bounded {
+    my ($timeout, $log, @cmd) = @_;
+    my $pid = fork;
+    Carp::croak("fork: $!") unless defined $pid;
+    if (!$pid) {
+        eval {
+            open STDIN,  '<',  '/dev/null';
+            open STDOUT, '>>', $log;
+            open STDERR, '>&', \*STDOUT;
+            exec { $cmd[0] } @cmd;
+        };
+        print STDERR "exec $cmd[0] failed: $!\n";
+        POSIX::_exit(127);
+    }
+    my $deadline = Time::HiRes::time() + $timeout;
+    while (1) {
+        my $r = waitpid $pid, POSIX::WNOHANG();
+        return $? == 0 if $r == $pid;
+        return 0 if $r == -1;
+        if (Time::HiRes::time() > $deadline) {
+            kill 'KILL', $pid;
+            waitpid $pid, 0;
+            return 0;
+        }
+        Time::HiRes::sleep(0.02);
+    }
+}
+
+sub _slurp {
+    my ($file) = @_;
+    open my $fh, '<', $file or return '';
+    local $/;
+    return scalar <$fh>;
+}
+
+# A JAAS file with one DigestLoginModule user per entry of sasl => { users => {...} },
+# the SASL authentication provider, and (require => 1) a server that refuses
+# clients which have not authenticated with SASL.
+sub _setup_sasl {
+    my ($dir, $sasl, $self, $cfg, $jvm) = @_;
+    $sasl = {} unless ref $sasl eq 'HASH';
+    my %users = %{ $sasl->{users} || { zktest => 'zktest-secret' } };
+    Carp::croak('sasl => { users => ... } needs at least one user') unless %users;
+    for (keys %users) {
+        Carp::croak("unusable SASL user name '$_'") unless /^[A-Za-z0-9_.\-]+\z/;
+        Carp::croak("unusable SASL password for '$_'") if $users{$_} =~ /["\\\r\n]/;
+    }
+    my $jaas = "$dir/jaas.conf";
+    _spew($jaas,
+        "Server {\n",
+        "    org.apache.zookeeper.server.auth.DigestLoginModule required\n",
+        (map { qq(    user_$_="$users{$_}"\n) } sort keys %users),
+        "    ;\n",
+        "};\n");
+    push @$jvm, "-Djava.security.auth.login.config=$jaas";
+    $cfg->{'authProvider.1'} = 'org.apache.zookeeper.server.auth.SASLAuthenticationProvider';
+    if ($sasl->{require}) {
+        $cfg->{sessionRequireClientSASLAuth} = 'true';
+        $cfg->{'enforce.auth.enabled'}       = 'true';
+        $cfg->{'enforce.auth.schemes'}       = 'sasl';
+    }
+    $self->{sasl_users}    = \%users;
+    $self->{sasl_required} = $sasl->{require} ? 1 : 0;
+    $self->{jaas_file}     = $jaas;
+}
+
+# A secure client port with the Netty connection factory, and a throw-away CA,
+# server and client certificates (see _make_tls_files).
+sub _setup_tls {
+    my ($dir, $tls, $self, $cfg, $jvm) = @_;
+    $tls = {} unless ref $tls eq 'HASH';
+    my $client_auth = $tls->{client_auth} // 'none';
+    Carp::croak("tls client_auth must be none, want or need, not '$client_auth'")
+        unless $client_auth =~ /^(?:none|want|need)\z/;
+    my $secure_port = $tls->{port} || free_port();
+    $secure_port = free_port() while $secure_port == $self->{port};
+    my $tdir = "$dir/tls";
+    mkdir $tdir or Carp::croak("mkdir $tdir: $!");
+    my $files = _make_tls_files($tdir);
+    my $factory = 'org.apache.zookeeper.server.NettyServerCnxnFactory';
+    push @$jvm, "-Dzookeeper.serverCnxnFactory=$factory";
+    %$cfg = (%$cfg,
+        serverCnxnFactory          => $factory,
+        secureClientPort           => $secure_port,
+        secureClientPortAddress    => '127.0.0.1',
+        'ssl.keyStore.location'    => $files->{server_keystore},
+        'ssl.keyStore.password'    => $files->{store_password},
+        'ssl.keyStore.type'        => 'PKCS12',
+        'ssl.trustStore.location'  => $files->{server_truststore},
+        'ssl.trustStore.password'  => $files->{store_password},
+        'ssl.trustStore.type'      => $files->{server_truststore_type},
+        'ssl.clientAuth'           => $client_auth,
+    );
+    $self->{secure_port} = $secure_port;
+    $self->{client_auth} = $client_auth;
+    $self->{tls_files}   = $files;
+}
+
+# Makes, in $dir: a CA (ca.pem), a server certificate for CN=localhost with
+# subjectAltName IP:127.0.0.1, DNS:localhost signed by it (server.pem/.key, and
+# server.p12 for the server), a client certificate signed by it (client.pem,
+# client.key), a truststore holding the CA, and an unrelated second CA
+# (wrong-ca.pem) with a client certificate of its own (wrong-client.pem/.key).
+sub _make_tls_files {
+    my ($dir) = @_;
+    my $openssl = find_openssl() or Carp::croak('no openssl executable found');
+    my $log = "$dir/openssl.log";
+    my $pw  = 'zktest-store-' . $$ . '-' . int(rand 1e9);
+    _spew("$dir/openssl.cnf", <<'CNF');
+[req]
+distinguished_name = req_dn
+prompt = no
+[req_dn]
+CN = ZKTest
+[v3_ca]
+basicConstraints = critical,CA:TRUE
+keyUsage = critical,keyCertSign,cRLSign
+subjectKeyIdentifier = hash
+[server_ext]
+basicConstraints = critical,CA:FALSE
+keyUsage = critical,digitalSignature,keyEncipherment
+extendedKeyUsage = serverAuth
+subjectAltName = IP:127.0.0.1,DNS:localhost
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+[client_ext]
+basicConstraints = critical,CA:FALSE
+keyUsage = critical,digitalSignature,keyEncipherment
+extendedKeyUsage = clientAuth
+subjectAltName = IP:127.0.0.1,DNS:localhost
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+CNF
+    my $serial = 1000 + int(rand 1e6);
+    my $run = sub {
+        _run_bounded(60, $log, @_)
+            or Carp::croak("TLS setup failed: @_[0 .. 2] ...\n--- $log ---\n" . _slurp($log));
+    };
+    my $ca = sub {
+        my ($name, $cn) = @_;
+        $run->($openssl, 'req', '-x509', '-config', "$dir/openssl.cnf", '-extensions', 'v3_ca',
+               '-newkey', 'rsa:2048', '-nodes', '-keyout', "$dir/$name.key", '-out', "$dir/$name.pem",
+               '-days', 30, '-subj', "/CN=$cn");
+    };
+    my $leaf = sub {
+        my ($name, $cn, $ext, $caname) = @_;
+        $run->($openssl, 'req', '-new', '-config', "$dir/openssl.cnf", '-newkey', 'rsa:2048', '-nodes',
+               '-keyout', "$dir/$name.key", '-out', "$dir/$name.csr", '-subj', "/CN=$cn");
+        $run->($openssl, 'x509', '-req', '-in', "$dir/$name.csr", '-CA', "$dir/$caname.pem",
+               '-CAkey', "$dir/$caname.key", '-set_serial', $serial++, '-days', 30,
+               '-extfile', "$dir/openssl.cnf", '-extensions', $ext, '-out', "$dir/$name.pem");
+    };
+    $ca->('ca', "ZKTest CA $$");
+    $leaf->('server', 'localhost', 'server_ext', 'ca');
+    $leaf->('client', 'zktest-client', 'client_ext', 'ca');
+    $ca->('wrong-ca', "ZKTest unrelated CA $$");
+    $leaf->('wrong-client', 'zktest-client', 'client_ext', 'wrong-ca');
+    $run->($openssl, 'pkcs12', '-export', '-in', "$dir/server.pem", '-inkey', "$dir/server.key",
+           '-certfile', "$dir/ca.pem", '-name', 'server', '-out', "$dir/server.p12",
+           '-passout', "pass:$pw");
+    my %files = (
+        ca                 => "$dir/ca.pem",
+        ca_key             => "$dir/ca.key",
+        server_cert        => "$dir/server.pem",
+        server_key         => "$dir/server.key",
+        client_cert        => "$dir/client.pem",
+        client_key         => "$dir/client.key",
+        wrong_ca           => "$dir/wrong-ca.pem",
+        wrong_client_cert  => "$dir/wrong-client.pem",
+        wrong_client_key   => "$dir/wrong-client.key",
+        server_keystore    => "$dir/server.p12",
+        store_password     => $pw,
+    );
+    if (my $keytool = find_keytool()) {
+        $run->($keytool, '-importcert', '-noprompt', '-alias', 'zktest-ca', '-file', "$dir/ca.pem",
+               '-keystore', "$dir/truststore.p12", '-storetype', 'PKCS12', '-storepass', $pw);
+        @files{qw(server_truststore server_truststore_type)} = ("$dir/truststore.p12", 'PKCS12');
+    }
+    else {   # ZooKeeper 3.8 reads PEM truststores too
+        @files{qw(server_truststore server_truststore_type)} = ("$dir/ca.pem", 'PEM');
+    }
+    return \%files;
+}
+
+# $server->tls_check(%o): true if `openssl s_client` completes a verified TLS
+# handshake with the secure port.  Options: ca (default: the server's CA),
+# cert/key (default: the client certificate, so it also works with
+# client_auth => 'need'; pass cert => undef for none), timeout (seconds, 10).
+sub tls_check {
+    my ($self, %o) = @_;
+    return 0 unless $self->{secure_port} && $self->{tls_files};
+    my $openssl = find_openssl() or return 0;
+    my $f = $self->{tls_files};
+    my $ca   = exists $o{ca}   ? $o{ca}   : $f->{ca};
+    my $cert = exists $o{cert} ? $o{cert} : $f->{client_cert};
+    my $key  = exists $o{key}  ? $o{key}  : $f->{client_key};
+    my $log  = "$self->{dir}/tls/s_client.log";
+    unlink $log;
+    my $ok = _run_bounded($o{timeout} || 10, $log, $openssl, 's_client',
+        '-connect', $self->secure_hosts, '-servername', 'localhost',
+        '-CAfile', $ca, '-verify_return_error',
+        (defined $cert ? ('-cert', $cert, '-key', $key) : ()));
+    my $out = _slurp($log);
+    return $ok && $out =~ /Verify return code: 0 \(ok\)/ && $out !~ /Cipher is \(NONE\)/ ? 1 : 0;
+}
+
+# $server->sasl_options([$user [, password => $pw, %extra]]): a hash ref for
+# Net::ZooKeeper->new(..., sasl_options => ...) with DIGEST-MD5 for $user
+# (default: the first user by name).  The password (default: the user's) is
+# written to a new file in the server's temp dir, named by password_file.
+sub sasl_options {
+    my ($self, $user, %o) = @_;
+    my $users = $self->{sasl_users} or Carp::croak('this server was not started with sasl');
+    $user //= (sort keys %$users)[0];
+    my $pw = exists $o{password} ? delete $o{password} : $users->{$user};
+    Carp::croak("no SASL user '$user' and no password given") unless defined $pw;
+    my $file = sprintf '%s/sasl-password-%d.txt', $self->{dir}, ++$self->{pw_files};
+    _spew($file, "$pw\n");
+    chmod 0600, $file;
+    return {
+        user          => $user,
+        password_file => $file,
+        mechlist      => 'DIGEST-MD5',
+        service       => 'zookeeper',
+        host          => 'zk-sasl-md5',
+        %o,
+    };
+}
+
 # Serving means: the process is alive, 'srvr' reports "Mode: standalone" and a
 # "Zxid:", and a real session can be opened, used and closed.
 sub _wait_ready {
@@ -378,8 +656,13 @@ sub _wait_ready {
         elsif ($srvr !~ /^Mode: standalone$/m || $srvr !~ /^Zxid: /m) {
             ($self->{why} = "srvr said: $srvr") =~ s/\s+\z//;
         }
-        elsif (!protocol_check($self->hosts, 5)) {
+        elsif (!protocol_check($self->hosts, 5,
+                   accept_errors => $self->{sasl_required} ? [ @SASL_REQUIRED_ERRORS ] : [])) {
             $self->{why} = 'srvr fine, but a client session could not be used';
+        }
+        elsif ($self->{secure_port} && !$self->tls_check(timeout => 10)) {
+            $self->{why} = "srvr fine, but no TLS handshake on the secure port $self->{secure_port}"
+                . " (see $self->{dir}/tls/s_client.log)";
         }
         else {
             ($self->{version}) = $srvr =~ /^Zookeeper version: (\d+(?:\.\d+)*)/m;
@@ -450,6 +733,14 @@ sub dir     { $_[0]{dir} }
 sub version { $_[0]{version} }
 sub log_file { "$_[0]{dir}/zookeeper.log" }
 sub is_running { $_[0]->_alive }
+
+# SASL / TLS (undef / empty unless started with those options)
+sub sasl_users    { $_[0]{sasl_users} ? { %{ $_[0]{sasl_users} } } : undef }
+sub sasl_required { $_[0]{sasl_required} }
+sub secure_port   { $_[0]{secure_port} }
+sub secure_hosts  { $_[0]{secure_port} ? "$_[0]{host}:$_[0]{secure_port}" : undef }
+sub client_auth   { $_[0]{client_auth} }
+sub tls_files     { $_[0]{tls_files} ? { %{ $_[0]{tls_files} } } : undef }
 
 # Last $n lines of the server's log and console output.
 sub log_tail {
