@@ -502,6 +502,42 @@ pub unsafe extern "C" fn nzk_get(
     })
 }
 
+/// A byte string from Perl.
+#[repr(C)]
+pub struct NzkBytes {
+    pub data: *const u8,
+    pub len: usize,
+}
+
+/// Receives one result of `nzk_get_many`: the code, and the data when it is ZOK.
+pub type NzkResultSink = extern "C" fn(ctx: *mut c_void, code: i32, data: *const u8, len: usize);
+
+/// Reads `count` nodes, sending every request before awaiting any reply; `sink`
+/// gets one result per path, in order. Returns the first failure's code, or ZOK.
+///
+/// # Safety
+/// `paths` points to `count` live byte strings.
+#[no_mangle]
+pub unsafe extern "C" fn nzk_get_many(
+    handle: *const Handle,
+    paths: *const NzkBytes,
+    count: usize,
+    ctx: *mut c_void,
+    sink: NzkResultSink,
+) -> i32 {
+    guard(ZSYSTEMERROR, || {
+        let paths: Vec<&[u8]> = (0..count).map(|i| bytes((*paths.add(i)).data, (*paths.add(i)).len)).collect();
+        let results = (*handle).get_many(&paths);
+        for result in &results {
+            match result {
+                Ok(data) => sink(ctx, 0, data.as_ptr(), data.len()),
+                Err(code) => sink(ctx, *code, ptr::null(), 0),
+            }
+        }
+        (*handle).last_error().0
+    })
+}
+
 /// Writes a node's data; fills the stat option.
 ///
 /// # Safety

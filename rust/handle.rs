@@ -445,6 +445,41 @@ impl Handle {
         Ok(data)
     }
 
+    /// Reads many nodes at once: every request is sent before any reply is awaited,
+    /// so the whole batch costs about one round trip. Each entry is the node's data
+    /// (truncated to `data_read_len`) or the code its read failed with; the first
+    /// failure is recorded for `get_error`.
+    pub fn get_many(&self, paths: &[&[u8]]) -> Vec<CallResult<Vec<u8>>> {
+        let checked: Vec<CallResult<String>> =
+            paths.iter().map(|path| self.checked_path("zoo_get_many", path, false)).collect();
+        let valid: Vec<&str> = checked.iter().filter_map(|p| p.as_deref().ok()).collect();
+        let limit = self.data_read_len.load(Ordering::Relaxed).max(0) as usize;
+        let replies = self.call(|client| async move {
+            let pending: Vec<_> = valid.iter().map(|path| client.get_data(path)).collect();
+            let mut replies = Vec::with_capacity(pending.len());
+            for reply in pending {
+                replies.push(reply.await.map(|(mut data, _)| {
+                    data.truncate(limit);
+                    data
+                }));
+            }
+            Ok(replies)
+        });
+        let mut replies = match replies {
+            Ok(replies) => replies.into_iter(),
+            Err(code) => return checked.iter().map(|_| Err(code)).collect(),
+        };
+        let results: Vec<CallResult<Vec<u8>>> = checked
+            .into_iter()
+            .map(|path| match path {
+                Err(code) => Err(code),
+                Ok(_) => replies.next().expect("one reply per valid path").map_err(|err| error::code_of(&err)),
+            })
+            .collect();
+        self.record(results.iter().find_map(|r| r.as_ref().err().copied()).unwrap_or(ZOK));
+        results
+    }
+
     pub fn set(&self, path: &[u8], data: &[u8], opts: &NzkOptions, stat: Option<&mut Stat>) -> CallResult<()> {
         let path = self.checked_path("zoo_set", path, false)?;
         let version = (opts.version >= 0).then_some(opts.version);

@@ -328,6 +328,13 @@ free_waiter(void *waiter)
     nzk_waiter_free((NzkWaiter *) waiter);
 }
 
+static void
+sink_result(void *ctx, int32_t code, const uint8_t *data, size_t len)
+{
+    dTHX;
+    av_push((AV *) ctx, code == ZOK ? newSVpvn((const char *) data, len) : newSV(0));
+}
+
 #define RETURN_BOOL(ok) STMT_START { ST(0) = (ok) ? &PL_sv_yes : &PL_sv_no; XSRETURN(1); } STMT_END
 
 /* Returns a list in list context, its length (or undef on failure) in scalar context. */
@@ -533,6 +540,35 @@ get(zkh, path, ...)
         nzk_options_clear(&opts);
         ST(0) = data ? sv_2mortal(data) : &PL_sv_undef;
         XSRETURN(1);
+
+void
+get_many(zkh, ...)
+        SV *zkh
+    PROTOTYPE: $@
+    PREINIT:
+        NzkHandle *handle;
+        NzkBytes *paths;
+        I32 i, n;
+        AV *results;
+    PPCODE:
+        check_object(aTHX_ zkh, "zkh", NZK_CLASS_HANDLE);
+        handle = begin_call(aTHX_ zkh, 1);
+        n = items - 1;
+        Newx(paths, n > 0 ? n : 1, NzkBytes);
+        SAVEFREEPV(paths);
+        for (i = 0; i < n; i++) {
+            STRLEN len;
+            paths[i].data = (const uint8_t *) SvPV(ST(i + 1), len);
+            paths[i].len = len;
+        }
+        results = newAV();
+        sv_2mortal((SV *) results);
+        if (n > 0)
+            nzk_get_many(handle, paths, (size_t) n, results, sink_result);
+        n = av_len(results) + 1;
+        EXTEND(SP, n);
+        for (i = 0; i < n; i++)
+            PUSHs(*av_fetch(results, i, 0));
 
 void
 set(zkh, path, buf, ...)
