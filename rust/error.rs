@@ -49,7 +49,9 @@ pub fn code_of(err: &Error) -> i32 {
         Error::Throttled => ZTHROTTLEDOP,
         Error::MarshallingError | Error::UnmarshalError { .. } => ZMARSHALLINGERROR,
         Error::Unimplemented => ZUNIMPLEMENTED,
-        Error::ConnectionLoss | Error::NoHosts => ZCONNECTIONLOSS,
+        // The client fails requests in flight with its generic error when the socket
+        // breaks or the server stops answering: a connection loss, as libzk says.
+        Error::ConnectionLoss | Error::NoHosts | Error::Custom(_) => ZCONNECTIONLOSS,
         Error::Timeout => ZOPERATIONTIMEOUT,
         Error::BadArguments(_) => ZBADARGUMENTS,
         Error::ReconfigDisabled => ZRECONFIGDISABLED,
