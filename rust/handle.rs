@@ -52,6 +52,8 @@ pub struct Handle {
     requested_session: Option<[u8; SESSION_ID_LEN]>,
     secure: Prepared,
     conn: Mutex<Conn>,
+    /// Id and password of the session once made; kept after it expires.
+    session: Mutex<Vec<u8>>,
     watches: Arc<Watches>,
     error: AtomicI32,
     errno: AtomicI32,
@@ -81,6 +83,7 @@ impl Handle {
             requested_session: opts.session_id(),
             secure,
             conn: Mutex::new(Conn::Failed),
+            session: Mutex::default(),
             watches: Arc::default(),
             error: AtomicI32::new(ZOK),
             errno: AtomicI32::new(0),
@@ -186,6 +189,9 @@ impl Handle {
                     client.session_id().0,
                     client.session_timeout().as_millis()
                 );
+                let mut session = client.session().id().0.to_ne_bytes().to_vec();
+                session.extend_from_slice(client.session().password());
+                *self.session.lock().unwrap_or_else(|p| p.into_inner()) = session;
                 let mut states = client.state_watcher();
                 let watches = self.watches.clone();
                 runtime::get().spawn(async move {
@@ -293,13 +299,13 @@ impl Handle {
         }
     }
 
-    /// Session id and password (24 bytes), or empty before a session exists.
+    /// Session id and password (24 bytes), or empty before a session exists. An
+    /// expired session still reports its id, as the original did.
     pub fn session_id(&self) -> Vec<u8> {
-        if let Some(client) = self.ready_client() {
-            let session = client.session();
-            let mut bytes = session.id().0.to_ne_bytes().to_vec();
-            bytes.extend_from_slice(session.password());
-            return bytes;
+        self.ready_client();
+        let known = self.session.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        if !known.is_empty() {
+            return known;
         }
         match self.requested_session {
             Some(bytes) if bytes.iter().any(|&b| b != 0) => bytes.to_vec(),

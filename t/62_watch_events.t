@@ -4,7 +4,8 @@
 # same path both firing (8.3); calls that arm nothing (8.3, 8.4); and session
 # events when the connection to the server is lost and comes back (8.2, 8.3,
 # 11.2), using a private server that is stopped and restarted on the same port
-# with the same data directory.
+# with the same data directory, and then replaced by a server that does not
+# know the session, which expires it.
 
 use strict;
 use warnings;
@@ -63,6 +64,13 @@ sub event_name {
         ZOO_SESSION_EVENT, 'ZOO_SESSION_EVENT',
     );
     return $n{ $_[0] } // $_[0];
+}
+
+# The last transaction id a server reports (srvr), as a number, or undef.
+sub zxid_of {
+    my ($srv) = @_;
+    my $srvr = ZKTest::Server::four_letter_word($srv->hosts, 'srvr') // '';
+    return $srvr =~ /^Zxid: (0x[0-9a-fA-F]+)/m ? hex($1) : undef;
 }
 
 ## Events per call type (8.3)
@@ -246,7 +254,7 @@ SKIP: {
     is($wm->{event}, 0, 'the never-armed get watch still has event 0');
     is($wm->{state}, 0, '... and state 0');
     is($h->{pending_watches}, 1, 'and it is still counted as pending');
-    is($h->{session_id}, $sid, 'the handle is in the same session');
+    is(unpack('H*', $h->{session_id}), unpack('H*', $sid), 'the handle is in the same session');
     ok($h->exists($node), 'the handle works again');
 
     # Node watches stay registered across the reconnect until their node event.
@@ -262,8 +270,45 @@ SKIP: {
     is($wm->{event}, 0, 'the never-armed get watch never fires');
 
     ok(delete_tree($h, $node), 'private server: delete the nodes');
-    ok($h->DESTROY, 'DESTROY the handle');
-    $srv2->stop if $srv2;
+
+    # Session expiry.  A server started with an empty data directory on the same
+    # port does not know the session.  It refuses the client until its own
+    # transaction id has passed the last one the client has seen, and then
+    # tells the client that its session has expired.
+    my $we = $h->watch(timeout => 20000);
+    ok(!$h->exists($node, watch => $we), 'a watch armed by exists before the session expires');
+    my $seen = zxid_of($srv2);
+    ok(defined $seen, 'the server reports its last transaction id');
+    ok($srv2->stop, 'stop the server again');
+    ok($we->wait(), 'the watch fires when the connection is lost');
+    is($we->{state}, ZOO_CONNECTING_STATE, '... with state ZOO_CONNECTING_STATE');
+
+    my $data2 = File::Temp->newdir('zk62data-XXXXXX', TMPDIR => 1, CLEANUP => 1);
+    my $srv3 = eval { ZKTest::Server->start(port => $port, config => { dataDir => "$data2" }) };
+    ok($srv3, 'start a server with an empty data directory on the same port')
+        or diag($@ || $ZKTest::Server::ERROR);
+    my $helper = Net::ZooKeeper->new($srv3->hosts);
+    my $filler = "$root-filler";
+    is($helper->create($filler, '', acl => ZOO_OPEN_ACL_UNSAFE), $filler, 'another session writes to the new server');
+    my $passed = 0;
+    for my $i (1 .. 100) {
+        $helper->set($filler, $i) for 1 .. 10;
+        last if $passed = (zxid_of($srv3) // 0) > ($seen // 0);
+    }
+    ok($passed, 'the new server\'s transaction id passes the one the client has seen');
+    ok(eventually(sub { $we->{state} == ZOO_EXPIRED_SESSION_STATE }, 45),
+       'the watch then shows state ZOO_EXPIRED_SESSION_STATE')
+        or diag("event $we->{event}, state $we->{state}");
+    is($we->{event}, ZOO_SESSION_EVENT, '... with ZOO_SESSION_EVENT');
+    is($wm->{event}, 0, 'the never-armed get watch does not fire on expiry either');
+    is($wn->{event}, ZOO_CHANGED_EVENT, 'a watch whose node event came earlier keeps it');
+    ok(!$h->exists($filler), 'after expiry the handle\'s calls fail');
+    is($h->get_error, ZINVALIDSTATE, '... with ZINVALIDSTATE');
+    is(unpack('H*', $h->{session_id}), unpack('H*', $sid), 'session_id still reports the expired session');
+    ok($h->DESTROY, 'DESTROY of a handle whose session expired returns true');
+    ok($helper->delete($filler), 'delete the filler node');
+    ok($helper->DESTROY, 'DESTROY the other session');
+    $srv3->stop if $srv3;
 }
 
 done_testing();

@@ -212,7 +212,7 @@ ok(child_reports('undef done'), 'the child released its copy of the first handle
 my $fresh = Net::ZooKeeper->new($hosts);
 ok($fresh->exists($eph_a), 'the parent\'s ephemeral node survives the child releasing the handle');
 is($zkh->get($eph_a), 'a', 'the parent\'s handle keeps working');
-is($zkh->{session_id}, $sid, '... in the same session');
+is(unpack('H*', $zkh->{session_id}), unpack('H*', $sid), '... in the same session');
 is($w_eph_a->{event}, 0, 'the watch on the parent\'s ephemeral node has not fired');
 print {$to_child} "checked\n";
 
@@ -228,8 +228,8 @@ ok($fresh->exists($eph_a), 'the first ephemeral node survives the child\'s exit'
 ok($fresh->exists($eph_b), 'the second ephemeral node survives the child\'s exit');
 is($zkh->get($eph_a), 'a', 'the parent\'s first handle keeps working');
 is($zkh2->get($eph_b), 'b', 'the parent\'s second handle keeps working');
-is($zkh->{session_id}, $sid, 'the first handle keeps its session');
-is($zkh2->{session_id}, $sid2, 'the second handle keeps its session');
+is(unpack('H*', $zkh->{session_id}), unpack('H*', $sid), 'the first handle keeps its session');
+is(unpack('H*', $zkh2->{session_id}), unpack('H*', $sid2), 'the second handle keeps its session');
 ok(!$w_eph_a->wait(), 'no deletion event for the first ephemeral node');
 ok(!$w_eph_b->wait(), 'no deletion event for the second ephemeral node');
 is($zkh->get($cnode), 'd', 'the parent reads the node the child created and changed');
