@@ -21,8 +21,8 @@ use crate::attrs::{self, NzkAccess, NzkClass};
 use crate::error::ZSYSTEMERROR;
 use crate::handle::Handle;
 use crate::message;
-use crate::registry::{self, Lease};
 use crate::options::{self, NzkMethod, NzkOption, NzkOptions, SESSION_ID_LEN};
+use crate::registry::{self, Lease};
 use crate::settings;
 use crate::stat::{Field, Stat};
 use crate::watch::{NzkWaitStep, Waiter, Watch};
@@ -96,10 +96,13 @@ pub extern "C" fn nzk_message(which: NzkMessage, class: NzkClass) -> *const c_ch
 }
 
 /// `<var> is not a hash reference of type <class>`.
+///
+/// # Safety
+/// `var` points to `var_len` bytes.
 #[no_mangle]
-pub extern "C" fn nzk_message_not_object(var: *const u8, var_len: usize, class: NzkClass) -> *const c_char {
+pub unsafe extern "C" fn nzk_message_not_object(var: *const u8, var_len: usize, class: NzkClass) -> *const c_char {
     guard_message(|| {
-        let var = unsafe { bytes(var, var_len) };
+        let var = bytes(var, var_len);
         let mut text = var.to_vec();
         text.extend_from_slice(format!(" is not a hash reference of type {}", attrs::class_name(class)).as_bytes());
         message::set(text)
@@ -107,10 +110,13 @@ pub extern "C" fn nzk_message_not_object(var: *const u8, var_len: usize, class: 
 }
 
 /// `invalid element: <key>` (unknown key) or `read-only element: <key>`.
+///
+/// # Safety
+/// `key` points to `key_len` bytes.
 #[no_mangle]
-pub extern "C" fn nzk_message_element(read_only: bool, key: *const u8, key_len: usize) -> *const c_char {
+pub unsafe extern "C" fn nzk_message_element(read_only: bool, key: *const u8, key_len: usize) -> *const c_char {
     guard_message(|| {
-        let key = unsafe { bytes(key, key_len) };
+        let key = bytes(key, key_len);
         message::with_key(if read_only { "read-only element: " } else { "invalid element: " }, key)
     })
 }
@@ -125,16 +131,15 @@ pub extern "C" fn nzk_message_element(read_only: bool, key: *const u8, key_len: 
 pub unsafe extern "C" fn nzk_handle_begin(handle: *const Handle, reset_error: bool) -> *const c_char {
     guard_message(|| match handle.as_ref() {
         None => message::set(message::INVALID_HANDLE),
-        Some(h) if h.is_inherited() => message::set(format!(
-            "Net::ZooKeeper handle cannot be used after fork: it belongs to process {}",
-            h.pid()
-        )),
+        Some(h) if h.is_inherited() => {
+            message::set(format!("Net::ZooKeeper handle cannot be used after fork: it belongs to process {}", h.pid()))
+        }
         Some(h) => {
             if reset_error {
                 h.record(0);
             }
             ptr::null()
-        },
+        }
     })
 }
 
@@ -386,7 +391,7 @@ pub unsafe extern "C" fn nzk_handle_new(
                 *errno_out = errno;
             }
             ptr::null_mut()
-        },
+        }
     }
 }
 
@@ -712,7 +717,7 @@ pub unsafe extern "C" fn nzk_attr_key(class: NzkClass, index: i32, len_out: *mut
         Some(key) => {
             *len_out = key.len();
             key.as_ptr()
-        },
+        }
         None => ptr::null(),
     }
 }
@@ -762,15 +767,15 @@ pub unsafe extern "C" fn nzk_handle_store(handle: *const Handle, index: i32, int
             0 => {
                 h.data_read_len.store(value, Relaxed);
                 ptr::null()
-            },
+            }
             1 => {
                 h.path_read_len.store(value, Relaxed);
                 ptr::null()
-            },
+            }
             2 => {
                 h.watch_timeout.store(uint as u32, Relaxed);
                 ptr::null()
-            },
+            }
             _ => ptr::null(),
         }
     })
@@ -821,8 +826,11 @@ pub unsafe extern "C" fn nzk_stat_fetch(stat: *const Stat, index: i32, out: *mut
 pub unsafe extern "C" fn nzk_watch_new(handle: *const Handle, opts: *const NzkOptions) -> *mut Watch {
     guard(ptr::null_mut(), || {
         let opts = &*opts;
-        let timeout =
-            if opts.has_timeout { opts.timeout } else { (*handle).watch_timeout.load(std::sync::atomic::Ordering::Relaxed) };
+        let timeout = if opts.has_timeout {
+            opts.timeout
+        } else {
+            (*handle).watch_timeout.load(std::sync::atomic::Ordering::Relaxed)
+        };
         Box::into_raw(Box::new(Watch::new(timeout)))
     })
 }
@@ -970,7 +978,7 @@ pub unsafe extern "C" fn nzk_cluster_acquire(name: *const u8, len: usize, wait: 
         Ok(lease) => {
             *out = Box::into_raw(Box::new(lease));
             registry::SUCCESS
-        },
+        }
         Err(status) => status,
     }
 }

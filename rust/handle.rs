@@ -18,11 +18,11 @@ use zookeeper_client::{Acl, Client, CreateMode, OneshotWatcher, SessionId, Sessi
 
 use crate::acl::AclList;
 use crate::error::{self, ZINVALIDSTATE, ZOK, ZOPERATIONTIMEOUT};
-use crate::secure::{Prepared, Secure};
+use crate::log::{DEBUG, INFO};
 use crate::options::{NzkOptions, FLAG_EPHEMERAL, FLAG_SEQUENCE, SESSION_ID_LEN};
+use crate::secure::{Prepared, Secure};
 use crate::stat::Stat;
 use crate::watch::{self, Record, Watch, Watches};
-use crate::log::{DEBUG, INFO};
 use crate::{runtime, settings, validate, zlog};
 
 /// Default of the `data_read_len` and `path_read_len` attributes.
@@ -206,7 +206,7 @@ impl Handle {
                     }
                 });
                 Ok(Conn::Ready(Arc::new(client)))
-            },
+            }
             Ok(Err(err)) if error::is_terminal(&err) => Err((Conn::Dead, error::code_of(&err))),
             Ok(Err(err)) => Err((Conn::Failed, error::code_of(&err))),
             Err(_) => Err((Conn::Failed, error::ZSYSTEMERROR)),
@@ -226,7 +226,7 @@ impl Handle {
                 Conn::Failed => {
                     retried = true;
                     *conn = Conn::Connecting(self.spawn_connect());
-                },
+                }
                 Conn::Connecting(task) => {
                     let left = deadline.saturating_duration_since(Instant::now());
                     let outcome = runtime::block_on_bounded(left, task).ok_or(ZOPERATIONTIMEOUT)?;
@@ -235,9 +235,9 @@ impl Handle {
                         Err((state, code)) => {
                             *conn = state;
                             return Err(code);
-                        },
+                        }
                     }
-                },
+                }
             }
         }
     }
@@ -337,7 +337,7 @@ impl Handle {
             Conn::Connecting(task) => {
                 task.abort();
                 return;
-            },
+            }
             _ => return,
         };
         let mut states = client.state_watcher();
@@ -370,7 +370,8 @@ impl Handle {
         if sequence {
             created_path.extend_from_slice(created.1.to_string().as_bytes());
         }
-        let limit = if opts.path_read_len >= 0 { opts.path_read_len } else { self.path_read_len.load(Ordering::Relaxed) };
+        let limit =
+            if opts.path_read_len >= 0 { opts.path_read_len } else { self.path_read_len.load(Ordering::Relaxed) };
         created_path.truncate(limit.max(0) as usize);
         Ok(created_path)
     }
@@ -409,7 +410,7 @@ impl Handle {
                 let (found, watcher) = self.call(|client| async move { client.check_and_watch_stat(&path).await })?;
                 self.arm(record, watcher);
                 found
-            },
+            }
         };
         match found {
             Some(found) => {
@@ -417,11 +418,11 @@ impl Handle {
                     *stat = Stat::from(&found);
                 }
                 Ok(())
-            },
+            }
             None => {
                 self.record(error::ZNONODE);
                 Err(error::ZNONODE)
-            },
+            }
         }
     }
 
@@ -441,12 +442,13 @@ impl Handle {
                     self.call(|client| async move { client.get_and_watch_data(&path).await })?;
                 self.arm(record, watcher);
                 (data, found)
-            },
+            }
         };
         if let Some(stat) = stat {
             *stat = Stat::from(&found);
         }
-        let limit = if opts.data_read_len >= 0 { opts.data_read_len } else { self.data_read_len.load(Ordering::Relaxed) };
+        let limit =
+            if opts.data_read_len >= 0 { opts.data_read_len } else { self.data_read_len.load(Ordering::Relaxed) };
         data.truncate(limit.max(0) as usize);
         Ok(data)
     }
@@ -506,7 +508,7 @@ impl Handle {
                     self.call(|client| async move { client.list_and_watch_children(&path).await })?;
                 self.arm(record, watcher);
                 Ok(children)
-            },
+            }
         }
     }
 

@@ -145,7 +145,7 @@ impl NzkOptions {
             NzkOption::Version if value >= 0 => self.version = value,
             NzkOption::Version => return Err(format!("invalid version requirement: {value}")),
             NzkOption::TlsVerifyHostname => self.secure().tls.verify_hostname = value != 0,
-            _ => {},
+            _ => {}
         }
         Ok(())
     }
@@ -178,7 +178,7 @@ impl NzkOptions {
             NzkOption::TlsCaFile => tls.ca_file = value,
             NzkOption::TlsCertFile => tls.cert_file = value,
             NzkOption::TlsKeyFile => tls.key_file = value,
-            _ => {},
+            _ => {}
         }
     }
 

@@ -57,7 +57,10 @@ fn registry() -> MutexGuard<'static, HashMap<String, Arc<Cluster>>> {
 /// Defines a cluster. Defining the same name again with the same settings is
 /// allowed (each process may define lazily); other settings give EEXIST.
 pub fn define(name: &str, hosts: &str, recv_timeout: i32) -> i32 {
-    if name.is_empty() || !(1..=MAX_SESSION_TIMEOUT_MS).contains(&recv_timeout) || validate::hosts(hosts.as_bytes()).is_err() {
+    if name.is_empty()
+        || !(1..=MAX_SESSION_TIMEOUT_MS).contains(&recv_timeout)
+        || validate::hosts(hosts.as_bytes()).is_err()
+    {
         return EINVAL;
     }
     let mut clusters = registry();
@@ -111,7 +114,7 @@ impl Cluster {
                 state.failed = false;
                 state.generation += 1;
                 SUCCESS
-            },
+            }
             Err(_) => ECONNABORTED,
         }
     }

@@ -44,7 +44,7 @@ impl SaslSettings {
             b"realm" => self.realm = value,
             b"password_file" => self.password_file = value,
             b"mechlist" => self.mechlist = value,
-            _ => {},
+            _ => {}
         }
     }
 }
@@ -77,7 +77,7 @@ impl Secure {
                     options = options.with_realm(realm.clone());
                 }
                 Some(options.into())
-            },
+            }
         };
         let tls = match &self.tls.ca_file {
             None => None,
@@ -93,7 +93,7 @@ impl Secure {
                     options = unsafe { options.with_no_hostname_verification() };
                 }
                 Some(options)
-            },
+            }
         };
         Ok(Prepared { sasl, tls })
     }

@@ -77,7 +77,7 @@ impl Record {
                 if let Some(state) = state_code(event.session_state) {
                     self.notify(SESSION_EVENT, state, false);
                 }
-            },
+            }
             node => self.notify(node_event_code(node), CONNECTED_STATE, true),
         }
     }
