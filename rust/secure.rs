@@ -84,8 +84,13 @@ impl Secure {
             Some(ca_file) => {
                 let invalid = |_| libc::EINVAL;
                 let mut options = TlsOptions::no_ca().with_pem_ca_certs(&read(ca_file)?).map_err(invalid)?;
-                if let (Some(cert), Some(key)) = (&self.tls.cert_file, &self.tls.key_file) {
-                    options = options.with_pem_identity(&read(cert)?, &read(key)?).map_err(invalid)?;
+                let cert = self.tls.cert_file.as_deref().map(read).transpose()?;
+                let key = self.tls.key_file.as_deref().map(read).transpose()?;
+                match (cert, key) {
+                    (Some(cert), Some(key)) => options = options.with_pem_identity(&cert, &key).map_err(invalid)?,
+                    (None, None) => {},
+                    // A certificate without its key (or the reverse) cannot identify us.
+                    _ => return Err(libc::EINVAL),
                 }
                 if !self.tls.verify_hostname {
                     // SAFETY (of the API's contract): the caller asked not to verify the

@@ -170,6 +170,11 @@ is($stat->{acl_version}, 0, '... acl_version of a node whose ACL was never set i
 ok($acl[0]{perms} =~ /^\d+\z/ && !ref($acl[0]{scheme}) && !ref($acl[0]{id}),
    'perms is an integer, scheme and id are strings');
 is(scalar($zkh->get_acl($root)), 1, 'get_acl in scalar context returns the number of entries');
+{
+    my $s2 = $zkh->stat();
+    my $count = $zkh->get_acl($root, stat => $s2);
+    ok($count == 1 && $s2->{data_len} == 3, 'get_acl in scalar context with the stat option counts and updates the stat');
+}
 
 @acl = ('abc');
 @acl = $zkh->get_acl("$root/NONE", stat => $stat);

@@ -66,6 +66,25 @@ sub require_server {
     Test::More::skip($why, $count // 1);   # leaves the enclosing SKIP: block
 }
 
+# A private server with options (e.g. sasl => ..., tls => ...), for tests
+# that need a specially configured server whatever ZK_TEST_HOSTS says.
+# Returns ($server) or (undef, $reason); dies if server_required().
+sub private_server {
+    my (%opt) = @_;
+    require ZKTest::Server;
+    my $srv = eval { ZKTest::Server->start(%opt) };
+    return $srv if $srv;
+    (my $why = $@ || $ZKTest::Server::ERROR || 'unknown error') =~ s/\s+\z//;
+    my @what = grep { $opt{$_} } qw(sasl tls);
+    $why = 'cannot start a ' . (@what ? join('+', map { uc } @what) . '-configured ' : '')
+         . "ZooKeeper server: $why";
+    if (server_required()) {
+        my $which = _true($ENV{ZK_TEST_REQUIRE}) ? 'ZK_TEST_REQUIRE' : 'CI';
+        die "$why\n(a server is required because $which is set)\n";
+    }
+    return (undef, $why);
+}
+
 sub root_path {
     my $p = $ENV{ZK_TEST_PATH};
     return '/' unless defined $p && $p =~ m{^/};
@@ -137,6 +156,22 @@ C<< plan skip_all => 'no ZooKeeper server available: REASON' >>.
 For use inside a C<SKIP:> block: returns C<hosts()> if a server is available.
 Otherwise dies if C<server_required()>, else C<skip>s C<$count> tests
 (default 1) with the same reason.
+
+=item private_server(%opts)
+
+Starts a private L<ZKTest::Server> with C<%opts> (for example
+C<< sasl => { users => { alice => 'secret' } } >> or
+C<< tls => { client_auth => 'need' } >>), whatever C<ZK_TEST_HOSTS> says, for
+tests that need a specially configured server.  Returns the server object,
+or C<(undef, $reason)> if none can be started; dies instead if
+C<server_required()>.  The server is stopped when the object goes away or at
+END.
+
+    my ($srv, $why) = ZKTest::private_server(tls => 1);
+    SKIP: {
+        skip $why, 1 unless $srv;
+        ...
+    }
 
 =item no_server_reason()
 

@@ -488,7 +488,7 @@ sub _setup_tls {
     $secure_port = free_port() while $secure_port == $self->{port};
     my $tdir = "$dir/tls";
     mkdir $tdir or Carp::croak("mkdir $tdir: $!");
-    my $files = _make_tls_files($tdir);
+    my $files = _make_tls_files($tdir, server_san => $tls->{server_san});
     my $factory = 'org.apache.zookeeper.server.NettyServerCnxnFactory';
     push @$jvm, "-Dzookeeper.serverCnxnFactory=$factory";
     %$cfg = (%$cfg,
@@ -509,16 +509,18 @@ sub _setup_tls {
 }
 
 # Makes, in $dir: a CA (ca.pem), a server certificate for CN=localhost with
-# subjectAltName IP:127.0.0.1, DNS:localhost signed by it (server.pem/.key, and
+# subjectAltName IP:127.0.0.1, DNS:localhost (or server_san) signed by it (server.pem/.key, and
 # server.p12 for the server), a client certificate signed by it (client.pem,
 # client.key), a truststore holding the CA, and an unrelated second CA
 # (wrong-ca.pem) with a client certificate of its own (wrong-client.pem/.key).
 sub _make_tls_files {
-    my ($dir) = @_;
+    my ($dir, %o) = @_;
+    my $san = $o{server_san} // 'IP:127.0.0.1,DNS:localhost';
+    Carp::croak("unusable server_san '$san'") if $san =~ /[\r\n]/;
     my $openssl = find_openssl() or Carp::croak('no openssl executable found');
     my $log = "$dir/openssl.log";
     my $pw  = 'zktest-store-' . $$ . '-' . int(rand 1e9);
-    _spew("$dir/openssl.cnf", <<'CNF');
+    (my $cnf = <<'CNF') =~ s/\@SERVER_SAN\@/$san/;
 [req]
 distinguished_name = req_dn
 prompt = no
@@ -532,7 +534,7 @@ subjectKeyIdentifier = hash
 basicConstraints = critical,CA:FALSE
 keyUsage = critical,digitalSignature,keyEncipherment
 extendedKeyUsage = serverAuth
-subjectAltName = IP:127.0.0.1,DNS:localhost
+subjectAltName = @SERVER_SAN@
 subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid
 [client_ext]
@@ -543,6 +545,7 @@ subjectAltName = IP:127.0.0.1,DNS:localhost
 subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid
 CNF
+    _spew("$dir/openssl.cnf", $cnf);
     my $serial = 1000 + int(rand 1e6);
     my $run = sub {
         _run_bounded(60, $log, @_)
@@ -820,25 +823,59 @@ come up within the timeout.  Options:
   install  => 0|1         # allow apt-get (default: root or $ENV{CI}, unless
                           # $ENV{ZK_TEST_NO_INSTALL} is true)
   verbose  => 0|1         # progress on STDERR (env ZK_TEST_VERBOSE)
+  sasl     => 1 | { ... } # SASL (DIGEST-MD5) server, see below
+  tls      => 1 | { ... } # secure client port with TLS, see below
+
+B<< sasl => { users => { NAME => PASSWORD, ... }, require => 0|1 } >>
+(C<< sasl => 1 >>: one user C<zktest>): writes a JAAS file with
+C<< Server { org.apache.zookeeper.server.auth.DigestLoginModule required
+user_NAME="PASSWORD" ...; }; >>, passes it with
+C<-Djava.security.auth.login.config> and sets
+C<authProvider.1=org.apache.zookeeper.server.auth.SASLAuthenticationProvider>.
+With C<< require => 1 >> it also sets C<sessionRequireClientSASLAuth=true>,
+C<enforce.auth.enabled=true> and C<enforce.auth.schemes=sasl>: the server
+then closes the session of a client that sends a request without having
+authenticated with SASL (readiness is then checked with such a request, which
+must be answered with that refusal).  Clients use the service C<zookeeper> and
+the host (server name) C<zk-sasl-md5>; see C<sasl_options>.
+
+B<< tls => { client_auth => 'none'|'want'|'need', server_san => '...', port => N } >>
+(C<< tls => 1 >>: C<none>): needs C<openssl> (C<$ENV{OPENSSL}> or PATH; else
+C<start> returns undef) and, for the truststore, C<keytool> (without it a PEM
+truststore is used).  In C<dir/tls> it makes a throw-away CA, a server
+certificate for C<CN=localhost> with C<subjectAltName=IP:127.0.0.1,DNS:localhost>
+(or C<server_san>, e.g. C<DNS:other.invalid> to test hostname verification),
+a client certificate signed by the CA, and a second, unrelated CA with a
+client certificate of its own; PEM files for the client side, a PKCS12
+keystore and truststore for the server.  The server gets a
+C<secureClientPort> on 127.0.0.1 (a free port, or C<port>) besides the plain
+C<clientPort>, C<serverCnxnFactory=org.apache.zookeeper.server.NettyServerCnxnFactory>
+(the Debian netty jars that zookeeper.jar's manifest misses are added to the
+classpath), C<ssl.keyStore.*>, C<ssl.trustStore.*> and C<ssl.clientAuth>.
+C<start> returns only once C<openssl s_client> completes a verified handshake
+with the secure port (see C<tls_check>).
 
 =item available()
 
 True if java and the ZooKeeper jars are present (no install attempt).
 
-=item classpath(), find_java(), free_port()
+=item classpath(), find_java(), free_port(), find_openssl(), find_keytool()
 
 Helpers; C<classpath> honours C<$ENV{ZK_TEST_CLASSPATH}>, C<find_java> honours
-C<$ENV{JAVA}> and C<$ENV{JAVA_HOME}>.
+C<$ENV{JAVA}> and C<$ENV{JAVA_HOME}>, C<find_openssl> C<$ENV{OPENSSL}>,
+C<find_keytool> C<$ENV{JAVA_HOME}>.
 
 =item four_letter_word($hostport, $cmd [, $timeout])
 
 Sends a four-letter word (C<ruok>, C<srvr>, C<stat>, C<mntr>, ...) and returns
 the reply text, or undef.  Also usable as a method.
 
-=item protocol_check($hostport [, $timeout])
+=item protocol_check($hostport [, $timeout [, accept_errors => [CODES]]])
 
 Opens a real ZooKeeper session, does C<exists("/zookeeper")> and closes the
-session; returns 1 on success, 0 otherwise.  Also usable as a method.
+session; returns 1 on success, 0 otherwise.  Also usable as a method.  With
+C<accept_errors>, an C<exists> answered with one of those error codes also
+counts as success (used for servers that require SASL).
 
 =back
 
@@ -848,5 +885,49 @@ C<hosts> (C<"127.0.0.1:PORT">), C<host>, C<port>, C<pid> (the java process),
 C<dir> (temp dir), C<log_file>, C<log_tail($n)>, C<version> (e.g. C<3.8.0>),
 C<is_running>, C<stop> (returns 1 if this call stopped it; waits at most 25 s
 and removes the temp dir).
+
+For a server started with C<sasl>:
+
+=over
+
+=item sasl_users(), sasl_required()
+
+A copy of the C<< { NAME => PASSWORD } >> hash; whether C<< require => 1 >> was given.
+
+=item sasl_options([$user [, password => $pw, KEY => VALUE ...]])
+
+A new hash reference for C<< Net::ZooKeeper->new($hosts, sasl_options => ...) >>:
+C<< { user => $user, password_file => FILE, mechlist => 'DIGEST-MD5',
+service => 'zookeeper', host => 'zk-sasl-md5', KEY => VALUE ... } >>.
+C<$user> defaults to the first user by name; the password (the user's, or
+C<password>, e.g. a wrong one) is written as C<"PASSWORD\n"> to a new file
+in the server's temp dir.
+
+=back
+
+For a server started with C<tls>:
+
+=over
+
+=item secure_port(), secure_hosts(), client_auth()
+
+The secure client port, C<"127.0.0.1:SECUREPORT">, and the C<ssl.clientAuth> value.
+
+=item tls_files()
+
+A copy of the hash of file paths (PEM unless noted): C<ca>, C<client_cert>,
+C<client_key> (signed by C<ca>), C<wrong_ca>, C<wrong_client_cert>,
+C<wrong_client_key> (an unrelated CA and a client certificate signed by it),
+C<ca_key>, C<server_cert>, C<server_key>, C<server_keystore> (PKCS12),
+C<server_truststore> with C<server_truststore_type>, and C<store_password>.
+
+=item tls_check(%o)
+
+True if C<openssl s_client> completes a TLS handshake with the secure port and
+verifies the server's certificate chain (not its name) against C<ca>.
+Options: C<ca>, C<cert> and C<key> (default: the client certificate; C<< cert => undef >>
+for none), C<timeout> (seconds, default 10).
+
+=back
 
 =cut
