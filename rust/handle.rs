@@ -54,6 +54,8 @@ pub struct Handle {
     conn: Mutex<Conn>,
     /// Id and password of the session once made; kept after it expires.
     session: Mutex<Vec<u8>>,
+    /// The server's session timeout once connected (0 before): the bound of calls.
+    negotiated_timeout: AtomicI32,
     watches: Arc<Watches>,
     error: AtomicI32,
     errno: AtomicI32,
@@ -84,6 +86,7 @@ impl Handle {
             secure,
             conn: Mutex::new(Conn::Failed),
             session: Mutex::default(),
+            negotiated_timeout: AtomicI32::new(0),
             watches: Arc::default(),
             error: AtomicI32::new(ZOK),
             errno: AtomicI32::new(0),
@@ -160,7 +163,7 @@ impl Handle {
 
     /// The bound on one call: the session timeout (negotiated once known).
     fn bound(&self) -> Duration {
-        let ms = self.session_timeout_ms().max(0) as u64;
+        let ms = self.known_timeout_ms().max(0) as u64;
         Duration::from_millis(ms).max(MIN_BOUND)
     }
 
@@ -192,6 +195,8 @@ impl Handle {
                 let mut session = client.session().id().0.to_ne_bytes().to_vec();
                 session.extend_from_slice(client.session().password());
                 *self.session.lock().unwrap_or_else(|p| p.into_inner()) = session;
+                let negotiated = client.session_timeout().as_millis().min(i32::MAX as u128) as i32;
+                self.negotiated_timeout.store(negotiated, Ordering::Relaxed);
                 let mut states = client.state_watcher();
                 let watches = self.watches.clone();
                 runtime::get().spawn(async move {
@@ -293,9 +298,15 @@ impl Handle {
 
     /// The negotiated session timeout once connected, else the requested one.
     pub fn session_timeout_ms(&self) -> i32 {
-        match self.ready_client() {
-            Some(client) => client.session_timeout().as_millis().min(i32::MAX as u128) as i32,
-            None => self.requested_timeout,
+        self.ready_client();
+        self.known_timeout_ms()
+    }
+
+    /// Like `session_timeout_ms`, without looking at a connect in progress.
+    fn known_timeout_ms(&self) -> i32 {
+        match self.negotiated_timeout.load(Ordering::Relaxed) {
+            0 => self.requested_timeout,
+            negotiated => negotiated,
         }
     }
 

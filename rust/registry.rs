@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use crate::error::{ZCONNECTIONLOSS, ZINVALIDSTATE, ZSESSIONEXPIRED};
 use crate::handle::Handle;
 use crate::options::{NzkOptions, MAX_SESSION_TIMEOUT_MS};
-use crate::validate;
+use crate::{runtime, validate};
 
 // APR's values (APR::Const in mod_perl), so that handlers compare them directly.
 pub const SUCCESS: i32 = 0;
@@ -33,6 +33,9 @@ pub const DEFAULT_RECV_TIMEOUT_MS: i32 = 4000;
 
 #[derive(Default)]
 struct State {
+    /// The process these holders belong to: a child forked while the parent held
+    /// leases starts with none of its own.
+    pid: u32,
     holders: usize,
     failed: bool,
     handle: Option<Arc<Handle>>,
@@ -84,6 +87,7 @@ pub fn lookup(name: &str) -> bool {
 
 /// A holder's share of a cluster connection; released on drop.
 pub struct Lease {
+    pid: u32,
     pub cluster: Arc<Cluster>,
     pub handle: Arc<Handle>,
     pub generation: u64,
@@ -92,7 +96,14 @@ pub struct Lease {
 
 impl Cluster {
     fn lock(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        let mut state = self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let pid = runtime::pid();
+        if state.pid != pid {
+            // Inherited through fork: the parent's holders and connection are not ours.
+            state.pid = pid;
+            state.holders = 0;
+        }
+        state
     }
 
     fn bound(&self) -> Duration {
@@ -155,7 +166,7 @@ pub fn acquire(name: &str, wait: bool) -> Result<Lease, i32> {
     let handle = state.handle.clone().expect("a usable connection");
     let generation = state.generation;
     drop(state);
-    Ok(Lease { cluster, handle, generation, released: false })
+    Ok(Lease { pid: runtime::pid(), cluster, handle, generation, released: false })
 }
 
 impl Lease {
@@ -166,7 +177,9 @@ impl Lease {
         }
         self.released = true;
         let mut state = self.cluster.lock();
-        state.holders -= 1;
+        if self.pid == state.pid {
+            state.holders -= 1;
+        }
         drop(state);
         self.cluster.changed.notify_all();
         SUCCESS

@@ -12,8 +12,10 @@ use std::time::Duration;
 
 use tokio::runtime::{Builder, Runtime};
 
-/// Worker threads of the runtime, whatever the number of handles.
-pub const WORKER_THREADS: usize = 2;
+/// Worker threads of the runtime, whatever the number of handles. One is enough for
+/// the socket I/O of many sessions, and a second only added thread hand-offs to every
+/// call (bench/README.md).
+pub const WORKER_THREADS: usize = 1;
 
 struct ProcessRuntime {
     pid: u32,

@@ -291,11 +291,23 @@ sink_scalar(void *ctx, const uint8_t *data, size_t len)
     *(SV **) ctx = newSVpvn((const char *) data, len);
 }
 
+/* Pushes one string onto the Perl stack (the XSUB did PUTBACK before the call). */
 static void
-sink_list(void *ctx, const uint8_t *data, size_t len)
+sink_stack(void *ctx, const uint8_t *data, size_t len)
 {
     dTHX;
-    av_push((AV *) ctx, newSVpvn((const char *) data, len));
+    dSP;
+    PERL_UNUSED_VAR(ctx);
+    XPUSHs(sv_2mortal(newSVpvn((const char *) data, len)));
+    PUTBACK;
+}
+
+static void
+sink_count(void *ctx, const uint8_t *data, size_t len)
+{
+    PERL_UNUSED_VAR(data);
+    PERL_UNUSED_VAR(len);
+    ++*(size_t *) ctx;
 }
 
 static void
@@ -505,19 +517,29 @@ get_children(zkh, path, ...)
         NzkHandle *handle;
         NzkOptions opts;
         int32_t code;
-        AV *children;
     PPCODE:
         check_object(aTHX_ zkh, "zkh", NZK_CLASS_HANDLE);
         handle = begin_call(aTHX_ zkh, 1);
         nzk_options_init(&opts);
         parse_options(aTHX_ NZK_METHOD_GET_CHILDREN, &opts, &ST(2), items - 2);
-        children = newAV();
         {
             PATH_ARGS(path);
-            code = nzk_get_children(handle, (const uint8_t *) path_ptr, path_len, &opts, children, sink_list);
+            if (GIMME_V == G_LIST) {
+                /* Names go straight onto the Perl stack: no array in between. */
+                PUTBACK;
+                code = nzk_get_children(handle, (const uint8_t *) path_ptr, path_len, &opts, NULL, sink_stack);
+                SPAGAIN;
+            }
+            else {
+                size_t count = 0;
+                code = nzk_get_children(handle, (const uint8_t *) path_ptr, path_len, &opts, &count, sink_count);
+                if (code == ZOK)
+                    mXPUSHu(count);
+                else
+                    XPUSHs(&PL_sv_undef);
+            }
         }
         nzk_options_clear(&opts);
-        RETURN_LIST(children, code == ZOK);
 
 void
 get(zkh, path, ...)

@@ -49,7 +49,10 @@ sub SERVER_CREATE {
 }
 
 sub ZKCluster {
-    my ($self, $parms, $name, $hosts, $timeout) = @_;
+    my (undef, $parms, $name, $hosts, $timeout) = @_;
+    # mod_perl hands directive handlers the per-directory object; clusters belong to
+    # the server's configuration, which is where lookup and acquire read them.
+    my $self = Apache2::Module::get_config(__PACKAGE__, $parms->server);
     die "ZKCluster $name: not allowed inside <VirtualHost>; clusters are per server process\n"
         if $parms->server->is_virtual;
     die "ZKCluster $name: duplicate cluster name\n" if exists $self->{clusters}{$name};

@@ -1680,7 +1680,8 @@ impl Connector {
         if !self.fail_eagerly {
             endpoints.cycle();
         }
-        let mut buf = Vec::with_capacity(4096);
+        // Grows on demand (and stays grown) when replies are larger.
+        let mut buf = Vec::with_capacity(512);
         let mut depot = Depot::new();
         let conn = session.start(&mut endpoints, &mut buf, &mut depot).await?;
         let (sender, receiver) = mpsc::unbounded_channel();

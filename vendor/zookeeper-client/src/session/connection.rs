@@ -29,7 +29,7 @@ use crate::endpoint::{EndpointRef, IterableEndpoints};
 pub enum Connection {
     Raw(TcpStream),
     #[cfg(feature = "tls")]
-    Tls(TlsStream<TcpStream>),
+    Tls(Box<TlsStream<TcpStream>>),
 }
 
 pub trait AsyncReadToBuf: AsyncReadExt {
@@ -140,7 +140,7 @@ impl Connection {
 
     #[cfg(feature = "tls")]
     pub fn new_tls(stream: TlsStream<TcpStream>) -> Self {
-        Self::Tls(stream)
+        Self::Tls(Box::new(stream))
     }
 
     pub async fn command(self, cmd: &str) -> Result<String> {
@@ -185,6 +185,21 @@ impl Connector {
     #[cfg(feature = "tls")]
     pub fn with_tls(config: ClientConfig) -> Self {
         Self { tls: Some(TlsConnector::from(Arc::new(config))), timeout: Duration::from_secs(10) }
+    }
+
+    /// A connector with the default TLS options (well-known CA roots), whose
+    /// config is made once per process and shared.
+    #[cfg(feature = "tls")]
+    pub fn with_default_tls() -> std::result::Result<Self, crate::Error> {
+        static DEFAULT: std::sync::OnceLock<TlsConnector> = std::sync::OnceLock::new();
+        let tls = match DEFAULT.get() {
+            Some(tls) => tls.clone(),
+            None => {
+                let config = crate::tls::TlsOptions::default().into_config()?;
+                DEFAULT.get_or_init(|| TlsConnector::from(Arc::new(config))).clone()
+            },
+        };
+        Ok(Self { tls: Some(tls), timeout: Duration::from_secs(10) })
     }
 
     #[cfg(feature = "tls")]

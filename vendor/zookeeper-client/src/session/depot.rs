@@ -34,17 +34,18 @@ pub struct Depot {
 
 impl Depot {
     pub fn new() -> Self {
-        let writing_capacity = 128usize;
+        // Allocated on first use: a session with few requests in flight keeps
+        // small tables (they grow, and stay grown, under load).
         Depot {
             xid: Default::default(),
             sasl: false,
-            pending_authes: Vec::with_capacity(5),
-            writing_slices: Vec::with_capacity(writing_capacity),
-            writing_operations: VecDeque::with_capacity(writing_capacity),
-            written_operations: HashMap::with_capacity(128),
-            pending_operations: VecDeque::with_capacity(32),
-            watching_paths: HashMap::with_capacity(32),
-            unwatching_paths: HashMap::with_capacity(32),
+            pending_authes: Vec::new(),
+            writing_slices: Vec::new(),
+            writing_operations: VecDeque::new(),
+            written_operations: HashMap::new(),
+            pending_operations: VecDeque::new(),
+            watching_paths: HashMap::new(),
+            unwatching_paths: HashMap::new(),
         }
     }
 

@@ -129,7 +129,12 @@ impl Builder {
             return Err(Error::BadArguments(&"connection timeout must not be negative"));
         }
         #[cfg(feature = "tls")]
-        let connector = Connector::with_tls(self.tls.unwrap_or_default().into_config()?);
+        let connector = match self.tls {
+            Some(tls) => Connector::with_tls(tls.into_config()?),
+            // One config with the well-known roots, shared by all sessions without
+            // TLS options (it costs ~22 KB: roots and a 256-entry resumption cache).
+            None => Connector::with_default_tls()?,
+        };
         #[cfg(not(feature = "tls"))]
         let connector = Connector::new();
         let (state_sender, state_receiver) = tokio::sync::watch::channel(SessionState::Disconnected);
@@ -237,7 +242,9 @@ impl Session {
         endpoints.reset();
         self.serve_once(conn, &mut endpoints, &mut buf, &mut depot, &mut requester, &mut unwatch_requester).await;
         while !self.session_state.is_terminated() {
-            let conn = match self.start(&mut endpoints, &mut buf, &mut depot).await {
+            // Boxed: the reconnect future is large and rarely alive, so it should not
+            // size the session task for its whole life.
+            let conn = match Box::pin(self.start(&mut endpoints, &mut buf, &mut depot)).await {
                 Err(err) => {
                     warn!("fail to connect to cluster {:?} due to {}", endpoints.endpoints(), err);
                     self.resolve_start_error(&err);
@@ -557,7 +564,7 @@ impl Session {
         #[cfg(any(feature = "sasl-digest-md5", feature = "sasl-gssapi"))]
         self.sasl_session.take();
         let mut seek_for_writable =
-            if self.session.readonly { Some(self.connector.clone().seek_for_writable(endpoints)) } else { None };
+            if self.session.readonly { Some(Box::pin(self.connector.clone().seek_for_writable(endpoints))) } else { None };
         let mut tick = time::interval(self.tick_timeout);
         tick.set_missed_tick_behavior(time::MissedTickBehavior::Skip);
         let mut err = None;

@@ -218,15 +218,18 @@ pub struct WatchManager {
 }
 
 impl WatchManager {
+    /// Bound of the cache of path strings (it was the initial capacity, 1000).
+    const MAX_CACHED_PATHS: usize = 1000;
+
     pub fn new() -> (Self, mpsc::UnboundedReceiver<(WatcherId, StateResponser)>) {
         let (unwatch_sender, unwatch_receiver) = mpsc::unbounded_channel();
         let manager = WatchManager {
-            cached_paths: LinkedHashSet::with_capacity(1000),
-            cached_watches: Vec::with_capacity(100),
+            cached_paths: LinkedHashSet::new(),
+            cached_watches: Vec::new(),
 
             next_watcher_id: 1,
-            watches: HashMap::with_capacity(20),
-            watching_paths: HashMap::with_capacity(20),
+            watches: HashMap::new(),
+            watching_paths: HashMap::new(),
 
             unwatch_sender,
         };
@@ -310,7 +313,7 @@ impl WatchManager {
 
     fn remove_watches(&mut self, path: &str) {
         let (path, watch) = self.watches.remove_entry(path).unwrap();
-        if self.cached_paths.len() >= self.cached_paths.capacity() {
+        if self.cached_paths.len() >= Self::MAX_CACHED_PATHS {
             self.cached_paths.pop_front();
         }
         self.cached_paths.insert(path);

@@ -1,0 +1,346 @@
+#!/usr/bin/perl
+
+# Sequential workload against a real ZooKeeper server, for whichever
+# Net::ZooKeeper comes first on @INC, then the same workload with the raw Rust
+# client (bench/raw_bench.rs) against the same server.  See bench/README.md.
+#
+#   perl -Mblib bench/bench.pl [--hosts H] [--n N] [--raw target/release/examples/raw_bench]
+#
+# Prints one line per operation:
+#   op=NAME n=N ops_per_sec=X p50_us=Y p99_us=Z
+# then the raw client's lines prefixed "raw " (tokio current_thread runtime: the
+# ceiling) and "raw-multi " (multi_thread, 2 workers, like ours), and ratio lines:
+#   ratio op=NAME ours_vs_raw=X            (ops_per_sec ours / raw)
+#   ratio op=NAME ours_vs_raw_multi=X      (ops_per_sec ours / raw-multi)
+#   ratio op=get_many vs_sequential_get=X  (only if Net::ZooKeeper->can('get_many'))
+#
+# The sequential part uses only the API of the original Net::ZooKeeper 0.36,
+# so that it runs against the original as well.
+
+use strict;
+use warnings;
+
+use FindBin ();
+use Getopt::Long ();
+use Time::HiRes qw(clock_gettime CLOCK_MONOTONIC);
+use POSIX ();
+
+use Net::ZooKeeper qw(:acls);
+
+my %opt = (
+    n               => 2000,     # create, exists, get, set, delete (and get_many paths)
+    children        => 2000,     # children of the get_children node
+    'children-n'    => 200,      # get_children calls
+    'watch-n'       => 500,      # watch round trips
+    'connect-n'     => 200,      # connect + first call, and close
+    batch           => 100,      # paths per get_many call
+    warmup          => 500,      # untimed calls first (the server's JIT warms up)
+    'session-timeout' => 10000,
+    raw             => undef,
+    'raw-flavor'    => 'current,multi',   # the first is the ceiling
+    'no-raw'        => 0,
+    rounds          => 1,
+);
+Getopt::Long::GetOptions(\%opt, 'hosts=s', 'n=i', 'children=i', 'children-n=i', 'watch-n=i',
+    'connect-n=i', 'batch=i', 'warmup=i', 'session-timeout=i', 'raw=s', 'raw-flavor=s',
+    'no-raw!', 'rounds=i', 'help')
+    or die "usage: perl -Mblib $0 [--hosts H] [--n N] [--raw PATH] (see the file's header)\n";
+if ($opt{help}) {
+    print "usage: perl -Mblib $0 [--hosts H] [--n N] [--children C] [--children-n N] [--watch-n N]\n"
+        . "       [--connect-n N] [--batch B] [--warmup N] [--rounds R] [--raw PATH | --no-raw]\n"
+        . "       [--raw-flavor current,multi]\n";
+    exit 0;
+}
+$opt{batch} = 1 if $opt{batch} < 1;
+$opt{rounds} = 1 if $opt{rounds} < 1;
+
+# --- the server --------------------------------------------------------------
+
+my $server;
+my $hosts = $opt{hosts} // $ENV{ZK_TEST_HOSTS};
+if (!defined $hosts || $hosts !~ /\S/) {
+    require lib;
+    lib->import("$FindBin::Bin/../t/lib", 't/lib');
+    require ZKTest::Server;
+    $server = eval { ZKTest::Server->start }
+        or die "no ZooKeeper server available: "
+        . ($@ || do { no warnings 'once'; $ZKTest::Server::ERROR }) . "\n";
+    $hosts = $server->hosts;
+}
+
+my $raw = $opt{raw} // "$FindBin::Bin/../target/release/examples/raw_bench";
+$raw = undef if $opt{'no-raw'};
+if (defined $raw && !-x $raw) {
+    print STDERR "# no raw benchmark at $raw (build it: cargo build --release --example raw_bench)\n";
+    $raw = undef;
+}
+
+my $has_get_many = Net::ZooKeeper->can('get_many') ? 1 : 0;
+printf "# Net::ZooKeeper %s from %s\n", $Net::ZooKeeper::VERSION // '?', $INC{'Net/ZooKeeper.pm'};
+printf "# hosts=%s n=%d children=%d children_n=%d watch_n=%d connect_n=%d batch=%d rounds=%d get_many=%s\n",
+    $hosts, @opt{qw(n children children-n watch-n connect-n batch rounds)}, $has_get_many ? 'yes' : 'no';
+
+# --- measuring ----------------------------------------------------------------
+
+# Stats of one op from its latencies (seconds) and the loop's wall time.
+sub stats {
+    my ($name, $lat, $wall) = @_;
+    my @s = sort { $a <=> $b } @$lat;
+    my $n = @s;
+    my $pct = sub { $s[ (POSIX::ceil($n * $_[0]) || 1) - 1 ] * 1e6 };
+    return { op => $name, n => $n, ops_per_sec => $n / $wall, p50_us => $pct->(0.50), p99_us => $pct->(0.99) };
+}
+
+sub line {
+    my ($r) = @_;
+    return sprintf 'op=%s n=%d ops_per_sec=%.0f p50_us=%.1f p99_us=%.1f',
+        @{$r}{qw(op n ops_per_sec p50_us p99_us)};
+}
+
+sub now () { clock_gettime(CLOCK_MONOTONIC) }
+
+my @ACL = ('acl' => ZOO_OPEN_ACL_UNSAFE);
+
+sub connect_handle {
+    my $zkh = Net::ZooKeeper->new($hosts, 'session_timeout' => $opt{'session-timeout'})
+        or die "Net::ZooKeeper->new($hosts) failed: $!\n";
+    return $zkh;
+}
+
+sub check {
+    my ($zkh, $what) = @_;
+    die "$what failed: error " . $zkh->get_error() . "\n";
+}
+
+# One round of the sequential workload; returns the results in order.
+sub run_ours {
+    my @out;
+    my $zkh = connect_handle();
+    $zkh->exists('/') or check($zkh, 'first call');
+    my $root = "/nzk-bench-$$";
+    $zkh->create($root, '', @ACL) or check($zkh, "create $root");
+    my $payload = 'x' x 64;
+
+    # Warm-up (untimed): the server's JIT and our own first-call costs.
+    for my $i (1 .. $opt{warmup}) {
+        my $p = "$root/warm";
+        $zkh->create($p, $payload, @ACL) or check($zkh, 'warm-up create');
+        $zkh->exists($p) && $zkh->get($p) && $zkh->set($p, $payload) && $zkh->delete($p)
+            or check($zkh, 'warm-up');
+    }
+
+    my @paths = map { sprintf '%s/n%07d', $root, $_ } 0 .. $opt{n} - 1;
+    my ($t, $start, @lat);
+
+    @lat = ();
+    $start = now;
+    for my $p (@paths) {
+        $t = now;
+        $zkh->create($p, $payload, @ACL) or check($zkh, "create $p");
+        push @lat, now - $t;
+    }
+    push @out, stats('create', \@lat, now - $start);
+
+    @lat = ();
+    $start = now;
+    for my $p (@paths) {
+        $t = now;
+        $zkh->exists($p) or check($zkh, "exists $p");
+        push @lat, now - $t;
+    }
+    push @out, stats('exists', \@lat, now - $start);
+
+    @lat = ();
+    $start = now;
+    for my $p (@paths) {
+        $t = now;
+        defined($zkh->get($p)) or check($zkh, "get $p");
+        push @lat, now - $t;
+    }
+    push @out, stats('get', \@lat, now - $start);
+
+    if ($has_get_many) {
+        @lat = ();
+        $start = now;
+        for (my $i = 0; $i < @paths; $i += $opt{batch}) {
+            my $j = $i + $opt{batch} - 1;
+            $j = $#paths if $j > $#paths;
+            my $k = $j - $i + 1;
+            $t = now;
+            my @got = $zkh->get_many(@paths[$i .. $j]);
+            my $d = (now - $t) / $k;
+            @got == $k && !grep { !defined } @got or check($zkh, 'get_many');
+            push @lat, ($d) x $k;
+        }
+        push @out, stats('get_many', \@lat, now - $start);
+    }
+
+    @lat = ();
+    $start = now;
+    for my $p (@paths) {
+        $t = now;
+        $zkh->set($p, $payload) or check($zkh, "set $p");
+        push @lat, now - $t;
+    }
+    push @out, stats('set', \@lat, now - $start);
+
+    my $kids = "$root/kids";
+    $zkh->create($kids, '', @ACL) or check($zkh, "create $kids");
+    my @kid_paths = map { sprintf '%s/c%07d', $kids, $_ } 0 .. $opt{children} - 1;
+    for my $p (@kid_paths) {
+        $zkh->create($p, '', @ACL) or check($zkh, "create $p");
+    }
+    @lat = ();
+    $start = now;
+    for (1 .. $opt{'children-n'}) {
+        $t = now;
+        my @c = $zkh->get_children($kids);
+        @c == $opt{children} or check($zkh, "get_children $kids");
+        push @lat, now - $t;
+    }
+    push @out, stats('get_children', \@lat, now - $start);
+
+    @lat = ();
+    $start = now;
+    for my $p (@paths) {
+        $t = now;
+        $zkh->delete($p) or check($zkh, "delete $p");
+        push @lat, now - $t;
+    }
+    push @out, stats('delete', \@lat, now - $start);
+
+    # Watch round trip: arm on this handle, trigger from a second, wait.
+    my $watched = "$root/w";
+    $zkh->create($watched, '', @ACL) or check($zkh, "create $watched");
+    my $trigger = connect_handle();
+    @lat = ();
+    $start = now;
+    for (1 .. $opt{'watch-n'}) {
+        $t = now;
+        my $w = $zkh->watch('timeout' => 10000);
+        $zkh->exists($watched, 'watch' => $w) or check($zkh, 'arm');
+        $trigger->set($watched, 'y') or check($trigger, 'trigger');
+        $w->wait() or die "watch did not fire\n";
+        push @lat, now - $t;
+    }
+    push @out, stats('watch', \@lat, now - $start);
+    undef $trigger;
+
+    # Connect plus first call; then close (DESTROY).  Each timed on its own.
+    my (@conn, @close, $conn_wall, $close_wall);
+    for (1 .. $opt{'connect-n'}) {
+        $t = now;
+        my $h = connect_handle();
+        $h->exists('/') or check($h, 'first call');
+        my $d = now - $t;
+        push @conn, $d;
+        $conn_wall += $d;
+        $t = now;
+        undef $h;
+        $d = now - $t;
+        push @close, $d;
+        $close_wall += $d;
+    }
+    if (@conn) {
+        push @out, stats('connect', \@conn, $conn_wall);
+        push @out, stats('close', \@close, $close_wall);
+    }
+
+    # Clean up (untimed).
+    $zkh->delete($_) for @kid_paths, $kids, $watched, $root;
+    undef $zkh;
+    return \@out;
+}
+
+sub run_raw {
+    my ($flavor) = @_;
+    my @cmd = ($raw, '--hosts', $hosts, map { ("--$_", $opt{$_}) }
+        qw(n children children-n watch-n connect-n batch session-timeout));
+    push @cmd, '--flavor', $flavor;
+    open my $fh, '-|', @cmd or die "cannot run $raw: $!\n";
+    my @out;
+    while (my $l = <$fh>) {
+        next unless $l =~ /^op=(\S+) n=(\d+) ops_per_sec=(\S+) p50_us=(\S+) p99_us=(\S+)/;
+        push @out, { op => $1, n => $2, ops_per_sec => $3, p50_us => $4, p99_us => $5 };
+    }
+    close $fh or die "raw benchmark failed (status $?)\n";
+    return \@out;
+}
+
+# --- rounds: ours, then raw, alternately; per op the round with the median rate,
+# --- and ratios as medians of per-round ratios --------------------------------
+
+# The first flavor is the ceiling ("raw", ours_vs_raw); others are printed as
+# "raw-FLAVOR" with ours_vs_raw_FLAVOR.
+my @flavors = grep { length } split /,/, $opt{'raw-flavor'};
+my (@ours, %raws);
+for my $round (1 .. $opt{rounds}) {
+    push @ours, run_ours();
+    if ($raw) {
+        push @{ $raws{$_} }, run_raw($_) for @flavors;
+    }
+}
+
+sub median_by_op {
+    my ($rounds) = @_;
+    my (%by, @order);
+    for my $r (@$rounds) {
+        for my $x (@$r) {
+            push @order, $x->{op} unless $by{ $x->{op} };
+            push @{ $by{ $x->{op} } }, $x;
+        }
+    }
+    my %med;
+    for my $op (@order) {
+        my @s = sort { $a->{ops_per_sec} <=> $b->{ops_per_sec} } @{ $by{$op} };
+        $med{$op} = $s[ $#s / 2 ];
+    }
+    return (\@order, \%med);
+}
+
+# A ratio is the median over the rounds of ours / raw within the same round
+# (measured a few seconds apart), which cancels most of the drift of a shared
+# machine's load.
+sub paired_ratio {
+    my ($op, $a_rounds, $b_rounds) = @_;
+    my @r;
+    for my $i (0 .. $#$a_rounds) {
+        my ($x) = grep { $_->{op} eq $op } @{ $a_rounds->[$i] };
+        my ($y) = grep { $_->{op} eq $op } @{ $b_rounds->[$i] || [] };
+        push @r, $x->{ops_per_sec} / $y->{ops_per_sec} if $x && $y && $y->{ops_per_sec} > 0;
+    }
+    return median(@r);
+}
+
+sub median {
+    my @s = sort { $a <=> $b } @_;
+    return undef unless @s;
+    return @s % 2 ? $s[ $#s / 2 ] : ($s[ @s / 2 - 1 ] + $s[ @s / 2 ]) / 2;
+}
+
+my ($order, $ours) = median_by_op(\@ours);
+print line($ours->{$_}), "\n" for @$order;
+if ($raw) {
+    my (@ratios);
+    for my $i (0 .. $#flavors) {
+        my $f = $flavors[$i];
+        my ($raw_order, $rawm) = median_by_op($raws{$f});
+        my $prefix = $i ? "raw-$f" : 'raw';
+        (my $key = "ours_vs_$prefix") =~ tr/-/_/;
+        print "$prefix ", line($rawm->{$_}), "\n" for @$raw_order;
+        for my $op (@$order) {
+            my $r = paired_ratio($op, \@ours, $raws{$f});
+            push @ratios, sprintf "ratio op=%s %s=%.2f\n", $op, $key, $r if defined $r;
+        }
+    }
+    print @ratios;
+}
+if ($ours->{get_many} && $ours->{get}) {
+    printf "ratio op=get_many vs_sequential_get=%.2f\n", median(map {
+        my ($m) = grep { $_->{op} eq 'get_many' } @$_;
+        my ($g) = grep { $_->{op} eq 'get' } @$_;
+        $m->{ops_per_sec} / $g->{ops_per_sec};
+    } @ours);
+}
+
+$server->stop if $server;
