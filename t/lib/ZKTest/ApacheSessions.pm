@@ -28,7 +28,7 @@ use constant {
 
 sub _delete_tree {
     my ($h, $path) = @_;
-    $h->delete("$path/$_") for map { _delete_tree($h, "$path/$_"); () } $h->get_children($path);
+    _delete_tree($h, "$path/$_") for $h->get_children($path);
     return $h->delete($path);
 }
 
@@ -136,15 +136,15 @@ sub run {
 
     ## lookup and unknown names
 
-    my @look = $httpd->rows('/zk/lookup?cluster=alpha&cluster=beta&cluster=gamma&cluster=Alpha');
+    my @look = $httpd->rows('/zk/lookup?cluster=alpha&cluster=beta&cluster=gamma');
     my %look = map { $_->{cluster} => $_->{lookup} } @look;
     is($look{alpha}, 1, 'lookup is true for a cluster configured with ZKCluster (alpha)');
     is($look{beta}, 1, 'lookup is true for the second configured cluster (beta)');
     is($look{gamma}, 0, 'lookup is false for a name that is not configured');
-    is($look{Alpha}, 0, 'lookup matches names exactly (Alpha is not alpha)');
 
     my $unknown = $httpd->rows('/zk/session?cluster=gamma');
-    is($unknown->{rc}, NOTFOUND, 'acquire of an unknown cluster name returns NOTFOUND (APR_NOTFOUND, 70015)');
+    is($unknown->{rc}, $unknown->{NOTFOUND}, 'acquire of an unknown cluster name returns Apache2::ZooKeeper::NOTFOUND');
+    is($unknown->{NOTFOUND}, NOTFOUND, '... which is APR_NOTFOUND (70015)');
     is($unknown->{zk}, 'undef', '... and no connection object');
 
     ## settings of the connection objects
@@ -174,8 +174,19 @@ sub run {
         or diag(explain($eph));
     my $stat = $ha->stat;
     ok($ha->exists("$root/eph", stat => $stat), '... which another client sees');
-    is(sprintf('%x', $stat->{ephemeral_owner}), $eph->{session},
-       "... owned by the session the handler reported for its child");
+    {
+        no warnings 'portable';
+        # Net::ZooKeeper gives 64-bit stat fields rounded to a double, as the original did
+        is($stat->{ephemeral_owner}, sprintf('%.0f', hex $eph->{session}),
+           "... owned by the session the handler reported for its child (ephemeral_owner)");
+    }
+    my $dump = ZKTest::Server::four_letter_word($hosts_a, 'dump');
+    SKIP: {
+        skip('the alpha server does not answer the dump command', 1)
+            unless defined $dump && $dump =~ /ephemeral/i;
+        like($dump, qr/^0x0*\Q$eph->{session}\E:\s*\n(?:\s+\S+\n)*?\s+\Q$root\E\/eph$/mi,
+             "... and the server lists it under exactly that session");
+    }
 
     ## many concurrent requests: one session per child per cluster
 
@@ -194,7 +205,7 @@ sub run {
             }
             $sessions{ $row->{cluster} }{ $row->{pid} }{ $row->{session} }++;
             $gens{ $row->{cluster} }{ $row->{pid} }{ $row->{generation} }++;
-            $interps{ $row->{pid} }{ $row->{interp} }++;
+            $interps{ $row->{pid} }{ $row->{interp} }++ if $row->{cluster} eq 'alpha';
         }
     }
     is(scalar @failed, 0, 'every acquire/exists("/")/release in those requests succeeded')
@@ -206,9 +217,17 @@ sub run {
         my $p = $_; my $n = 0; $n += $_ for values %{ $interps{$p} };
         "$p: $n (" . scalar(keys %{ $interps{$p} }) . ' interpreter(s))' } @pids);
     my $shared = grep { keys %{ $interps{$_} } > 1 } @pids;
-    note($shared
-        ? "$shared child(ren) served requests from more than one Perl interpreter"
-        : 'every child served all its requests from one Perl interpreter');
+    if ($mpm eq 'prefork') {
+        note($shared
+            ? "$shared child(ren) served requests from more than one Perl interpreter"
+            : 'every child served all its requests from one Perl interpreter');
+    }
+    else {
+        # with several clients and the connection held a while, requests overlap in
+        # a child, so several of its threads (interpreters) use the connection at once
+        cmp_ok($shared, '>=', 1, 'requests ran concurrently in a child, in several Perl interpreters,'
+               . ' so the rules below cover threads sharing the connection');
+    }
 
     for my $cluster (qw(alpha beta)) {
         my $per_pid = $sessions{$cluster} || {};
@@ -249,7 +268,7 @@ sub run {
     }
 
     my $log = $httpd->error_log;
-    unlike($log, qr/\[(?:perl:)?error\]|segfault|Segmentation|exit signal/i,
+    unlike($log, qr/\[(?:perl)?:error\]|segfault|Segmentation|exit signal/i,
            'the error log shows no errors and no crashed children')
         or diag($log);
 

@@ -7,8 +7,9 @@ package ZKTest::Handler;
 #   cluster=main pid=1234 interp=55d0c0ffee rc=0 generation=1 session=1c0a... exists=1 zkerr=0
 #
 # Endpoints (query parameters after ?):
-#   /zk/session?cluster=A[&cluster=B][&path=/]   per cluster: acquire, exists(path),
-#        error() if exists failed with another error than ZNONODE, release
+#   /zk/session?cluster=A[&cluster=B][&path=/][&hold=MS]   per cluster: acquire,
+#        exists(path), error() if exists failed with another error than ZNONODE,
+#        keep holding the connection for MS milliseconds, release
 #   /zk/lookup?cluster=A                         lookup
 #   /zk/try?cluster=A                            tryacquire (and release)
 #   /zk/busy?cluster=A                           acquire A; error(A, ZCONNECTIONLOSS);
@@ -30,6 +31,7 @@ use Apache2::ServerRec ();
 use Apache2::Const -compile => qw(OK NOT_FOUND);
 use APR::Const -compile => qw(SUCCESS ECONNABORTED);
 use Scalar::Util ();
+use Time::HiRes ();
 
 use Apache2::ZooKeeper ();
 use Net::ZooKeeper qw(:errors :node_flags :acls);
@@ -112,12 +114,14 @@ sub session {
     my ($r, $p) = @_;
     my $s    = $r->server;
     my $path = _one($p, 'path', '/');
+    my $hold = _one($p, 'hold', 0);
     my $out  = '';
     for my $name (@{ $p->{cluster} || [] }) {
         my @base = (_base($name), lookup => Apache2::ZooKeeper::lookup($name) ? 1 : 0);
         my ($rc, $zk) = Apache2::ZooKeeper::acquire($s, $name);
         if ($rc != APR::Const::SUCCESS) {
-            $out .= _line(@base, rc => $rc, zk => defined $zk ? 'defined' : 'undef');
+            $out .= _line(@base, rc => $rc, zk => defined $zk ? 'defined' : 'undef',
+                          NOTFOUND => Apache2::ZooKeeper::NOTFOUND);
             next;
         }
         my $zkh    = $zk->handle;
@@ -132,6 +136,7 @@ sub session {
             hosts => $zk->hosts, recv_timeout => $zk->recv_timeout,
             exists => $exists, zkerr => $zkerr, error_rc => $error_rc,
         );
+        Time::HiRes::sleep($hold / 1000) if $hold;
         my $rel = Apache2::ZooKeeper::release($s, $zk);
         $out .= _line(@base, @info, release => $rel);
     }

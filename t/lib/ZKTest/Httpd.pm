@@ -116,12 +116,12 @@ my %MPM_DEFAULTS = (
     },
     worker => {
         StartServers => 2, ServerLimit => 2, ThreadLimit => 4, ThreadsPerChild => 4,
-        MinSpareThreads => 4, MaxSpareThreads => 8, MaxRequestWorkers => 8,
+        MinSpareThreads => 1, MaxSpareThreads => 8, MaxRequestWorkers => 8,
         MaxConnectionsPerChild => 0,
     },
     event => {
         StartServers => 2, ServerLimit => 2, ThreadLimit => 4, ThreadsPerChild => 4,
-        MinSpareThreads => 4, MaxSpareThreads => 8, MaxRequestWorkers => 8,
+        MinSpareThreads => 1, MaxSpareThreads => 8, MaxRequestWorkers => 8,
         MaxConnectionsPerChild => 0,
     },
 );
@@ -147,6 +147,8 @@ sub new {
         dir     => $dir,
         mpm     => $mpm,
         port    => $opt{port} || free_port(),
+        fixed_port => $opt{port} ? 1 : 0,
+        opt     => \%opt,
         timeout => $opt{timeout} || $ENV{ZK_TEST_HTTPD_TIMEOUT} || 60,
         owner   => $$,
         running => 0,
@@ -212,10 +214,13 @@ sub _command {
 sub _spawn {
     my ($self) = @_;
     my $out = "$self->{dir}/logs/startup.log";
+    my $prctl = _prctl_syscall();
     my $pid = fork;
     Carp::croak("fork: $!") unless defined $pid;
     if (!$pid) {
         POSIX::setsid();
+        # the kernel kills httpd if the starting process dies without stopping it
+        syscall($prctl, 1, 9, 0, 0, 0) if $prctl;    # PR_SET_PDEATHSIG, SIGKILL
         open STDIN, '<', '/dev/null';
         open STDOUT, '>>', $out or POSIX::_exit(126);
         open STDERR, '>&', \*STDOUT or POSIX::_exit(126);
@@ -224,7 +229,52 @@ sub _spawn {
     }
     $self->{pid}     = $pid;
     $self->{running} = 1;
+    $self->_watchdog;
     return $pid;
+}
+
+# A small process that kills httpd's process group if this process dies without
+# stopping it (httpd's children outlive a killed parent otherwise): it waits for
+# EOF on a pipe whose write end only this process holds (close-on-exec, so
+# httpd does not inherit it).
+sub _watchdog {
+    my ($self) = @_;
+    pipe my $rd, my $wr or return;
+    my $pg  = $self->{pid};
+    my $pid = fork;
+    return unless defined $pid;
+    if (!$pid) {
+        close $wr;
+        POSIX::setsid();    # not hit by signals sent to the test's process group
+        $SIG{$_} = 'IGNORE' for qw(INT HUP QUIT PIPE);
+        my $buf;
+        1 while !defined sysread($rd, $buf, 1) && $!{EINTR};
+        kill 'KILL', -$pg;
+        POSIX::_exit(0);
+    }
+    close $rd;
+    $self->{watchdog}    = $pid;
+    $self->{watchdog_fh} = $wr;
+}
+
+sub _stop_watchdog {
+    my ($self) = @_;
+    my $pid = delete $self->{watchdog} or return;
+    close delete $self->{watchdog_fh};
+    kill 'TERM', $pid;
+    my $deadline = Time::HiRes::time() + 5;
+    while (waitpid($pid, POSIX::WNOHANG()) == 0) {
+        if (Time::HiRes::time() > $deadline) { kill 'KILL', $pid; waitpid $pid, 0; last }
+        Time::HiRes::sleep(0.02);
+    }
+}
+
+# The prctl(2) syscall number (Linux only), or undef.
+sub _prctl_syscall {
+    return undef unless $^O eq 'linux';
+    require Config;
+    my $arch = $Config::Config{archname};
+    return $arch =~ /^x86_64/ ? 157 : $arch =~ /^aarch64/ ? 167 : undef;
 }
 
 # Reaps httpd if it has exited; true while it runs.
@@ -259,28 +309,46 @@ sub start {
     my ($class, %opt) = @_;
     $ERROR = undef;
     my $self = ref $class ? $class : $class->new(%opt);
+    for my $attempt (1 .. 3) {
+        my $why = $self->_start_once;
+        return $self unless defined $why;
+        my $clash = $self->startup_output =~ /Address already in use|could not bind/i;
+        $ERROR = "httpd ($APACHE, pid $self->{pid}) did not start within $self->{timeout}s: $why\n"
+            . $self->_diagnostics;
+        $self->_kill;
+        last unless $clash && !$self->{fixed_port} && $attempt < 3;
+        # the free port was taken meanwhile: try another one
+        $self->{port} = free_port();
+        _spew($self->{conf}, $self->_config($self->{opt}));
+        unlink "$self->{dir}/logs/startup.log";
+    }
+    die $ERROR;
+}
+
+# One attempt: undef once httpd answers HTTP and has written its pid file, else
+# why not.
+sub _start_once {
+    my ($self) = @_;
     $self->_spawn;
     my $deadline = Time::HiRes::time() + $self->{timeout};
     my $http = HTTP::Tiny->new(timeout => 2, keep_alive => 0);
     my $why = 'no answer yet';
     while (Time::HiRes::time() < $deadline) {
         unless ($self->_alive) {
-            $why = "httpd exited (status $self->{status})";
-            last;
+            return "httpd exited (status $self->{status})";
         }
+        # the pid file (written once the port is bound) says the answer is ours
+        my $pidfile = _slurp("$self->{dir}/run/httpd.pid");
         my $res = $http->get($self->url('/'));
-        if ($res->{status} != 599) {
+        if ($res->{status} != 599 && $pidfile =~ /^\s*\Q$self->{pid}\E\s*$/) {
             $LIVE{ Scalar::Util::refaddr($self) } = $self;
             Scalar::Util::weaken($LIVE{ Scalar::Util::refaddr($self) });
-            return $self;
+            return undef;
         }
-        $why = "no HTTP answer: $res->{content}";
+        $why = $res->{status} == 599 ? "no HTTP answer: $res->{content}" : 'no pid file yet';
         Time::HiRes::sleep(0.1);
     }
-    $ERROR = "httpd ($APACHE, pid $self->{pid}) did not start within $self->{timeout}s: $why\n"
-        . $self->_diagnostics;
-    $self->_kill;
-    die $ERROR;
+    return $why;
 }
 
 # ZKTest::Httpd->start_fails_with(%opts): starts httpd with a configuration
@@ -363,6 +431,7 @@ sub _kill {
     kill 'KILL', -$pg if kill 0, -$pg;
     kill 'KILL', $self->{pid} if $self->_alive;
     $self->_wait_exit(10);
+    $self->_stop_watchdog;
 }
 
 sub CLONE_SKIP { 1 }
