@@ -6,9 +6,13 @@
 //! (dropping it in the child would wait for threads that do not exist there).
 
 use std::future::Future;
+use std::pin::pin;
 use std::ptr;
 use std::sync::atomic::{AtomicPtr, Ordering};
-use std::time::Duration;
+use std::sync::Arc;
+use std::task::{Context, Poll, Wake, Waker};
+use std::thread::{self, Thread};
+use std::time::{Duration, Instant};
 
 use tokio::runtime::{Builder, Runtime};
 
@@ -74,9 +78,39 @@ fn block_async_signals() {
     }
 }
 
-/// Runs `future` to completion on the calling thread, driven by the shared runtime,
-/// giving up after `bound`. `None` means the bound passed.
+/// Wakes the thread that waits in [`block_on_bounded`].
+struct ThreadWaker(Thread);
+
+impl Wake for ThreadWaker {
+    fn wake(self: Arc<Self>) {
+        self.0.unpark();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.0.unpark();
+    }
+}
+
+/// Runs `future` to completion on the calling thread while the shared runtime does
+/// the I/O, giving up after `bound`. `None` means the bound passed.
+///
+/// The calling thread polls the future itself and parks until woken or the bound
+/// passes: no timer is registered with the runtime, so a call costs only the
+/// hand-offs to and from the runtime's worker.
 pub fn block_on_bounded<F: Future>(bound: Duration, future: F) -> Option<F::Output> {
-    let runtime = get();
-    runtime.block_on(async { tokio::time::timeout(bound, future).await.ok() })
+    let _context = get().enter();
+    let deadline = Instant::now() + bound;
+    let waker = Waker::from(Arc::new(ThreadWaker(thread::current())));
+    let mut cx = Context::from_waker(&waker);
+    let mut future = pin!(future);
+    loop {
+        if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
+            return Some(output);
+        }
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return None;
+        }
+        thread::park_timeout(left);
+    }
 }

@@ -88,7 +88,7 @@ impl Secure {
                 let key = self.tls.key_file.as_deref().map(read).transpose()?;
                 match (cert, key) {
                     (Some(cert), Some(key)) => options = options.with_pem_identity(&cert, &key).map_err(invalid)?,
-                    (None, None) => {},
+                    (None, None) => {}
                     // A certificate without its key (or the reverse) cannot identify us.
                     _ => return Err(libc::EINVAL),
                 }
