@@ -6,8 +6,11 @@ use strict;
 use warnings;
 
 use Test::More;
+use FindBin ();
+use lib "$FindBin::Bin/lib";
 
 use Net::ZooKeeper qw(:all);
+use ZKTest::Util qw(msg_re);
 
 my %TAGS = (
     errors => [
@@ -60,15 +63,6 @@ for my $tag (sort keys %TAGS) {
 }
 my @acl_names = qw(ZOO_OPEN_ACL_UNSAFE ZOO_READ_ACL_UNSAFE ZOO_CREATOR_ALL_ACL);
 my %is_acl    = map { $_ => 1 } @acl_names;
-
-my $FILE = __FILE__;
-
-# A croak from the module: the message, then Perl's " at FILE line N."
-sub croak_re {
-    my ($msg, $file) = @_;
-    $file = $FILE unless defined $file;
-    return qr/^\Q$msg\E at \Q$file\E line \d+\.\n\z/;
-}
 
 is(scalar(@all_names), 50, 'the tag tables of this test list 50 constants');
 
@@ -202,10 +196,10 @@ is(ZOO_LOG_LEVEL_OFF('ZOO_LOG_LEVEL_OFF'), 0, "ZOO_LOG_LEVEL_OFF('ZOO_LOG_LEVEL_
 is(ZOO_LOG_LEVEL_OFF('ZOK'), 0, "ZOO_LOG_LEVEL_OFF('ZOK') is 0");
 
 ok(!eval { ZOK('foo'); 1 }, 'ZOK with another argument dies');
-like($@, croak_re('unknown Net::ZooKeeper constant: foo'),
+like($@, msg_re('unknown Net::ZooKeeper constant: foo'),
      "ZOK('foo') croaks unknown Net::ZooKeeper constant: foo");
 ok(!eval { ZOO_LOG_LEVEL_OFF(0); 1 }, 'ZOO_LOG_LEVEL_OFF with another argument dies');
-like($@, croak_re('unknown Net::ZooKeeper constant: 0'),
+like($@, msg_re('unknown Net::ZooKeeper constant: 0'),
      'ZOO_LOG_LEVEL_OFF(0) croaks unknown Net::ZooKeeper constant: 0');
 ok(!eval { ZOK('zok'); 1 }, 'the ZOK argument check is case-sensitive');
 
@@ -223,7 +217,7 @@ is_deeply(ZOO_READ_ACL_UNSAFE('ZOO_CREATOR_ALL_ACL'), $value{ZOO_READ_ACL_UNSAFE
 for my $name (@all_names) {
     my $code = Net::ZooKeeper->can($name);
     ok(!eval { $code->(1, 2); 1 }, "$name with two arguments dies");
-    like($@, croak_re("Usage: Net::ZooKeeper::$name(alias=Nullch)"),
+    like($@, msg_re("Usage: Net::ZooKeeper::$name(alias=Nullch)"),
          "$name with two arguments croaks its Usage message");
 }
 

@@ -10,40 +10,11 @@ use strict;
 use warnings;
 
 use Test::More;
-use IO::Socket::INET;
+use FindBin ();
+use lib "$FindBin::Bin/lib";
 
 use Net::ZooKeeper qw(:errors :node_flags :acls :acl_perms);
-
-my $FILE = __FILE__;
-
-sub croak_re {
-    my ($msg) = @_;
-    return qr/^\Q$msg\E at \Q$FILE\E line \d+\.\n\z/;
-}
-
-# croaks(CODE, MESSAGE, NAME): CODE dies with MESSAGE at the caller's line.
-sub croaks {
-    local $Test::Builder::Level = $Test::Builder::Level + 1;
-    my ($code, $msg, $name) = @_;
-    my $err = eval { $code->(); 1 } ? "(no exception)\n" : $@;
-    like($err, croak_re($msg), $name);
-}
-
-sub lives {
-    local $Test::Builder::Level = $Test::Builder::Level + 1;
-    my ($code, $name) = @_;
-    ok(eval { $code->(); 1 }, $name) or diag("died: $@");
-}
-
-# A host string that new() accepts but where no server answers.
-sub unused_local_host {
-    my $sock = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0,
-                                     Proto => 'tcp', Listen => 1)
-        or die "cannot bind a local port: $!";
-    my $port = $sock->sockport;
-    close($sock);
-    return "127.0.0.1:$port";
-}
+use ZKTest::Util qw(croaks lives unused_local_host);
 
 my $hosts = unused_local_host();
 my $zkh = Net::ZooKeeper->new($hosts);

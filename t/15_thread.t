@@ -23,6 +23,7 @@ use FindBin ();
 use lib "$FindBin::Bin/lib";
 
 use ZKTest;
+use ZKTest::Util qw(exception_of delete_tree);
 use Net::ZooKeeper qw(:errors :acls);
 
 $SIG{PIPE} = 'IGNORE';
@@ -31,14 +32,6 @@ my $hosts = ZKTest::server_hosts();
 my $root  = ZKTest::test_root();
 
 my @CLASSES = qw(Net::ZooKeeper Net::ZooKeeper::Stat Net::ZooKeeper::Watch);
-
-sub delete_tree {
-    my ($h, $path) = @_;
-    for my $child ($h->get_children($path)) {
-        delete_tree($h, "$path/$child");
-    }
-    return $h->delete($path);
-}
 
 # What a value looks like: 'undef scalar ref' for a reference to an undefined
 # scalar, else a short description.
@@ -62,7 +55,7 @@ for my $class (@CLASSES) {
     for my $sub (qw(CLONE CLONE_SKIP)) {
         my $code = \&{"${class}::$sub"};
         for my $args ([], [ $class, 'extra' ]) {
-            my $err = eval { $code->(@$args); 1 } ? "(no exception)\n" : $@;
+            my $err = exception_of(sub { $code->(@$args) });
             like($err, qr/^Usage: \Q${class}::$sub\E\(package\) at /,
                  "${class}::$sub with @{[ scalar @$args ]} arguments croaks with its usage");
         }

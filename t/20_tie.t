@@ -9,63 +9,15 @@ use strict;
 use warnings;
 
 use Test::More;
+use FindBin ();
+use lib "$FindBin::Bin/lib";
 use Errno ();
-use IO::Socket::INET;
 
 use Net::ZooKeeper qw(:errors);
+use ZKTest::Util qw(croaks warns warns_like unused_local_host);
 
-my $FILE  = __FILE__;
 my $CLASS = 'Net::ZooKeeper';
 my @KEYS  = qw(data_read_len path_read_len watch_timeout hosts session_timeout session_id pending_watches);
-
-sub msg_re {
-    my ($msg) = @_;
-    return qr/^\Q$msg\E at \Q$FILE\E line \d+\.\n\z/;
-}
-
-sub croaks {
-    local $Test::Builder::Level = $Test::Builder::Level + 1;
-    my ($code, $msg, $name) = @_;
-    my $err = eval { $code->(); 1 } ? "(no exception)\n" : $@;
-    like($err, msg_re($msg), $name);
-}
-
-# warns(CODE, [MESSAGES], NAME): CODE warns exactly MESSAGES, in order.
-sub warns {
-    local $Test::Builder::Level = $Test::Builder::Level + 1;
-    my ($code, $msgs, $name) = @_;
-    my @got;
-    {
-        local $SIG{__WARN__} = sub { push @got, $_[0] };
-        $code->();
-    }
-    my $ok = @got == @$msgs;
-    for my $i (0 .. $#$msgs) {
-        $ok &&= $got[$i] =~ msg_re($msgs->[$i]);
-    }
-    ok($ok, $name) or diag("warnings: " . (@got ? join('', @got) : "(none)\n"));
-}
-
-# warns_like(CODE, REGEX, NAME): CODE emits one warning, matching REGEX.
-sub warns_like {
-    my ($code, $re, $name) = @_;
-    local $Test::Builder::Level = $Test::Builder::Level + 1;
-    my @got;
-    {
-        local $SIG{__WARN__} = sub { push @got, $_[0] };
-        $code->();
-    }
-    ok(@got == 1 && $got[0] =~ $re, $name) or diag("warnings: " . (@got ? join('', @got) : "(none)\n"));
-}
-
-sub unused_local_host {
-    my $sock = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0,
-                                     Proto => 'tcp', Listen => 1)
-        or die "cannot bind a local port: $!";
-    my $port = $sock->sockport;
-    close($sock);
-    return "127.0.0.1:$port";
-}
 
 my $hosts = unused_local_host();
 

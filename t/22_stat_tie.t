@@ -7,50 +7,15 @@ use strict;
 use warnings;
 
 use Test::More;
-use IO::Socket::INET;
+use FindBin ();
+use lib "$FindBin::Bin/lib";
 
 use Net::ZooKeeper qw(:errors);
+use ZKTest::Util qw(croaks warns unused_local_host);
 
-my $FILE  = __FILE__;
 my $CLASS = 'Net::ZooKeeper::Stat';
 my @KEYS  = qw(czxid mzxid ctime mtime version children_version acl_version
                ephemeral_owner data_len num_children children_zxid);
-
-sub msg_re {
-    my ($msg) = @_;
-    return qr/^\Q$msg\E at \Q$FILE\E line \d+\.\n\z/;
-}
-
-sub croaks {
-    local $Test::Builder::Level = $Test::Builder::Level + 1;
-    my ($code, $msg, $name) = @_;
-    my $err = eval { $code->(); 1 } ? "(no exception)\n" : $@;
-    like($err, msg_re($msg), $name);
-}
-
-sub warns {
-    local $Test::Builder::Level = $Test::Builder::Level + 1;
-    my ($code, $msgs, $name) = @_;
-    my @got;
-    {
-        local $SIG{__WARN__} = sub { push @got, $_[0] };
-        $code->();
-    }
-    my $ok = @got == @$msgs;
-    for my $i (0 .. $#$msgs) {
-        $ok &&= $got[$i] =~ msg_re($msgs->[$i]);
-    }
-    ok($ok, $name) or diag("warnings: " . (@got ? join('', @got) : "(none)\n"));
-}
-
-sub unused_local_host {
-    my $sock = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0,
-                                     Proto => 'tcp', Listen => 1)
-        or die "cannot bind a local port: $!";
-    my $port = $sock->sockport;
-    close($sock);
-    return "127.0.0.1:$port";
-}
 
 my $zkh = Net::ZooKeeper->new(unused_local_host());
 isa_ok($zkh, 'Net::ZooKeeper') or BAIL_OUT('cannot create a handle');

@@ -11,40 +11,13 @@ use warnings;
 use Test::More;
 use FindBin ();
 use lib "$FindBin::Bin/lib";
-use IO::Socket::INET;
 use POSIX ();
 
 use ZKTest;
+use ZKTest::Util qw(croaks unused_local_host delete_tree);
 use Net::ZooKeeper qw(:errors :node_flags :acls);
 
 $SIG{PIPE} = 'IGNORE';
-
-my $FILE = __FILE__;
-
-sub croaks {
-    local $Test::Builder::Level = $Test::Builder::Level + 1;
-    my ($code, $msg, $name) = @_;
-    my $err = eval { $code->(); 1 } ? "(no exception)\n" : $@;
-    like($err, qr/^\Q$msg\E at \Q$FILE\E line \d+\.\n\z/, $name);
-}
-
-sub unused_local_host {
-    my $sock = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0,
-                                     Proto => 'tcp', Listen => 1)
-        or die "cannot bind a local port: $!";
-    my $port = $sock->sockport;
-    close($sock);
-    return "127.0.0.1:$port";
-}
-
-# Deletes a node and everything below it; true on success.
-sub delete_tree {
-    my ($zkh, $path) = @_;
-    for my $child ($zkh->get_children($path)) {
-        delete_tree($zkh, "$path/$child");
-    }
-    return $zkh->delete($path);
-}
 
 ## Without a server
 

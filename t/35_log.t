@@ -9,26 +9,17 @@ use warnings;
 use Test::More;
 use FindBin ();
 use lib "$FindBin::Bin/lib";
-use File::Temp ();
 
 use ZKTest;
+use ZKTest::Util qw(lives capture_stderr);
 use Net::ZooKeeper qw(:log_levels :errors);
 
 $SIG{PIPE} = 'IGNORE';
 
-my $FILE = __FILE__;
-
+# The croak trailer " at FILE line N." is matched with its period optional.
 sub croaks {
     local $Test::Builder::Level = $Test::Builder::Level + 1;
-    my ($code, $msg, $name) = @_;
-    my $err = eval { $code->(); 1 } ? "(no exception)\n" : $@;
-    like($err, qr/^\Q$msg\E at \Q$FILE\E line \d+\.?\n\z/, $name);
-}
-
-sub lives {
-    local $Test::Builder::Level = $Test::Builder::Level + 1;
-    my ($code, $name) = @_;
-    ok(eval { $code->(); 1 }, $name) or diag("died: $@");
+    return ZKTest::Util::croaks(@_, period_optional => 1);
 }
 
 ## set_log_level: arguments
@@ -57,23 +48,6 @@ SKIP: {
     my $hosts = ZKTest::require_server(13);
     my $root  = ZKTest::test_root();
 
-    # Runs $code with fd 2 (STDERR) reopened onto a new temp file; returns the
-    # file's contents read right after $code returns (STDERR is restored).
-    my $capture = sub {
-        my ($code) = @_;
-        my $tmp = File::Temp->new;
-        open(my $olderr, '>&', \*STDERR) or die "cannot dup STDERR: $!";
-        open(STDERR, '>', $tmp->filename) or die "cannot redirect STDERR: $!";
-        my $ok = eval { $code->(); 1 };
-        my $err = $@;
-        open(my $in, '<', $tmp->filename) or die "cannot read back the log: $!";
-        my $text = do { local $/; <$in> };
-        close $in;
-        open(STDERR, '>&', $olderr) or die "cannot restore STDERR: $!";
-        close $olderr;
-        die $err unless $ok;
-        return $text;
-    };
     # Complete lines only: a background thread may be writing one right now.
     my $lines = sub { grep { /\S/ } $_[0] =~ /^(.*)\n/mg };
 
@@ -84,9 +58,9 @@ SKIP: {
     };
 
     # Nothing is logged by default (OFF at load, and switched off above).
-    is($capture->($session), '', 'at ZOO_LOG_LEVEL_OFF a handle, exists and DESTROY write nothing to STDERR');
+    is(capture_stderr($session), '', 'at ZOO_LOG_LEVEL_OFF a handle, exists and DESTROY write nothing to STDERR');
 
-    my $log = $capture->(sub {
+    my $log = capture_stderr(sub {
         Net::ZooKeeper::set_log_level(ZOO_LOG_LEVEL_DEBUG);
         $session->();
         Net::ZooKeeper::set_log_level(ZOO_LOG_LEVEL_OFF);
@@ -103,7 +77,7 @@ SKIP: {
     ok((grep { /^[^(]*:\Q$$\E\(/ } @lines), 'the log lines carry the process id');
 
     # Levels filter: INFO has no DEBUG lines but still the close line.
-    $log = $capture->(sub {
+    $log = capture_stderr(sub {
         Net::ZooKeeper::set_log_level(ZOO_LOG_LEVEL_INFO);
         $session->();
         Net::ZooKeeper::set_log_level(ZOO_LOG_LEVEL_OFF);
@@ -115,7 +89,7 @@ SKIP: {
     # add_auth never logs the credential.
     my $password = 's3cretPassw0rd';
     my $auth_ok;
-    $log = $capture->(sub {
+    $log = capture_stderr(sub {
         Net::ZooKeeper::set_log_level(ZOO_LOG_LEVEL_DEBUG);
         my $zkh = Net::ZooKeeper->new($hosts) or die 'new returned undef';
         $auth_ok = $zkh->add_auth('digest', "user:$password");
@@ -129,7 +103,7 @@ SKIP: {
     unlike($log, qr/user:/, 'at DEBUG, add_auth never writes the "user:password" credential to the log');
 
     # Switching back to OFF stops the log.
-    is($capture->($session), '', 'after set_log_level(ZOO_LOG_LEVEL_OFF) a handle, exists and DESTROY write nothing');
+    is(capture_stderr($session), '', 'after set_log_level(ZOO_LOG_LEVEL_OFF) a handle, exists and DESTROY write nothing');
 }
 
 done_testing();

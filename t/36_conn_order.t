@@ -10,25 +10,23 @@ use warnings;
 use Test::More;
 use FindBin ();
 use lib "$FindBin::Bin/lib";
-use File::Temp ();
 
 use ZKTest;
 use ZKTest::Server;
+use ZKTest::Util qw(capture_stderr start_server_or_skip);
 use Net::ZooKeeper qw(:errors :acls :log_levels);
 
 $SIG{PIPE} = 'IGNORE';
 
-my $FILE = __FILE__;
 my $HANDLES = 20;
 
 my $hosts = ZKTest::server_hosts();
 my $root  = ZKTest::test_root();
 
+# The croak trailer " at FILE line N." is matched with its period optional.
 sub croaks {
     local $Test::Builder::Level = $Test::Builder::Level + 1;
-    my ($code, $msg, $name) = @_;
-    my $err = eval { $code->(); 1 } ? "(no exception)\n" : $@;
-    like($err, qr/^\Q$msg\E at \Q$FILE\E line \d+\.?\n\z/, $name);
+    return ZKTest::Util::croaks(@_, period_optional => 1);
 }
 
 ## Arguments
@@ -53,12 +51,7 @@ if ($A =~ m{[,/]}) {
         or plan skip_all => "cannot start a private server A: " . ($@ || $ZKTest::Server::ERROR);
     $A = $own_a->hosts;
 }
-my $server_b = eval { ZKTest::Server->start };
-unless ($server_b) {
-    my $why = $@ || $ZKTest::Server::ERROR || 'unknown error';
-    die "cannot start a second ZooKeeper server: $why" if ZKTest::server_required();
-    plan skip_all => "cannot start a second ZooKeeper server: $why";
-}
+my $server_b = start_server_or_skip('a second ZooKeeper server');
 my $B = $server_b->hosts;
 
 # The marker node exists on A only.
@@ -109,25 +102,8 @@ Net::ZooKeeper::set_deterministic_conn_order(1);
 {
     my $dead = '127.0.0.1:' . ZKTest::Server::free_port();
 
-    # Runs $code with fd 2 reopened onto a temp file; returns what was logged.
-    my $capture = sub {
-        my ($code) = @_;
-        my $tmp = File::Temp->new;
-        open(my $olderr, '>&', \*STDERR) or die "cannot dup STDERR: $!";
-        open(STDERR, '>', $tmp->filename) or die "cannot redirect STDERR: $!";
-        my $ok = eval { $code->(); 1 };
-        my $err = $@;
-        open(my $in, '<', $tmp->filename) or die "cannot read back the log: $!";
-        my $text = do { local $/; <$in> };
-        close $in;
-        open(STDERR, '>&', $olderr) or die "cannot restore STDERR: $!";
-        close $olderr;
-        die $err unless $ok;
-        return $text;
-    };
-
     my ($works, $error);
-    my $log = $capture->(sub {
+    my $log = capture_stderr(sub {
         Net::ZooKeeper::set_log_level(ZOO_LOG_LEVEL_DEBUG);
         my $zkh = Net::ZooKeeper->new("$dead,$A");
         $works = $zkh && $zkh->exists('/');

@@ -20,19 +20,13 @@ use lib "$FindBin::Bin/lib";
 use POSIX ();
 use IO::Handle ();
 use IO::Select ();
-use Time::HiRes ();
 
 use ZKTest;
-use ZKTest::Server;
+use ZKTest::Util qw(start_server_or_skip wait_until);
 use Net::ZooKeeper qw(:errors :acls);
 
 # This file needs a server of its own to kill (ZK_TEST_HOSTS is not used).
-my $server = eval { ZKTest::Server->start };
-unless ($server) {
-    my $why = $@ || $ZKTest::Server::ERROR || 'unknown error';
-    die "cannot start a private ZooKeeper server: $why" if ZKTest::server_required();
-    plan skip_all => "cannot start a private ZooKeeper server: $why";
-}
+my $server = start_server_or_skip('a private ZooKeeper server');
 my $hosts = $server->hosts;
 my $node  = '/sigpipe';
 
@@ -119,13 +113,12 @@ while (time < $deadline && $sel->can_read($deadline - time)) {
     next unless $key eq 'running' && !$killed++;
 
     kill 'STOP', $server->pid;
-    my $until = Time::HiRes::time() + 10;
-    while (Time::HiRes::time() < $until) {
+    wait_until(sub {                      # polling for the victim's next bytes
         my $unread = server_unread($server->port);
-        last unless defined $unread;     # not Linux: kill at once
-        if ($unread > 0) { $in_flight = 1; last }
-        Time::HiRes::sleep(0.001);        # polling for the victim's next bytes
-    }
+        return 1 unless defined $unread;  # not Linux: kill at once
+        $in_flight = 1 if $unread > 0;
+        return $in_flight;
+    }, 10, 0.001);
     kill 'KILL', $server->pid;
     $server->stop;                        # reaps it
 }

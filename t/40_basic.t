@@ -11,6 +11,7 @@ use FindBin ();
 use lib "$FindBin::Bin/lib";
 
 use ZKTest;
+use ZKTest::Util qw(error_is delete_tree);
 use Net::ZooKeeper qw(:errors :node_flags :acls);
 
 $SIG{PIPE} = 'IGNORE';
@@ -24,36 +25,18 @@ my @STAT_KEYS = qw(czxid mzxid ctime mtime version children_version acl_version
 my $zkh = Net::ZooKeeper->new($hosts);
 isa_ok($zkh, 'Net::ZooKeeper') or BAIL_OUT('cannot create a handle');
 
-# error_is(CODE, NAME): get_error() == CODE and then $! is empty (2.6).
-sub error_is {
-    local $Test::Builder::Level = $Test::Builder::Level + 1;
-    my ($code, $name) = @_;
-    $! = 1;
-    my $got   = $zkh->get_error();
-    my $errno = "$!";
-    ok($got == $code && $errno eq '', $name) or diag("get_error $got, \$! '$errno'");
-}
-
-sub delete_tree {
-    my ($h, $path) = @_;
-    for my $child ($h->get_children($path)) {
-        delete_tree($h, "$path/$child");
-    }
-    return $h->delete($path);
-}
-
 sub stat_hash { my ($s) = @_; return { map { $_ => $s->{$_} } @STAT_KEYS } }
 
 ## create, exists, get
 
 is($zkh->create($root, 'basic', acl => ZOO_OPEN_ACL_UNSAFE), $root, 'create returns the path of the new node');
-error_is(ZOK, 'a successful create leaves ZOK');
+error_is($zkh, ZOK, 'a successful create leaves ZOK');
 is(scalar($zkh->exists($root)), 1, 'exists returns 1 for an existing node');
-error_is(ZOK, 'a successful exists leaves ZOK');
+error_is($zkh, ZOK, 'a successful exists leaves ZOK');
 is($zkh->get($root), 'basic', 'get returns the node data');
 
 is($zkh->create($root, 'again', acl => ZOO_OPEN_ACL_UNSAFE), undef, 'create of an existing node returns undef');
-error_is(ZNODEEXISTS, '... get_error is ZNODEEXISTS and $! empty');
+error_is($zkh, ZNODEEXISTS, '... get_error is ZNODEEXISTS and $! empty');
 is($zkh->get($root), 'basic', '... and the data is unchanged');
 {
     my @r = $zkh->create($root, 'again', acl => ZOO_OPEN_ACL_UNSAFE);
@@ -62,18 +45,18 @@ is($zkh->get($root), 'basic', '... and the data is unchanged');
 
 is($zkh->create("$root/missing/child", '', acl => ZOO_OPEN_ACL_UNSAFE), undef,
    'create below a missing parent returns undef');
-error_is(ZNONODE, '... get_error is ZNONODE');
+error_is($zkh, ZNONODE, '... get_error is ZNONODE');
 
 is($zkh->create("$root/noacl", 'x'), undef, 'create without an acl option returns undef');
-error_is(ZINVALIDACL, '... get_error is ZINVALIDACL (no implicit open ACL)');
+error_is($zkh, ZINVALIDACL, '... get_error is ZINVALIDACL (no implicit open ACL)');
 is($zkh->create("$root/noacl", 'x', acl => []), undef, 'create with an empty ACL returns undef');
-error_is(ZINVALIDACL, '... get_error is ZINVALIDACL');
+error_is($zkh, ZINVALIDACL, '... get_error is ZINVALIDACL');
 is(scalar($zkh->exists("$root/noacl")), '', '... and no node was created');
 
 is(scalar($zkh->exists("$root/missing")), '', 'exists returns false (defined) for a missing node');
-error_is(ZNONODE, '... get_error is ZNONODE and $! empty');
+error_is($zkh, ZNONODE, '... get_error is ZNONODE and $! empty');
 is($zkh->get("$root/missing"), undef, 'get returns undef for a missing node');
-error_is(ZNONODE, '... get_error is ZNONODE');
+error_is($zkh, ZNONODE, '... get_error is ZNONODE');
 {
     my @r = $zkh->get("$root/missing");
     is_deeply(\@r, [undef], 'a failed get returns (undef) in list context');
@@ -86,7 +69,7 @@ error_is(ZNONODE, '... get_error is ZNONODE');
     $zkh->create($empty, '', acl => ZOO_OPEN_ACL_UNSAFE);
     my $data = $zkh->get($empty);
     ok(defined($data) && $data eq '', "get of a node with empty data returns ''");
-    error_is(ZOK, '... with ZOK');
+    error_is($zkh, ZOK, '... with ZOK');
 }
 
 ## Stat objects (3.7, 7)
@@ -120,7 +103,7 @@ is(scalar($zkh->exists($node, stat => $stat)), 1, 'exists with a stat option ret
 {
     my $before = stat_hash($stat);
     is(scalar($zkh->set($node, 'new data', stat => $stat)), 1, 'set returns 1');
-    error_is(ZOK, '... with ZOK');
+    error_is($zkh, ZOK, '... with ZOK');
     is($zkh->get($node), 'new data', 'get returns the new data');
     is($stat->{version}, 1, 'set with a stat option updates version to 1');
     is($stat->{data_len}, 8, '... and data_len to the new length');
@@ -129,7 +112,7 @@ is(scalar($zkh->exists($node, stat => $stat)), 1, 'exists with a stat option ret
     ok($stat->{mtime} >= $stat->{ctime}, '... mtime is not before ctime');
 
     is(scalar($zkh->set($node, 'stale', version => 0)), '', 'set with a stale version returns false');
-    error_is(ZBADVERSION, '... get_error is ZBADVERSION and $! empty');
+    error_is($zkh, ZBADVERSION, '... get_error is ZBADVERSION and $! empty');
     is($zkh->get($node), 'new data', '... and the data is unchanged');
     is(scalar($zkh->set($node, 'versioned', version => 1)), 1, 'set with the current version returns 1');
     my $s = $zkh->stat();
@@ -170,7 +153,7 @@ is(scalar($zkh->exists($node, stat => $stat)), 1, 'exists with a stat option ret
     my $t = "$root/trunc";
     $zkh->create($t, 'abcdefghij', acl => ZOO_OPEN_ACL_UNSAFE);
     is($zkh->get($t, data_read_len => 4), 'abcd', 'get with data_read_len 4 returns the first 4 bytes');
-    error_is(ZOK, '... with ZOK');
+    error_is($zkh, ZOK, '... with ZOK');
     my $zero = $zkh->get($t, data_read_len => 0);
     ok(defined($zero) && $zero eq '', "get with data_read_len 0 returns ''");
     is($zkh->get($t, data_read_len => 100), 'abcdefghij', 'a data_read_len above the length returns all data');
@@ -223,19 +206,19 @@ is(scalar($zkh->exists($node, stat => $stat)), 1, 'exists with a stat option ret
 
 {
     is(scalar($zkh->delete($node, version => 0)), '', 'delete with a stale version returns false');
-    error_is(ZBADVERSION, '... get_error is ZBADVERSION');
+    error_is($zkh, ZBADVERSION, '... get_error is ZBADVERSION');
     ok($zkh->exists($node), '... and the node still exists');
     is(scalar($zkh->delete($node, version => 2)), 1, 'delete with the current version returns 1');
-    error_is(ZOK, '... with ZOK');
+    error_is($zkh, ZOK, '... with ZOK');
     is(scalar($zkh->exists($node)), '', '... and the node is gone');
     is(scalar($zkh->delete($node)), '', 'delete of a missing node returns false');
-    error_is(ZNONODE, '... get_error is ZNONODE');
+    error_is($zkh, ZNONODE, '... get_error is ZNONODE');
 
     my $d = "$root/tree";
     $zkh->create($d, '', acl => ZOO_OPEN_ACL_UNSAFE);
     $zkh->create("$d/leaf", '', acl => ZOO_OPEN_ACL_UNSAFE);
     is(scalar($zkh->delete($d)), '', 'delete of a node with children returns false');
-    error_is(ZNOTEMPTY, '... get_error is ZNOTEMPTY');
+    error_is($zkh, ZNOTEMPTY, '... get_error is ZNOTEMPTY');
     ok($zkh->delete("$d/leaf") && $zkh->delete($d), 'deleting the child first, then the node, works');
 }
 
@@ -246,7 +229,7 @@ is(scalar($zkh->exists($node, stat => $stat)), 1, 'exists with a stat option ret
     $zkh->create($kids, '', acl => ZOO_OPEN_ACL_UNSAFE);
     my @none = $zkh->get_children($kids);
     is_deeply(\@none, [], 'get_children of a childless node returns an empty list');
-    error_is(ZOK, '... with ZOK');
+    error_is($zkh, ZOK, '... with ZOK');
     my $count = $zkh->get_children($kids);
     ok(defined($count) && $count == 0, 'in scalar context it returns 0');
 
@@ -254,12 +237,12 @@ is(scalar($zkh->exists($node, stat => $stat)), 1, 'exists with a stat option ret
     $zkh->create("$kids/c2", '', acl => ZOO_OPEN_ACL_UNSAFE);
     my @names = $zkh->get_children($kids);
     is_deeply([ sort @names ], [qw(c1 c2)], 'get_children returns the child names without a leading /');
-    error_is(ZOK, '... with ZOK');
+    error_is($zkh, ZOK, '... with ZOK');
     is(scalar($zkh->get_children($kids)), 2, 'in scalar context get_children returns the number of children');
 
     my @missing = $zkh->get_children("$root/missing");
     is_deeply(\@missing, [], 'get_children of a missing node returns an empty list');
-    error_is(ZNONODE, '... get_error is ZNONODE');
+    error_is($zkh, ZNONODE, '... get_error is ZNONODE');
     is(scalar($zkh->get_children("$root/missing")), undef, 'in scalar context it returns undef');
 }
 
@@ -298,7 +281,7 @@ is(scalar($zkh->exists($node, stat => $stat)), 1, 'exists with a stat option ret
        'ephemeral_owner is the session number (first 8 bytes of session_id, native order)');
 
     is($zkh->create("$e/child", '', acl => ZOO_OPEN_ACL_UNSAFE), undef, 'an ephemeral node cannot have children');
-    error_is(ZNOCHILDRENFOREPHEMERALS, '... get_error is ZNOCHILDRENFOREPHEMERALS');
+    error_is($zkh, ZNOCHILDRENFOREPHEMERALS, '... get_error is ZNOCHILDRENFOREPHEMERALS');
 
     my $es = $zkh->create("$root/es", '', flags => ZOO_EPHEMERAL | ZOO_SEQUENCE, acl => ZOO_OPEN_ACL_UNSAFE);
     like($es, qr{^\Q$root\E/es[0-9]+\z}, 'create with ZOO_EPHEMERAL | ZOO_SEQUENCE');
@@ -352,7 +335,7 @@ is(scalar($zkh->exists($node, stat => $stat)), 1, 'exists with a stat option ret
     for my $case ([ "\x1f", '0x1F' ], [ "\x7f", '0x7F' ], [ "\xc3\xa9", 'UTF-8 bytes >= 0x80' ],
                   [ "\xc2\x80", 'the UTF-8 encoding of U+0080' ], [ "\xff", 'a byte that is not UTF-8' ]) {
         is(scalar($zkh->exists("$root/x$case->[0]")), '', "a path with $case->[1] passes the client checks");
-        error_is(ZNONODE, "... and the server answers ZNONODE ($case->[1])");
+        error_is($zkh, ZNONODE, "... and the server answers ZNONODE ($case->[1])");
     }
     my $flagged = "$root/\x{263A}";
     my $created = $zkh->create($flagged, '', acl => ZOO_OPEN_ACL_UNSAFE);

@@ -12,9 +12,9 @@ use warnings;
 use Test::More;
 use FindBin ();
 use lib "$FindBin::Bin/lib";
-use IO::Socket::INET;
 
 use ZKTest;
+use ZKTest::Util qw(croaks warns unused_local_host delete_tree);
 use Net::ZooKeeper qw(:errors :node_flags :acls);
 
 $SIG{PIPE} = 'IGNORE';
@@ -58,48 +58,6 @@ sub first_child {
 
 package main;
 
-my $FILE = __FILE__;
-
-sub msg_re {
-    my ($msg) = @_;
-    return qr/^\Q$msg\E at \Q$FILE\E line \d+\.\n\z/;
-}
-
-sub croaks {
-    local $Test::Builder::Level = $Test::Builder::Level + 1;
-    my ($code, $msg, $name) = @_;
-    my $err = eval { $code->(); 1 } ? "(no exception)\n" : $@;
-    like($err, msg_re($msg), $name);
-}
-
-sub warns {
-    local $Test::Builder::Level = $Test::Builder::Level + 1;
-    my ($code, $msg, $name) = @_;
-    my @got;
-    {
-        local $SIG{__WARN__} = sub { push @got, $_[0] };
-        $code->();
-    }
-    ok(@got == 1 && $got[0] =~ msg_re($msg), $name) or diag("warnings: " . (@got ? join('', @got) : "(none)\n"));
-}
-
-sub unused_local_host {
-    my $sock = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0,
-                                     Proto => 'tcp', Listen => 1)
-        or die "cannot bind a local port: $!";
-    my $port = $sock->sockport;
-    close($sock);
-    return "127.0.0.1:$port";
-}
-
-sub delete_tree {
-    my ($h, $path) = @_;
-    for my $child ($h->get_children($path)) {
-        delete_tree($h, "$path/$child");
-    }
-    return $h->delete($path);
-}
-
 my $nowhere = unused_local_host();
 
 ## Reblessing into an unrelated class
@@ -113,7 +71,7 @@ my $nowhere = unused_local_host();
     $zkh->{watch_timeout} = 500;
     is($zkh->{watch_timeout}, 500, '... stores still work');
     is(scalar(keys %$zkh), 7, '... keys still lists the 7 attributes');
-    warns(sub { delete $zkh->{hosts}; 1 }, 'deleting elements from hashes of class Net::ZooKeeper not supported',
+    warns(sub { delete $zkh->{hosts}; 1 }, ['deleting elements from hashes of class Net::ZooKeeper not supported'],
           '... delete warns with the base class name');
     croaks(sub { untie %$zkh }, 'untying hashes of class Net::ZooKeeper not supported',
            '... untie croaks with the base class name');
@@ -135,10 +93,10 @@ my $nowhere = unused_local_host();
     is($sub->{hosts}, $nowhere, 'attributes work on a subclass handle');
     is_deeply([ keys %$sub ], [qw(data_read_len path_read_len watch_timeout hosts session_timeout session_id pending_watches)],
               'a subclass handle has the same keys in the same order');
-    warns(sub { my $x = $sub->{foo} }, 'invalid element: foo', 'reading an unknown key warns invalid element');
-    warns(sub { delete $sub->{hosts}; 1 }, 'deleting elements from hashes of class Net::ZooKeeper not supported',
+    warns(sub { my $x = $sub->{foo} }, ['invalid element: foo'], 'reading an unknown key warns invalid element');
+    warns(sub { delete $sub->{hosts}; 1 }, ['deleting elements from hashes of class Net::ZooKeeper not supported'],
           'warnings name the base class, not the subclass');
-    warns(sub { %$sub = () }, 'clearing hashes of class Net::ZooKeeper not supported',
+    warns(sub { %$sub = () }, ['clearing hashes of class Net::ZooKeeper not supported'],
           'the clear warning names the base class');
     croaks(sub { untie %$sub }, 'untying hashes of class Net::ZooKeeper not supported',
            'untie croaks with the base class name');
@@ -152,7 +110,7 @@ my $nowhere = unused_local_host();
     is(ref($stat), 'My::Stat', 'an overridden stat() can rebless the stat object');
     is(ref(tied(%$stat)), 'Net::ZooKeeper::Stat', '... the inner stat object keeps the base class');
     is($stat->{version}, 0, '... and the reblessed stat object works');
-    warns(sub { delete $stat->{version}; 1 }, 'deleting elements from hashes of class Net::ZooKeeper::Stat not supported',
+    warns(sub { delete $stat->{version}; 1 }, ['deleting elements from hashes of class Net::ZooKeeper::Stat not supported'],
           '... its warnings name the base Stat class');
     is(ref(Net::ZooKeeper::stat($sub)), 'Net::ZooKeeper::Stat', 'the base stat() always returns a Net::ZooKeeper::Stat');
 

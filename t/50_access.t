@@ -13,6 +13,7 @@ use lib "$FindBin::Bin/lib";
 use Scalar::Util ();
 
 use ZKTest;
+use ZKTest::Util qw(croaks error_is delete_tree);
 use Net::ZooKeeper qw(:errors :acl_perms :acls);
 
 $SIG{PIPE} = 'IGNORE';
@@ -20,42 +21,14 @@ $SIG{PIPE} = 'IGNORE';
 my $hosts = ZKTest::server_hosts();
 my $root  = ZKTest::test_root();
 
-my $FILE = __FILE__;
-
 # The test user of the original suite (zk_acl_test_setup).
 my ($USER, $PASSWORD, $DIGEST) = ('_net_zookeeper_test', 'test', '2qi7Erp2cXYLGcQbXADiwUFaOGo=');
 my $USER_ID = "$USER:$DIGEST";
-
-# croaks(CODE, MESSAGE, NAME): CODE dies with MESSAGE at the caller's line.
-sub croaks {
-    local $Test::Builder::Level = $Test::Builder::Level + 1;
-    my ($code, $msg, $name) = @_;
-    my $err = eval { $code->(); 1 } ? "(no exception)\n" : $@;
-    like($err, qr/^\Q$msg\E at \Q$FILE\E line \d+\.\n\z/, $name);
-}
-
-# error_is(HANDLE, CODE, NAME): get_error() == CODE and then $! is empty (2.6).
-sub error_is {
-    local $Test::Builder::Level = $Test::Builder::Level + 1;
-    my ($h, $code, $name) = @_;
-    $! = 1;
-    my $got   = $h->get_error();
-    my $errno = "$!";
-    ok($got == $code && $errno eq '', $name) or diag("get_error $got, \$! '$errno'");
-}
 
 sub new_handle {
     my $h = Net::ZooKeeper->new($hosts);
     isa_ok($h, 'Net::ZooKeeper') or BAIL_OUT("cannot create a handle for $hosts");
     return $h;
-}
-
-sub delete_tree {
-    my ($h, $path) = @_;
-    for my $child ($h->get_children($path)) {
-        delete_tree($h, "$path/$child");
-    }
-    return $h->delete($path);
 }
 
 my $OPEN    = [ { perms => 31, scheme => 'world', id => 'anyone' } ];

@@ -15,49 +15,13 @@ use warnings;
 use Test::More;
 use FindBin ();
 use lib "$FindBin::Bin/lib";
-use POSIX ();
-use Time::HiRes ();
 
 use ZKTest;
+use ZKTest::Util qw(delete_tree reap wait_until);
 use Net::ZooKeeper qw(:errors :acls :events :states);
 
 my $hosts = ZKTest::server_hosts();
 my $root  = ZKTest::test_root();
-
-sub delete_tree {
-    my ($h, $path) = @_;
-    for my $child ($h->get_children($path)) {
-        delete_tree($h, "$path/$child");
-    }
-    return $h->delete($path);
-}
-
-# Waits (bounded) for a child process; returns its wait status, or undef after
-# killing it if it did not finish in time.
-sub reap {
-    my ($pid, $seconds) = @_;
-    my $deadline = Time::HiRes::time() + $seconds;
-    while (Time::HiRes::time() < $deadline) {
-        my $r = waitpid $pid, POSIX::WNOHANG();
-        return $? if $r == $pid;
-        return undef if $r == -1;
-        Time::HiRes::sleep(0.05);
-    }
-    kill 'KILL', $pid;
-    waitpid $pid, 0;
-    return undef;
-}
-
-# Polls $cond (bounded) for something that happens in the background.
-sub eventually {
-    my ($cond, $seconds) = @_;
-    my $deadline = Time::HiRes::time() + ($seconds // 10);
-    until ($cond->()) {
-        return 0 if Time::HiRes::time() > $deadline;
-        Time::HiRes::sleep(0.02);
-    }
-    return 1;
-}
 
 my $zkh = Net::ZooKeeper->new($hosts);
 isa_ok($zkh, 'Net::ZooKeeper') or BAIL_OUT('cannot create a handle');
@@ -125,7 +89,7 @@ is($zkh->create($root, 'root', acl => ZOO_OPEN_ACL_UNSAFE), $root, "create the t
     is($w3->{event}, ZOO_CREATED_EVENT, '... as ZOO_CREATED_EVENT');
     is($w->{event}, 0, 'a reused watch does not show the event of its earlier assignment');
     ok(!$w->wait(timeout => 0), '... and wait on it does not return true for it');
-    ok(eventually(sub { $h->{pending_watches} == 1 }),
+    ok(wait_until(sub { $h->{pending_watches} == 1 }),
        'the earlier record fired too and is no longer counted in pending_watches')
         or diag("pending_watches: $h->{pending_watches}");
 

@@ -14,6 +14,7 @@ use FindBin ();
 use lib "$FindBin::Bin/lib";
 
 use ZKTest;
+use ZKTest::Util qw(delete_tree);
 use Net::ZooKeeper qw(:errors :acls);
 
 $SIG{PIPE} = 'IGNORE';
@@ -23,14 +24,6 @@ my $root  = ZKTest::test_root();
 
 my $zkh = Net::ZooKeeper->new($hosts);
 isa_ok($zkh, 'Net::ZooKeeper') or BAIL_OUT('cannot create a handle');
-
-sub delete_tree {
-    my ($h, $path) = @_;
-    for my $child ($h->get_children($path)) {
-        delete_tree($h, "$path/$child");
-    }
-    return $h->delete($path);
-}
 
 my $node = "$root/node";
 is($zkh->create($root, '', acl => ZOO_OPEN_ACL_UNSAFE), $root, "create $root");

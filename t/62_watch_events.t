@@ -14,33 +14,14 @@ use Test::More;
 use FindBin ();
 use lib "$FindBin::Bin/lib";
 use File::Temp ();
-use Time::HiRes ();
 
 use ZKTest;
 use ZKTest::Server;
+use ZKTest::Util qw(delete_tree wait_until);
 use Net::ZooKeeper qw(:errors :acls :events :states);
 
 my $hosts = ZKTest::server_hosts();
 my $root  = ZKTest::test_root();
-
-sub delete_tree {
-    my ($h, $path) = @_;
-    for my $child ($h->get_children($path)) {
-        delete_tree($h, "$path/$child");
-    }
-    return $h->delete($path);
-}
-
-# Polls $cond (bounded) for something that happens in the background.
-sub eventually {
-    my ($cond, $seconds) = @_;
-    my $deadline = Time::HiRes::time() + ($seconds // 10);
-    until ($cond->()) {
-        return 0 if Time::HiRes::time() > $deadline;
-        Time::HiRes::sleep(0.02);
-    }
-    return 1;
-}
 
 # The handle whose watches are checked, and another session that makes changes.
 my $zkh   = Net::ZooKeeper->new($hosts);
@@ -124,7 +105,7 @@ sub zxid_of {
     my $w = $zkh->watch(timeout => 10000);
     ok(!$zkh->exists($node, watch => $w), 'a watch for the creation of a node');
     is($other->create($node, 'a', acl => ZOO_OPEN_ACL_UNSAFE), $node, 'another session creates the node');
-    ok(eventually(sub { $w->{event} != 0 }), 'the event attribute changes without wait() being called');
+    ok(wait_until(sub { $w->{event} != 0 }), 'the event attribute changes without wait() being called');
     is($w->{event}, ZOO_CREATED_EVENT, '... to ZOO_CREATED_EVENT');
     is($w->{state}, ZOO_CONNECTED_STATE, '... with state ZOO_CONNECTED_STATE');
 
@@ -132,7 +113,7 @@ sub zxid_of {
     is($zkh->get($node, watch => $w2), 'a', 'a watch assigned by get');
     is($zkh->{pending_watches}, 1, '... is pending');
     ok($other->set($node, 'b'), 'another session sets the node');
-    ok(eventually(sub { $zkh->{pending_watches} == 0 }),
+    ok(wait_until(sub { $zkh->{pending_watches} == 0 }),
        'pending_watches drops to 0 without wait() being called');
     is($w2->{event}, ZOO_CHANGED_EVENT, 'the watch shows ZOO_CHANGED_EVENT without wait()');
     ok($w2->wait(timeout => 0), 'wait(timeout => 0) then returns true at once');
@@ -163,7 +144,7 @@ sub zxid_of {
     ok($other->set($node, 'c'), 'another session sets the node');
     ok($w1->wait(), 'the watch fires');
     is($w1->{event}, ZOO_CHANGED_EVENT, '... with ZOO_CHANGED_EVENT');
-    ok(eventually(sub { $zkh->{pending_watches} == 0 }),
+    ok(wait_until(sub { $zkh->{pending_watches} == 0 }),
        'the record the reused object let go of fires too (pending_watches drops to 0)')
         or diag("pending_watches: $zkh->{pending_watches}");
     ok($other->delete($node), "delete $node");
@@ -245,11 +226,11 @@ SKIP: {
     my $srv2 = eval { ZKTest::Server->start(%opt) };
     ok($srv2, 'restart the server on the same port with the same data directory')
         or diag($@ || $ZKTest::Server::ERROR);
-    ok(eventually(sub { $wn->{state} == ZOO_CONNECTED_STATE }, 45),
+    ok(wait_until(sub { $wn->{state} == ZOO_CONNECTED_STATE }, 45),
        'after reconnecting, the fired exists watch shows state ZOO_CONNECTED_STATE')
         or diag("state: $wn->{state}");
     is($wn->{event}, ZOO_SESSION_EVENT, '... and still ZOO_SESSION_EVENT');
-    ok(eventually(sub { $wc->{state} == ZOO_CONNECTED_STATE }, 5),
+    ok(wait_until(sub { $wc->{state} == ZOO_CONNECTED_STATE }, 5),
        'the fired get_children watch shows state ZOO_CONNECTED_STATE too');
     is($wm->{event}, 0, 'the never-armed get watch still has event 0');
     is($wm->{state}, 0, '... and state 0');
@@ -259,12 +240,12 @@ SKIP: {
 
     # Node watches stay registered across the reconnect until their node event.
     ok($h->set($node, 'b'), 'set the watched node');
-    ok(eventually(sub { $wn->{event} == ZOO_CHANGED_EVENT }),
+    ok(wait_until(sub { $wn->{event} == ZOO_CHANGED_EVENT }),
        'the exists watch, armed before the outage, then shows ZOO_CHANGED_EVENT')
         or diag("event: $wn->{event}");
     is($wn->{state}, ZOO_CONNECTED_STATE, '... with ZOO_CONNECTED_STATE');
     is($h->create("$node/c", '', acl => ZOO_OPEN_ACL_UNSAFE), "$node/c", 'create a child of the watched node');
-    ok(eventually(sub { $wc->{event} == ZOO_CHILD_EVENT }),
+    ok(wait_until(sub { $wc->{event} == ZOO_CHILD_EVENT }),
        'the get_children watch, armed before the outage, then shows ZOO_CHILD_EVENT')
         or diag("event: $wc->{event}");
     is($wm->{event}, 0, 'the never-armed get watch never fires');
@@ -296,7 +277,7 @@ SKIP: {
         last if $passed = (zxid_of($srv3) // 0) > ($seen // 0);
     }
     ok($passed, 'the new server\'s transaction id passes the one the client has seen');
-    ok(eventually(sub { $we->{state} == ZOO_EXPIRED_SESSION_STATE }, 45),
+    ok(wait_until(sub { $we->{state} == ZOO_EXPIRED_SESSION_STATE }, 45),
        'the watch then shows state ZOO_EXPIRED_SESSION_STATE')
         or diag("event $we->{event}, state $we->{state}");
     is($we->{event}, ZOO_SESSION_EVENT, '... with ZOO_SESSION_EVENT');

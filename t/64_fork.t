@@ -17,39 +17,14 @@ use warnings;
 use Test::More;
 use FindBin ();
 use lib "$FindBin::Bin/lib";
-use POSIX ();
 use Scalar::Util ();
-use Time::HiRes ();
 
 use ZKTest;
+use ZKTest::Util qw(exception_of delete_tree reap);
 use Net::ZooKeeper qw(:errors :acls :events :states :node_flags);
 
 my $hosts = ZKTest::server_hosts();
 my $root  = ZKTest::test_root();
-
-sub delete_tree {
-    my ($h, $path) = @_;
-    for my $child ($h->get_children($path)) {
-        delete_tree($h, "$path/$child");
-    }
-    return $h->delete($path);
-}
-
-# Waits (bounded) for a child process; returns its wait status, or undef after
-# killing it if it did not finish in time.
-sub reap {
-    my ($pid, $seconds) = @_;
-    my $deadline = Time::HiRes::time() + $seconds;
-    while (Time::HiRes::time() < $deadline) {
-        my $r = waitpid $pid, POSIX::WNOHANG();
-        return $? if $r == $pid;
-        return undef if $r == -1;
-        Time::HiRes::sleep(0.05);
-    }
-    kill 'KILL', $pid;
-    waitpid $pid, 0;
-    return undef;
-}
 
 ## Before the fork: two used handles, each owning an ephemeral node, and
 ## watches armed on them.
@@ -109,7 +84,7 @@ if (!$pid) {
     };
     my $croaks = sub {
         my ($name, $code) = @_;
-        my $err = eval { $code->(); 1 } ? "(no exception)" : $@;
+        my $err = exception_of($code);
         $report->($err =~ /cannot be used after fork/, "inherited handle: $name croaks 'cannot be used after fork'",
                   "got: $err");
         return $err;

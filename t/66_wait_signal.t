@@ -11,23 +11,14 @@ use warnings;
 use Test::More;
 use FindBin ();
 use lib "$FindBin::Bin/lib";
-use IO::Socket::INET ();
 use Time::HiRes ();
 
 use ZKTest;
+use ZKTest::Util qw(unused_local_host delete_tree);
 use Net::ZooKeeper qw(:errors :acls :events :states);
 
 # A generous bound: only there to catch a wait() that does not return.
 my $HANG = 5;
-
-sub unused_local_host {
-    my $sock = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0,
-                                     Proto => 'tcp', Listen => 1)
-        or die "cannot bind a local port: $!";
-    my $port = $sock->sockport;
-    close($sock);
-    return "127.0.0.1:$port";
-}
 
 sub cpu { my @t = times; return $t[0] + $t[1] }
 
@@ -37,14 +28,6 @@ sub timed_wait {
     my ($t0, $c0) = (Time::HiRes::time(), cpu());
     my $r = $w->wait(@args);
     return ($r, Time::HiRes::time() - $t0, cpu() - $c0);
-}
-
-sub delete_tree {
-    my ($h, $path) = @_;
-    for my $child ($h->get_children($path)) {
-        delete_tree($h, "$path/$child");
-    }
-    return $h->delete($path);
 }
 
 ## Without a server: watches that were never assigned, or assigned on a

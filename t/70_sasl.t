@@ -18,42 +18,12 @@ use Errno ();
 use JSON::PP ();
 
 use ZKTest;
+use ZKTest::Util qw(croaks error_is no_hang);
 use Net::ZooKeeper qw(:errors :acl_perms :acls);
 
 $SIG{PIPE} = 'IGNORE';
 
-my $FILE = __FILE__;
 my $root = ZKTest::test_root();
-
-# croaks(CODE, MESSAGE, NAME): CODE dies with MESSAGE at the caller's line.
-sub croaks {
-    local $Test::Builder::Level = $Test::Builder::Level + 1;
-    my ($code, $msg, $name) = @_;
-    my $err = eval { $code->(); 1 } ? "(no exception)\n" : $@;
-    like($err, qr/^\Q$msg\E at \Q$FILE\E line \d+\.\n\z/, $name);
-}
-
-# error_is(HANDLE, CODE, NAME): get_error() == CODE and then $! is empty (2.6).
-sub error_is {
-    local $Test::Builder::Level = $Test::Builder::Level + 1;
-    my ($h, $code, $name) = @_;
-    $! = 1;
-    my $got   = $h->get_error();
-    my $errno = "$!";
-    ok($got == $code && $errno eq '', $name) or diag("get_error $got, \$! '$errno'");
-}
-
-# Runs CODE; if it does not return within SECS the process is killed by
-# SIGALRM (default action), so a hanging call fails the test file instead of
-# hanging it.  Not a timing assertion: the limit is far above any expected time.
-sub no_hang {
-    my ($secs, $code) = @_;
-    local $SIG{ALRM} = 'DEFAULT';
-    alarm($secs);
-    my @r = $code->();
-    alarm(0);
-    return wantarray ? @r : $r[0];
-}
 
 ## The option's type (3.1); no server needed
 

@@ -13,6 +13,7 @@ use lib "$FindBin::Bin/lib";
 use Errno ();
 
 use ZKTest;
+use ZKTest::Util qw(no_hang);
 use Net::ZooKeeper qw(:errors :acls);
 
 $SIG{PIPE} = 'IGNORE';
@@ -25,18 +26,6 @@ sub error_is {
     my ($h, $code, $name) = @_;
     my $got = $h->get_error();
     ok($got == $code, $name) or diag("get_error $got, want $code");
-}
-
-# Runs CODE; if it does not return within SECS the process is killed by
-# SIGALRM (default action), so a hanging call fails the test file instead of
-# hanging it.  Not a timing assertion: the limit is far above any expected time.
-sub no_hang {
-    my ($secs, $code) = @_;
-    local $SIG{ALRM} = 'DEFAULT';
-    alarm($secs);
-    my @r = $code->();
-    alarm(0);
-    return wantarray ? @r : $r[0];
 }
 
 # new_undef(NAME, OPTIONS...): new() returns undef with $! == ENOENT.

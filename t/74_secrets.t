@@ -14,11 +14,10 @@ use Test::More;
 use FindBin ();
 use lib "$FindBin::Bin/lib";
 use Digest::SHA ();
-use File::Temp ();
 use MIME::Base64 ();
-use Time::HiRes ();
 
 use ZKTest;
+use ZKTest::Util qw(capture_stderr wait_until);
 use Net::ZooKeeper qw(:errors :acl_perms :acls :log_levels);
 
 $SIG{PIPE} = 'IGNORE';
@@ -42,26 +41,16 @@ my $bad_cert   = "Cert-unknown-scheme-$tag";
 # the background threads had their say about the session; returns the log.
 sub debug_log {
     my ($code) = @_;
-    my $tmp = File::Temp->new;
-    open(my $olderr, '>&', \*STDERR) or die "cannot dup STDERR: $!";
-    open(STDERR, '>', $tmp->filename) or die "cannot redirect STDERR: $!";
-    STDERR->autoflush(1);
-    Net::ZooKeeper::set_log_level(ZOO_LOG_LEVEL_DEBUG);
-    my $ok = eval { $code->(); 1 };
-    my $err = $@;
     my $text = '';
-    my $deadline = Time::HiRes::time() + 10;
-    while (1) {
-        open(my $in, '<', $tmp->filename) or die "cannot read back the log: $!";
-        $text = do { local $/; <$in> };
-        close $in;
-        last if $text =~ /ZOO_.*close/ || Time::HiRes::time() > $deadline;
-        Time::HiRes::sleep(0.05);
-    }
-    Net::ZooKeeper::set_log_level(ZOO_LOG_LEVEL_OFF);
-    open(STDERR, '>&', $olderr) or die "cannot restore STDERR: $!";
-    close $olderr;
-    die $err unless $ok;
+    capture_stderr(sub {
+        my ($logged) = @_;
+        Net::ZooKeeper::set_log_level(ZOO_LOG_LEVEL_DEBUG);
+        my $ok = eval { $code->(); 1 };
+        my $err = $@;
+        wait_until(sub { ($text = $logged->()) =~ /ZOO_.*close/ }, 10, 0.05);
+        Net::ZooKeeper::set_log_level(ZOO_LOG_LEVEL_OFF);
+        die $err unless $ok;
+    });
     return $text;
 }
 

@@ -26,11 +26,11 @@ use warnings;
 use Test::More;
 use FindBin ();
 use lib "$FindBin::Bin/lib";
-use Time::HiRes ();
 
 use ZKTest;
 use ZKTest::Httpd;
 use ZKTest::Server;
+use ZKTest::Util qw(wait_until);
 use Net::ZooKeeper qw(:errors :acls :events :states);
 
 use constant {
@@ -72,13 +72,9 @@ sub req { return scalar $httpd->rows(@_) }
 # Polls (bounded) a request until $done->($row) is true; returns the last row.
 sub poll {
     my ($path, $seconds, $done) = @_;
-    my $deadline = Time::HiRes::time() + $seconds;
     my $row;
-    while (1) {
-        $row = req($path);
-        return $row if $done->($row) || Time::HiRes::time() > $deadline;
-        Time::HiRes::sleep(0.2);
-    }
+    wait_until(sub { $done->($row = req($path)) }, $seconds, 0.2);
+    return $row;
 }
 
 ## a working connection

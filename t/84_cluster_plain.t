@@ -21,6 +21,7 @@ use Time::HiRes ();
 
 use ZKTest;
 use ZKTest::Server;
+use ZKTest::Util qw(reap wait_until);
 use Net::ZooKeeper qw(:errors :acls :node_flags);
 use Net::ZooKeeper::Cluster qw(:status DEFAULT_RECV_TIMEOUT);
 
@@ -50,9 +51,9 @@ sub cycle {
     return @r;
 }
 
-# Runs $code in a forked child; its return value (a hash of strings) comes back
-# over a pipe.  Bounded wait.
-sub in_child {
+# Runs $code in a forked child, whose return value (a hash of strings) comes
+# back over a pipe; returns (pid, the pipe's reading end) for child_result.
+sub start_child {
     my ($code) = @_;
     pipe my $r, my $w or die "pipe: $!";
     my $pid = fork;
@@ -66,6 +67,12 @@ sub in_child {
         POSIX::_exit(0);
     }
     close $w;
+    return ($pid, $r);
+}
+
+# The hash a child of start_child returned (bounded wait); the child is reaped.
+sub child_result {
+    my ($pid, $r) = @_;
     my %got;
     my $deadline = Time::HiRes::time() + 120;
     my $sel = IO::Select->new($r);
@@ -80,13 +87,12 @@ sub in_child {
         my ($k, $v) = split /=/, $_, 2;
         $got{$k} = $v;
     }
-    my $end = Time::HiRes::time() + 30;
-    while (waitpid($pid, POSIX::WNOHANG()) == 0) {
-        if (Time::HiRes::time() > $end) { kill 'KILL', $pid; waitpid $pid, 0; last }
-        Time::HiRes::sleep(0.05);
-    }
+    reap($pid, 30);
     return \%got;
 }
+
+# start_child and child_result in one: runs $code in a child, returns its hash.
+sub in_child { return child_result(start_child(@_)) }
 
 ## constants
 
@@ -288,12 +294,8 @@ SKIP: {
     my $priv2 = ZKTest::Server->start(port => $port);
     ok($priv2, 'the server is replaced by an empty one on the same port (the session is unknown there)');
     my @c;
-    my $deadline = Time::HiRes::time() + 30;
-    while (Time::HiRes::time() < $deadline) {
-        @c = cycle('private');    # no error() calls: acquire must notice the expiry itself
-        last if $c[0] == SUCCESS && $c[3];
-        Time::HiRes::sleep(0.2);
-    }
+    # no error() calls: acquire must notice the expiry itself
+    wait_until(sub { @c = cycle('private'); $c[0] == SUCCESS && $c[3] }, 30, 0.2);
     ok($c[0] == SUCCESS && $c[3], 'acquire hands out a working connection again without error() calls');
     cmp_ok($c[1] // 0, '>', $g, '... a new one (higher generation)');
     isnt($c[2], $s, '... in a new session');
@@ -366,40 +368,14 @@ sub child_cycle {
         } ];
     }
     # run the three workers at the same time
-    my @pipes;
+    my @started;
     for my $c (@children) {
         my ($w, $code) = @$c;
-        pipe my $rd, my $wr or die "pipe: $!";
-        my $pid = fork;
-        die "fork: $!" unless defined $pid;
-        if (!$pid) {
-            close $rd;
-            my %o = eval { $code->() };
-            $o{died} = $@ if $@;
-            print {$wr} map { "$_=$o{$_}\n" } sort keys %o;
-            close $wr;
-            POSIX::_exit(0);
-        }
-        close $wr;
-        push @pipes, [ $w, $pid, $rd ];
+        push @started, [ $w, start_child($code) ];
     }
-    for my $p (@pipes) {
-        my ($w, $pid, $rd) = @$p;
-        my $sel = IO::Select->new($rd);
-        my $buf = '';
-        my $deadline = Time::HiRes::time() + 120;
-        while (Time::HiRes::time() < $deadline) {
-            next unless $sel->can_read(0.5);
-            my $n = sysread $rd, $buf, 65536, length $buf;
-            last unless $n;
-        }
-        close $rd;
-        my $end = Time::HiRes::time() + 30;
-        while (waitpid($pid, POSIX::WNOHANG()) == 0) {
-            if (Time::HiRes::time() > $end) { kill 'KILL', $pid; waitpid $pid, 0; last }
-            Time::HiRes::sleep(0.05);
-        }
-        $reports{$w} = { map { split /=/, $_, 2 } split /\n/, $buf };
+    for my $job (@started) {
+        my ($w, $pid, $rd) = @$job;
+        $reports{$w} = child_result($pid, $rd);
     }
     for my $w (1 .. 3) {
         my $rep = $reports{$w} || {};

@@ -1,0 +1,332 @@
+package ZKTest::Util;
+
+# Helpers shared by the test files: message matching for croaks and warnings,
+# a local address where nothing listens, recursive delete, bounded waits for
+# children and conditions, and capturing what goes to file descriptor 2.
+# Core Perl only.  See the POD at the end.
+
+use strict;
+use warnings;
+
+use Exporter 'import';
+use File::Temp ();
+use IO::Handle ();
+use IO::Socket::INET ();
+use POSIX ();
+use Test::More ();
+use Time::HiRes ();
+
+our $VERSION = '1.00';
+
+our @EXPORT_OK = qw(
+    msg_re exception_of croaks lives warns warns_like error_is no_hang
+    unused_local_host delete_tree reap wait_until capture_stderr
+    start_server_or_skip
+);
+
+# The file of the nearest caller outside this module: the test file.
+sub _test_file {
+    my $i = 0;
+    while (my @frame = caller($i++)) {
+        return $frame[1] if $frame[1] ne __FILE__;
+    }
+    return $0;
+}
+
+sub msg_re {
+    my ($msg, %opt) = @_;
+    my $file   = defined $opt{file} ? $opt{file} : _test_file();
+    my $period = $opt{period_optional} ? '\.?' : '\.';
+    return qr/^\Q$msg\E at \Q$file\E line \d+$period\n\z/;
+}
+
+sub exception_of {
+    my ($code) = @_;
+    return eval { $code->(); 1 } ? "(no exception)\n" : $@;
+}
+
+sub croaks {
+    local $Test::Builder::Level = $Test::Builder::Level + 1;
+    my ($code, $msg, $name, %opt) = @_;
+    my $re = msg_re($msg, %opt);
+    return Test::More::like(exception_of($code), $re, $name);
+}
+
+sub lives {
+    local $Test::Builder::Level = $Test::Builder::Level + 1;
+    my ($code, $name) = @_;
+    return Test::More::ok(eval { $code->(); 1 }, $name) || Test::More::diag("died: $@");
+}
+
+# The warnings CODE emits.
+sub _warnings_of {
+    my ($code) = @_;
+    my @got;
+    {
+        local $SIG{__WARN__} = sub { push @got, $_[0] };
+        $code->();
+    }
+    return @got;
+}
+
+sub _diag_warnings {
+    Test::More::diag("warnings: " . (@_ ? join('', @_) : "(none)\n"));
+    return 0;
+}
+
+sub warns {
+    local $Test::Builder::Level = $Test::Builder::Level + 1;
+    my ($code, $msgs, $name) = @_;
+    my @got = _warnings_of($code);
+    my $ok = @got == @$msgs;
+    for my $i (0 .. $#$msgs) {
+        $ok &&= $got[$i] =~ msg_re($msgs->[$i]);
+    }
+    return Test::More::ok($ok, $name) || _diag_warnings(@got);
+}
+
+sub warns_like {
+    local $Test::Builder::Level = $Test::Builder::Level + 1;
+    my ($code, $re, $name) = @_;
+    my @got = _warnings_of($code);
+    return Test::More::ok(@got == 1 && $got[0] =~ $re, $name) || _diag_warnings(@got);
+}
+
+sub error_is {
+    local $Test::Builder::Level = $Test::Builder::Level + 1;
+    my ($h, $code, $name) = @_;
+    $! = 1;
+    my $got   = $h->get_error();
+    my $errno = "$!";
+    return Test::More::ok($got == $code && $errno eq '', $name)
+        || Test::More::diag("get_error $got, \$! '$errno'");
+}
+
+sub no_hang {
+    my ($secs, $code) = @_;
+    local $SIG{ALRM} = 'DEFAULT';
+    alarm($secs);
+    my @r = $code->();
+    alarm(0);
+    return wantarray ? @r : $r[0];
+}
+
+sub unused_local_host {
+    my $sock = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0,
+                                     Proto => 'tcp', Listen => 1)
+        or die "cannot bind a local port: $!";
+    my $port = $sock->sockport;
+    close($sock);
+    return "127.0.0.1:$port";
+}
+
+sub delete_tree {
+    my ($h, $path) = @_;
+    for my $child ($h->get_children($path)) {
+        delete_tree($h, "$path/$child");
+    }
+    return $h->delete($path);
+}
+
+sub reap {
+    my ($pid, $seconds, $interval) = @_;
+    my $deadline = Time::HiRes::time() + $seconds;
+    while (Time::HiRes::time() < $deadline) {
+        my $r = waitpid $pid, POSIX::WNOHANG();
+        return $? if $r == $pid;
+        return undef if $r == -1;
+        Time::HiRes::sleep($interval // 0.05);
+    }
+    kill 'KILL', $pid;
+    waitpid $pid, 0;
+    return undef;
+}
+
+sub wait_until {
+    my ($cond, $seconds, $interval) = @_;
+    my $deadline = Time::HiRes::time() + ($seconds // 10);
+    until ($cond->()) {
+        return 0 if Time::HiRes::time() > $deadline;
+        Time::HiRes::sleep($interval // 0.02);
+    }
+    return 1;
+}
+
+sub capture_stderr {
+    my ($code) = @_;
+    my $tmp = File::Temp->new;
+    my $read = sub {
+        open(my $in, '<', $tmp->filename) or die "cannot read back the log: $!";
+        my $text = do { local $/; <$in> };
+        close $in;
+        return $text;
+    };
+    open(my $olderr, '>&', \*STDERR) or die "cannot dup STDERR: $!";
+    open(STDERR, '>', $tmp->filename) or die "cannot redirect STDERR: $!";
+    STDERR->autoflush(1);
+    my $ok = eval { $code->($read); 1 };
+    my $err = $@;
+    my $text = $read->();
+    open(STDERR, '>&', $olderr) or die "cannot restore STDERR: $!";
+    close $olderr;
+    die $err unless $ok;
+    return $text;
+}
+
+sub start_server_or_skip {
+    my ($what, %opts) = @_;
+    require ZKTest;
+    require ZKTest::Server;
+    my $server = eval { ZKTest::Server->start(%opts) };
+    return $server if $server;
+    no warnings 'once';
+    my $why = $@ || $ZKTest::Server::ERROR || 'unknown error';
+    die "cannot start $what: $why" if ZKTest::server_required();
+    Test::More::plan(skip_all => "cannot start $what: $why");
+}
+
+1;
+
+__END__
+
+=head1 NAME
+
+ZKTest::Util - helpers shared by the Net::ZooKeeper test files
+
+=head1 SYNOPSIS
+
+    use FindBin ();
+    use lib "$FindBin::Bin/lib";
+    use ZKTest::Util qw(croaks warns unused_local_host delete_tree wait_until);
+
+    my $zkh = Net::ZooKeeper->new(unused_local_host());   # never connects
+    croaks(sub { $zkh->get() }, 'Usage: Net::ZooKeeper::get(zkh, path, ...)',
+           'get without a path croaks with its usage');
+    warns(sub { $zkh->{foo} = 1 }, ['invalid element: foo'], 'unknown keys warn');
+
+    ok(wait_until(sub { $w->{event} != 0 }, 10), 'the event arrives');
+    ok(delete_tree($zkh, $root), 'delete the test nodes');
+
+=head1 DESCRIPTION
+
+Nothing is exported by default; import what a file uses.  The assertion
+helpers (C<croaks>, C<lives>, C<warns>, C<warns_like>, C<error_is>) use
+L<Test::More> and set C<$Test::Builder::Level> so that a failure is reported
+at the line of the test file that called them.  A test file that wraps one of
+them in a helper of its own must raise C<$Test::Builder::Level> too.
+
+=head1 FUNCTIONS
+
+=head2 Croaks and warnings
+
+Perl appends C<" at FILE line N.\n"> to a croak or warning whose message
+does not end in a newline.  FILE is the test file, where the call that
+croaked stands; by default these helpers take it from C<caller>: the nearest
+caller outside this module.
+
+=over
+
+=item msg_re($message, %options)
+
+A regex matching exactly C<$message> followed by C<" at FILE line N.\n">
+(any N).  Options: C<< file => $file >> instead of the caller's file;
+C<< period_optional => 1 >> to accept the trailer without its final period.
+
+=item exception_of($code)
+
+Runs C<$code> in an C<eval>; returns the exception (C<$@>), or
+C<"(no exception)\n"> if it returned normally.
+
+=item croaks($code, $message, $name, %options)
+
+A test: C<$code> dies with exactly C<$message> reported at a line of the
+calling test file (C<msg_re>, which also takes C<%options>).
+
+=item lives($code, $name)
+
+A test: C<$code> does not die; the exception is shown as a diagnostic if it
+does.
+
+=item warns($code, \@messages, $name)
+
+A test: C<$code> emits exactly the warnings C<@messages>, in order, each
+reported at a line of the calling test file (C<msg_re>).  The warnings seen
+are shown as a diagnostic on failure.
+
+=item warns_like($code, $regex, $name)
+
+A test: C<$code> emits exactly one warning, and it matches C<$regex>.
+
+=back
+
+=head2 Handles and nodes
+
+=over
+
+=item error_is($handle, $code, $name)
+
+A test: C<< $handle->get_error() >> is C<$code> and C<$!> is empty
+afterwards (spec 2.6: C<$!> is set to 1 first, get_error must clear it).
+
+=item unused_local_host()
+
+C<"127.0.0.1:PORT"> with a port that was free a moment ago: nothing listens
+there, so a handle on it never connects (and C<new> still accepts it).
+
+=item delete_tree($handle, $path)
+
+Deletes C<$path> and every node below it; returns the result of deleting
+C<$path> itself (true on success).
+
+=back
+
+=head2 Bounded waits
+
+=over
+
+=item no_hang($seconds, $code)
+
+Runs C<$code> (in the caller's context) with an alarm of C<$seconds> and the
+default SIGALRM action, so a call that hangs kills the test file instead of
+hanging it.  Not a timing assertion: the limit should be far above any
+expected time.
+
+=item reap($pid, $seconds, $interval)
+
+Waits for the child C<$pid> for at most C<$seconds>, polling every
+C<$interval> seconds (default 0.05).  Returns its wait status (C<$?>), or
+undef if it was not our child or had to be killed (SIGKILL, then reaped)
+because it did not finish in time.
+
+=item wait_until($cond, $seconds, $interval)
+
+Calls C<$cond> until it returns true, for at most C<$seconds> (default 10),
+sleeping C<$interval> seconds (default 0.02) in between.  Returns 1 once
+C<$cond> was true, 0 if time ran out.  For things that happen in the
+background; the bound only stops a hang.
+
+=back
+
+=head2 Logs and servers
+
+=over
+
+=item capture_stderr($code)
+
+Runs C<$code> with file descriptor 2 (STDERR, where the client log goes)
+reopened onto a new temporary file, then restores STDERR and returns the
+file's contents as read right after C<$code> returned.  C<$code> gets one
+argument: a function returning what has been written to the file so far, for
+polling while STDERR is still redirected.  An exception from C<$code> is
+passed on after STDERR is restored.
+
+=item start_server_or_skip($what, %options)
+
+Starts a private L<ZKTest::Server> with C<%options> and returns it.  If
+none can be started: dies with C<"cannot start $what: REASON"> if
+C<ZKTest::server_required()>, else C<plan skip_all> with that reason.  For use
+before C<plan>.
+
+=back
+
+=cut
