@@ -409,6 +409,17 @@ pub unsafe extern "C" fn nzk_handle_free(handle: *mut Handle) {
     }
 }
 
+/// A new reference to the handle, for the duration of one call: free it with
+/// `nzk_handle_free` (which then does not close anything while other references live).
+///
+/// # Safety
+/// `handle` is live (from `nzk_handle_new` or `nzk_lease_handle`).
+#[no_mangle]
+pub unsafe extern "C" fn nzk_handle_retain(handle: *const Handle) -> *mut Handle {
+    Arc::increment_strong_count(handle);
+    handle as *mut Handle
+}
+
 /// The result code of the handle's last call, and its errno in `*errno_out`.
 ///
 /// # Safety

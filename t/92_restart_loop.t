@@ -139,7 +139,8 @@ is(length $sid, 24, 'the handle has a session');
 my $expect_data = 'v0';
 my $node_exists = 0;
 my $seq = 0;
-my (%codes, @violations, $calls, $failed_calls);
+my (%codes, @violations);
+my ($calls, $failed_calls) = (0, 0);
 
 sub violation {
     my ($msg) = @_;
@@ -250,7 +251,7 @@ is($cycles_ok, $RESTARTS, "after each of $RESTARTS kills and restarts, calls suc
     or diag($first_problem);
 is_deeply(\@violations, [], 'every call succeeded with get_error ZOK or failed with a non-zero code, '
                           . 'and no acknowledged write was lost');
-note(sprintf '%d restarts, %d calls (%d failed: %s) in %.1f s', $cycles_ok, $calls, $failed_calls // 0,
+note(sprintf '%d restarts, %d calls (%d failed: %s) in %.1f s', $cycles_ok, $calls, $failed_calls,
      join(', ', map { "$_ x $codes{$_}" } sort { $a <=> $b } keys %codes) || 'none', $elapsed);
 my %expected_codes = map { $_ => 1 } ZCONNECTIONLOSS, ZOPERATIONTIMEOUT, ZNODEEXISTS, ZNONODE;
 ok(!grep({ !$expected_codes{$_} } keys %codes),

@@ -24,6 +24,12 @@ static int free_handle(pTHX_ SV *sv, MAGIC *mg) { nzk_handle_free((NzkHandle *) 
 static int free_stat(pTHX_ SV *sv, MAGIC *mg) { nzk_stat_free((NzkStat *) mg->mg_ptr); return 0; }
 static int free_watch(pTHX_ SV *sv, MAGIC *mg) { nzk_watch_free((NzkWatch *) mg->mg_ptr); return 0; }
 
+static int free_lease(pTHX_ SV *sv, MAGIC *mg) { nzk_lease_free((NzkLease *) mg->mg_ptr); return 0; }
+
+/* Net::ZooKeeper::Cluster::Connection objects: a blessed scalar whose magic holds
+ * the lease, so a forged or copied object has none. */
+static MGVTBL lease_vtbl = { NULL, NULL, NULL, NULL, free_lease, NULL, NULL, NULL };
+
 static MGVTBL vtbls[] = {
     { NULL, NULL, NULL, NULL, free_handle, NULL, NULL, NULL },
     { NULL, NULL, NULL, NULL, free_stat, NULL, NULL, NULL },
@@ -52,11 +58,18 @@ check_object(pTHX_ SV *sv, const char *var, NzkClass cls)
         croak_text(nzk_message_not_object((const uint8_t *) var, strlen(var), cls));
 }
 
+/* Our magic on sv, or NULL (only SVs of PVMG type and above can carry magic). */
+static MAGIC *
+our_magic(pTHX_ SV *sv, MGVTBL *vtbl)
+{
+    return SvTYPE(sv) >= SVt_PVMG ? mg_findext(sv, PERL_MAGIC_ext, vtbl) : NULL;
+}
+
 /* The core pointer of an inner hash, or NULL. */
 static void *
 inner_ptr(pTHX_ SV *hv, NzkClass cls)
 {
-    MAGIC *mg = mg_findext(hv, PERL_MAGIC_ext, &vtbls[cls]);
+    MAGIC *mg = our_magic(aTHX_ hv, &vtbls[cls]);
     return mg ? (void *) mg->mg_ptr : NULL;
 }
 
@@ -113,7 +126,16 @@ destroy_object(pTHX_ SV *ref, NzkClass cls)
     return 0;
 }
 
-/* The handle of a method call (outer object), after its type was checked. */
+static void
+release_handle(pTHX_ void *handle)
+{
+    nzk_handle_free((NzkHandle *) handle);
+}
+
+/* The handle of a method call (outer object), after its type was checked. It opens
+ * a scope (the caller ends it with LEAVE) that holds a reference to the handle, so
+ * Perl code run while arguments are converted (tie, overload) cannot free it under
+ * the call. */
 static NzkHandle *
 begin_call(pTHX_ SV *zkh, bool reset_error)
 {
@@ -121,6 +143,8 @@ begin_call(pTHX_ SV *zkh, bool reset_error)
     const char *msg = nzk_handle_begin(handle, reset_error);
     if (msg)
         croak_text(msg);
+    ENTER;
+    SAVEDESTRUCTOR_X(release_handle, nzk_handle_retain(handle));
     return handle;
 }
 
@@ -187,18 +211,22 @@ convert_acl(pTHX_ SV *val, NzkAcl **out)
     return NULL;
 }
 
-/* Reads `name => value` pairs into opts, in order; croaks at the first bad one. */
+/* Reads `name => value` pairs into opts, in order; croaks at the first bad one.
+ * Stat and watch objects are checked in order but their pointers are taken again
+ * once every value has been converted: converting a later value can run Perl code
+ * (tie, overload) that destroys them. */
 static void
 parse_options(pTHX_ NzkMethod method, NzkOptions *opts, SV **args, I32 count)
 {
     I32 i;
+    SV *stat_sv = NULL, *watch_sv = NULL;
+    const char *msg = NULL;
 
     check_parity(aTHX_ count);
     for (i = 0; i < count; i += 2) {
         STRLEN len;
         const char *name = SvPV(args[i], len);
         SV *val = args[i + 1];
-        const char *msg = NULL;
         NzkOption option = nzk_option(method, (const uint8_t *) name, len);
 
         switch (option) {
@@ -219,13 +247,19 @@ parse_options(pTHX_ NzkMethod method, NzkOptions *opts, SV **args, I32 count)
             break;
         }
         case NZK_OPTION_STAT: {
-            int ok = is_object(aTHX_ val, NZK_CLASS_STAT);
+            int ok;
+            SvGETMAGIC(val);
+            ok = is_object(aTHX_ val, NZK_CLASS_STAT);
             msg = nzk_options_set_stat(opts, ok, ok ? (NzkStat *) outer_ptr(aTHX_ val, NZK_CLASS_STAT) : NULL);
+            stat_sv = val;
             break;
         }
         case NZK_OPTION_WATCH: {
-            int ok = is_object(aTHX_ val, NZK_CLASS_WATCH);
+            int ok;
+            SvGETMAGIC(val);
+            ok = is_object(aTHX_ val, NZK_CLASS_WATCH);
             msg = nzk_options_set_watch(opts, ok, ok ? (NzkWatch *) outer_ptr(aTHX_ val, NZK_CLASS_WATCH) : NULL);
+            watch_sv = val;
             break;
         }
         case NZK_OPTION_ACL: {
@@ -256,7 +290,7 @@ parse_options(pTHX_ NzkMethod method, NzkOptions *opts, SV **args, I32 count)
                 while ((he = hv_iternext(hv))) {
                     STRLEN klen, vlen;
                     const char *k = HePV(he, klen);
-                    const char *v = SvPV(HeVAL(he), vlen);
+                    const char *v = SvPV(hv_iterval(hv, he), vlen);
                     nzk_options_add_sasl(opts, (const uint8_t *) k, klen, (const uint8_t *) v, vlen);
                 }
             }
@@ -265,10 +299,16 @@ parse_options(pTHX_ NzkMethod method, NzkOptions *opts, SV **args, I32 count)
         default:  /* unknown names are ignored, as the original did */
             break;
         }
-        if (msg) {
-            nzk_options_clear(opts);
-            croak_text(msg);
-        }
+        if (msg)
+            break;
+    }
+    if (!msg && stat_sv)
+        msg = nzk_options_set_stat(opts, 1, (NzkStat *) outer_ptr(aTHX_ stat_sv, NZK_CLASS_STAT));
+    if (!msg && watch_sv)
+        msg = nzk_options_set_watch(opts, 1, (NzkWatch *) outer_ptr(aTHX_ watch_sv, NZK_CLASS_WATCH));
+    if (msg) {
+        nzk_options_clear(opts);
+        croak_text(msg);
     }
 }
 
@@ -325,13 +365,21 @@ sink_acl(void *ctx, int32_t perms, const uint8_t *scheme, size_t scheme_len, con
 static NzkLease *
 lease_arg(pTHX_ SV *zk)
 {
-    NzkLease *lease;
+    MAGIC *mg;
     if (!SvROK(zk) || !sv_derived_from(zk, "Net::ZooKeeper::Cluster::Connection"))
         croak("zk is not a Net::ZooKeeper::Cluster::Connection");
-    lease = INT2PTR(NzkLease *, SvIV(SvRV(zk)));
-    if (!lease)
+    mg = our_magic(aTHX_ SvRV(zk), &lease_vtbl);
+    if (!mg)
         croak_message(aTHX_ NZK_MESSAGE_INVALID_HANDLE, NZK_CLASS_HANDLE);
-    return lease;
+    return (NzkLease *) mg->mg_ptr;
+}
+
+static SV *
+make_lease(pTHX_ NzkLease *lease)
+{
+    SV *obj = newSV(0);
+    sv_magicext(obj, NULL, PERL_MAGIC_ext, &lease_vtbl, (const char *) lease, 0);
+    return sv_bless(newRV_noinc(obj), gv_stashpv("Net::ZooKeeper::Cluster::Connection", GV_ADD));
 }
 
 static void
@@ -419,6 +467,7 @@ get_error(zkh)
         check_object(aTHX_ zkh, "zkh", NZK_CLASS_HANDLE);
         handle = begin_call(aTHX_ zkh, 0);
         code = nzk_handle_get_error(handle, &err);
+        LEAVE;
         errno = err;
         mXPUSHi(code);
 
@@ -432,12 +481,15 @@ add_auth(zkh, scheme, cert)
         NzkHandle *handle;
         STRLEN slen, clen;
         const char *s, *c;
+        int32_t code;
     PPCODE:
         check_object(aTHX_ zkh, "zkh", NZK_CLASS_HANDLE);
         handle = begin_call(aTHX_ zkh, 1);
         s = SvPV(scheme, slen);
         c = SvPV(cert, clen);
-        RETURN_BOOL(nzk_add_auth(handle, (const uint8_t *) s, slen, (const uint8_t *) c, clen) == ZOK);
+        code = nzk_add_auth(handle, (const uint8_t *) s, slen, (const uint8_t *) c, clen);
+        LEAVE;
+        RETURN_BOOL(code == ZOK);
 
 void
 create(zkh, path, buf, ...)
@@ -454,15 +506,16 @@ create(zkh, path, buf, ...)
     PPCODE:
         check_object(aTHX_ zkh, "zkh", NZK_CLASS_HANDLE);
         handle = begin_call(aTHX_ zkh, 1);
-        nzk_options_init(&opts);
-        parse_options(aTHX_ NZK_METHOD_CREATE, &opts, &ST(3), items - 3);
         {
             PATH_ARGS(path);
             d = SvPV(buf, dlen);
+            nzk_options_init(&opts);
+            parse_options(aTHX_ NZK_METHOD_CREATE, &opts, &ST(3), items - 3);
             nzk_create(handle, (const uint8_t *) path_ptr, path_len, (const uint8_t *) d, dlen,
                        &opts, &created, sink_scalar);
         }
         nzk_options_clear(&opts);
+        LEAVE;
         ST(0) = created ? sv_2mortal(created) : &PL_sv_undef;
         XSRETURN(1);
 
@@ -478,13 +531,14 @@ delete(zkh, path, ...)
     PPCODE:
         check_object(aTHX_ zkh, "zkh", NZK_CLASS_HANDLE);
         handle = begin_call(aTHX_ zkh, 1);
-        nzk_options_init(&opts);
-        parse_options(aTHX_ NZK_METHOD_DELETE, &opts, &ST(2), items - 2);
         {
             PATH_ARGS(path);
+            nzk_options_init(&opts);
+            parse_options(aTHX_ NZK_METHOD_DELETE, &opts, &ST(2), items - 2);
             code = nzk_delete(handle, (const uint8_t *) path_ptr, path_len, &opts);
         }
         nzk_options_clear(&opts);
+        LEAVE;
         RETURN_BOOL(code == ZOK);
 
 void
@@ -499,13 +553,14 @@ exists(zkh, path, ...)
     PPCODE:
         check_object(aTHX_ zkh, "zkh", NZK_CLASS_HANDLE);
         handle = begin_call(aTHX_ zkh, 1);
-        nzk_options_init(&opts);
-        parse_options(aTHX_ NZK_METHOD_EXISTS, &opts, &ST(2), items - 2);
         {
             PATH_ARGS(path);
+            nzk_options_init(&opts);
+            parse_options(aTHX_ NZK_METHOD_EXISTS, &opts, &ST(2), items - 2);
             code = nzk_exists(handle, (const uint8_t *) path_ptr, path_len, &opts);
         }
         nzk_options_clear(&opts);
+        LEAVE;
         RETURN_BOOL(code == ZOK);
 
 void
@@ -520,10 +575,10 @@ get_children(zkh, path, ...)
     PPCODE:
         check_object(aTHX_ zkh, "zkh", NZK_CLASS_HANDLE);
         handle = begin_call(aTHX_ zkh, 1);
-        nzk_options_init(&opts);
-        parse_options(aTHX_ NZK_METHOD_GET_CHILDREN, &opts, &ST(2), items - 2);
         {
             PATH_ARGS(path);
+            nzk_options_init(&opts);
+            parse_options(aTHX_ NZK_METHOD_GET_CHILDREN, &opts, &ST(2), items - 2);
             if (GIMME_V == G_LIST) {
                 /* Names go straight onto the Perl stack: no array in between. */
                 PUTBACK;
@@ -540,6 +595,7 @@ get_children(zkh, path, ...)
             }
         }
         nzk_options_clear(&opts);
+        LEAVE;
 
 void
 get(zkh, path, ...)
@@ -553,13 +609,14 @@ get(zkh, path, ...)
     PPCODE:
         check_object(aTHX_ zkh, "zkh", NZK_CLASS_HANDLE);
         handle = begin_call(aTHX_ zkh, 1);
-        nzk_options_init(&opts);
-        parse_options(aTHX_ NZK_METHOD_GET, &opts, &ST(2), items - 2);
         {
             PATH_ARGS(path);
+            nzk_options_init(&opts);
+            parse_options(aTHX_ NZK_METHOD_GET, &opts, &ST(2), items - 2);
             nzk_get(handle, (const uint8_t *) path_ptr, path_len, &opts, &data, sink_scalar);
         }
         nzk_options_clear(&opts);
+        LEAVE;
         ST(0) = data ? sv_2mortal(data) : &PL_sv_undef;
         XSRETURN(1);
 
@@ -587,6 +644,7 @@ get_many(zkh, ...)
         sv_2mortal((SV *) results);
         if (n > 0)
             nzk_get_many(handle, paths, (size_t) n, results, sink_result);
+        LEAVE;
         n = av_len(results) + 1;
         EXTEND(SP, n);
         for (i = 0; i < n; i++)
@@ -607,14 +665,15 @@ set(zkh, path, buf, ...)
     PPCODE:
         check_object(aTHX_ zkh, "zkh", NZK_CLASS_HANDLE);
         handle = begin_call(aTHX_ zkh, 1);
-        nzk_options_init(&opts);
-        parse_options(aTHX_ NZK_METHOD_SET, &opts, &ST(3), items - 3);
         {
             PATH_ARGS(path);
             d = SvPV(buf, dlen);
+            nzk_options_init(&opts);
+            parse_options(aTHX_ NZK_METHOD_SET, &opts, &ST(3), items - 3);
             code = nzk_set(handle, (const uint8_t *) path_ptr, path_len, (const uint8_t *) d, dlen, &opts);
         }
         nzk_options_clear(&opts);
+        LEAVE;
         RETURN_BOOL(code == ZOK);
 
 void
@@ -630,14 +689,15 @@ get_acl(zkh, path, ...)
     PPCODE:
         check_object(aTHX_ zkh, "zkh", NZK_CLASS_HANDLE);
         handle = begin_call(aTHX_ zkh, 1);
-        nzk_options_init(&opts);
-        parse_options(aTHX_ NZK_METHOD_GET_ACL, &opts, &ST(2), items - 2);
         entries = newAV();
         {
             PATH_ARGS(path);
+            nzk_options_init(&opts);
+            parse_options(aTHX_ NZK_METHOD_GET_ACL, &opts, &ST(2), items - 2);
             code = nzk_get_acl(handle, (const uint8_t *) path_ptr, path_len, &opts, entries, sink_acl);
         }
         nzk_options_clear(&opts);
+        LEAVE;
         RETURN_LIST(entries, code == ZOK);
 
 void
@@ -669,6 +729,7 @@ set_acl(zkh, path, acl_arr, ...)
             code = nzk_set_acl(handle, (const uint8_t *) path_ptr, path_len, &opts);
         }
         nzk_options_clear(&opts);
+        LEAVE;
         RETURN_BOOL(code == ZOK);
 
 void
@@ -678,6 +739,7 @@ stat(zkh)
     PPCODE:
         check_object(aTHX_ zkh, "zkh", NZK_CLASS_HANDLE);
         (void) begin_call(aTHX_ zkh, 1);
+        LEAVE;
         ST(0) = sv_2mortal(make_object(aTHX_ nzk_stat_new(), NZK_CLASS_STAT, class_names[NZK_CLASS_STAT]));
         XSRETURN(1);
 
@@ -696,6 +758,7 @@ watch(zkh, ...)
         parse_options(aTHX_ NZK_METHOD_WATCH, &opts, &ST(1), items - 1);
         watch = nzk_watch_new(handle, &opts);
         nzk_options_clear(&opts);
+        LEAVE;
         ST(0) = sv_2mortal(make_object(aTHX_ watch, NZK_CLASS_WATCH, class_names[NZK_CLASS_WATCH]));
         XSRETURN(1);
 
@@ -973,6 +1036,12 @@ wait(zkwh, ...)
             croak_message(aTHX_ NZK_MESSAGE_INVALID_HANDLE, NZK_CLASS_WATCH);
         nzk_options_init(&opts);
         parse_options(aTHX_ NZK_METHOD_WAIT, &opts, &ST(1), items - 1);
+        /* Converting the options may have run Perl code that destroyed the watch. */
+        watch = (NzkWatch *) outer_ptr(aTHX_ zkwh, NZK_CLASS_WATCH);
+        if (!watch) {
+            nzk_options_clear(&opts);
+            croak_message(aTHX_ NZK_MESSAGE_INVALID_HANDLE, NZK_CLASS_WATCH);
+        }
         waiter = nzk_waiter_new(watch, &opts);
         nzk_options_clear(&opts);
         /* Wait in short steps and let Perl run signal handlers in between; a handler
@@ -1040,7 +1109,7 @@ _acquire(name, wait)
         status = nzk_cluster_acquire((const uint8_t *) n, nlen, wait, &lease);
         mXPUSHi(status);
         if (lease)
-            XPUSHs(sv_2mortal(sv_setref_pv(newSV(0), "Net::ZooKeeper::Cluster::Connection", lease)));
+            XPUSHs(sv_2mortal(make_lease(aTHX_ lease)));
         else
             XPUSHs(&PL_sv_undef);
 
@@ -1090,10 +1159,8 @@ void
 DESTROY(zk)
         SV *zk
     PPCODE:
-        if (SvROK(zk) && sv_derived_from(zk, "Net::ZooKeeper::Cluster::Connection")) {
-            nzk_lease_free(INT2PTR(NzkLease *, SvIV(SvRV(zk))));
-            sv_setiv(SvRV(zk), 0);
-        }
+        if (SvROK(zk) && our_magic(aTHX_ SvRV(zk), &lease_vtbl))
+            sv_unmagicext(SvRV(zk), PERL_MAGIC_ext, &lease_vtbl);
         XSRETURN_EMPTY;
 
 void

@@ -108,6 +108,7 @@ sub _serve {
         POSIX::_exit(0) if getppid() != $parent;
         my @ready = $sel->can_read(1);
         for my $fh (@ready) {
+            next unless defined fileno($fh) && $sel->exists($fh);   # closed earlier in this round
             if ($fh == $listener) {
                 my $s = $listener->accept or next;
                 $conn{ fileno $s } = { sock => $s, peer => undef, held => '', dead => 0 };
