@@ -48,6 +48,15 @@ unsafe fn bytes<'a>(data: *const u8, len: usize) -> &'a [u8] {
     }
 }
 
+/// Frees a boxed object handed to C; NULL is allowed. The one free path of every
+/// `Box::into_raw` below.
+unsafe fn free_box<T>(object: *mut T) {
+    if !object.is_null() {
+        let object = Box::from_raw(object);
+        guard((), move || drop(object));
+    }
+}
+
 fn ok_or_message(result: Result<(), String>) -> *const c_char {
     match result {
         Ok(()) => ptr::null(),
@@ -330,9 +339,7 @@ pub extern "C" fn nzk_acl_new() -> *mut AclList {
 /// `acl` is NULL or from `nzk_acl_new`, and is not used afterwards.
 #[no_mangle]
 pub unsafe extern "C" fn nzk_acl_free(acl: *mut AclList) {
-    if !acl.is_null() {
-        drop(Box::from_raw(acl));
-    }
+    free_box(acl);
 }
 
 /// Adds one array element to an ACL list. NULL `scheme` or `id` means the key is
@@ -807,9 +814,7 @@ pub extern "C" fn nzk_stat_new() -> *mut Stat {
 /// `stat` is NULL or from `nzk_stat_new`, and is not used afterwards.
 #[no_mangle]
 pub unsafe extern "C" fn nzk_stat_free(stat: *mut Stat) {
-    if !stat.is_null() {
-        drop(Box::from_raw(stat));
-    }
+    free_box(stat);
 }
 
 /// A stat field by key index.
@@ -852,9 +857,7 @@ pub unsafe extern "C" fn nzk_watch_new(handle: *const Handle, opts: *const NzkOp
 /// `watch` is NULL or from `nzk_watch_new`, and is not used afterwards.
 #[no_mangle]
 pub unsafe extern "C" fn nzk_watch_free(watch: *mut Watch) {
-    if !watch.is_null() {
-        drop(Box::from_raw(watch));
-    }
+    free_box(watch);
 }
 
 /// A watch attribute by key index.
@@ -914,9 +917,7 @@ pub unsafe extern "C" fn nzk_waiter_step(waiter: *const Waiter) -> NzkWaitStep {
 /// `waiter` is NULL or from `nzk_waiter_new`, and is not used afterwards.
 #[no_mangle]
 pub unsafe extern "C" fn nzk_waiter_free(waiter: *mut Waiter) {
-    if !waiter.is_null() {
-        drop(Box::from_raw(waiter));
-    }
+    free_box(waiter);
 }
 
 // ---------------------------------------------------------------------------------
@@ -1019,10 +1020,7 @@ pub unsafe extern "C" fn nzk_lease_error(lease: *const Lease, ret: i32) -> i32 {
 /// `lease` is NULL or from `nzk_cluster_acquire`, and is not used afterwards.
 #[no_mangle]
 pub unsafe extern "C" fn nzk_lease_free(lease: *mut Lease) {
-    if !lease.is_null() {
-        let lease = Box::from_raw(lease);
-        guard((), move || drop(lease));
-    }
+    free_box(lease);
 }
 
 /// A new reference to the lease's handle, for a Net::ZooKeeper object; free it with
