@@ -81,6 +81,8 @@ pub enum NzkMessage {
     InvalidHandle,
     InvalidArgCount,
     InvalidAclArray,
+    AclArrNotArray,
+    NotClusterConnection,
     TieNotSupported,
     UntieNotSupported,
     DeleteNotSupported,
@@ -96,6 +98,9 @@ pub extern "C" fn nzk_message(which: NzkMessage, class: NzkClass) -> *const c_ch
             NzkMessage::InvalidHandle => message::INVALID_HANDLE.to_owned(),
             NzkMessage::InvalidArgCount => message::INVALID_ARG_COUNT.to_owned(),
             NzkMessage::InvalidAclArray => message::INVALID_ACL_ARRAY.to_owned(),
+            // xsubpp's wording for an argument that must be an array reference.
+            NzkMessage::AclArrNotArray => "Net::ZooKeeper::set_acl: acl_arr is not an ARRAY reference".to_owned(),
+            NzkMessage::NotClusterConnection => "zk is not a Net::ZooKeeper::Cluster::Connection".to_owned(),
             NzkMessage::TieNotSupported => format!("tying hashes of class {name} not supported"),
             NzkMessage::UntieNotSupported => format!("untying hashes of class {name} not supported"),
             NzkMessage::DeleteNotSupported => format!("deleting elements from hashes of class {name} not supported"),

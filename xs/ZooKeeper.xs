@@ -367,7 +367,7 @@ lease_arg(pTHX_ SV *zk)
 {
     MAGIC *mg;
     if (!SvROK(zk) || !sv_derived_from(zk, "Net::ZooKeeper::Cluster::Connection"))
-        croak("zk is not a Net::ZooKeeper::Cluster::Connection");
+        croak_message(aTHX_ NZK_MESSAGE_NOT_CLUSTER_CONNECTION, NZK_CLASS_HANDLE);
     mg = our_magic(aTHX_ SvRV(zk), &lease_vtbl);
     if (!mg)
         croak_message(aTHX_ NZK_MESSAGE_INVALID_HANDLE, NZK_CLASS_HANDLE);
@@ -715,7 +715,7 @@ set_acl(zkh, path, acl_arr, ...)
     PPCODE:
         check_object(aTHX_ zkh, "zkh", NZK_CLASS_HANDLE);
         if (!SvROK(acl_arr) || SvTYPE(SvRV(acl_arr)) != SVt_PVAV)
-            croak("%s: %s is not an ARRAY reference", "Net::ZooKeeper::set_acl", "acl_arr");
+            croak_message(aTHX_ NZK_MESSAGE_ACL_ARR_NOT_ARRAY, NZK_CLASS_HANDLE);
         handle = begin_call(aTHX_ zkh, 1);
         check_parity(aTHX_ items - 3);
         msg = convert_acl(aTHX_ acl_arr, &acl);
