@@ -40,14 +40,6 @@ sub _spew {
     close $fh or Carp::croak("cannot write $file: $!");
 }
 
-# The prctl(2) syscall number (Linux only), or undef.
-sub _prctl_syscall {
-    return undef unless $^O eq 'linux';
-    require Config;
-    my $arch = $Config::Config{archname};
-    return $arch =~ /^x86_64/ ? 157 : $arch =~ /^aarch64/ ? 167 : undef;
-}
-
 # Distinct free ports on 127.0.0.1.
 sub _free_ports {
     my ($n, $taken) = @_;
@@ -197,23 +189,7 @@ sub _spawn_member {
         @{ $self->{jvm} },
         '-cp', ZKTest::Server::classpath(), $ZKTest::Server::MAIN_CLASS, "$mdir/zoo.cfg",
     );
-    my $prctl  = _prctl_syscall();
-    my $parent = $$;
-    my $pid = fork;
-    Carp::croak("fork: $!") unless defined $pid;
-    if (!$pid) {
-        eval {
-            syscall($prctl, 1, 9, 0, 0, 0) if $prctl;   # PR_SET_PDEATHSIG, SIGKILL
-            POSIX::_exit(1) if getppid() != $parent;
-            chdir $mdir;
-            open STDIN,  '<',  '/dev/null';
-            open STDOUT, '>>', "$mdir/zookeeper.out";
-            open STDERR, '>&', \*STDOUT;
-            exec { $cmd[0] } @cmd;
-        };
-        print STDERR "exec $cmd[0] failed: $!\n";
-        POSIX::_exit(127);
-    }
+    my $pid = ZKTest::Server::launch($mdir, @cmd);
     $m->{pid}     = $pid;
     $m->{running} = 1;
     $m->{paused}  = 0;

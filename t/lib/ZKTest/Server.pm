@@ -334,10 +334,29 @@ sub _spawn {
         '-cp', join(':', classpath(), $opt->{tls} ? _netty_jars() : ()), $MAIN_CLASS, "$dir/zoo.cfg",
     );
 
-    # Ask the kernel to kill the server if we die without cleaning up (Linux).
-    my $prctl = _prctl_syscall();
+    my $pid = launch($dir, @cmd);
+    return bless {
+        %self,
+        pid     => $pid,
+        owner   => $$,
+        port    => $port,
+        host    => '127.0.0.1',
+        tmp     => $tmp,
+        dir     => $dir,
+        cmd     => \@cmd,
+        running => 1,
+        why     => 'not yet started',
+    }, ref($class) || $class;
+}
+
+# Starts a server process in $dir (output appended to $dir/zookeeper.out) and
+# returns its pid. On Linux the kernel kills it if the starting process dies
+# without cleaning up.
+sub launch {
+    my ($dir, @cmd) = @_;
+    my $prctl  = _prctl_syscall();
     my $parent = $$;
-    my $pid = fork;
+    my $pid    = fork;
     Carp::croak("fork: $!") unless defined $pid;
     if (!$pid) {
         eval {
@@ -352,18 +371,7 @@ sub _spawn {
         print STDERR "exec $cmd[0] failed: $!\n";
         POSIX::_exit(127);
     }
-    return bless {
-        %self,
-        pid     => $pid,
-        owner   => $$,
-        port    => $port,
-        host    => '127.0.0.1',
-        tmp     => $tmp,
-        dir     => $dir,
-        cmd     => \@cmd,
-        running => 1,
-        why     => 'not yet started',
-    }, ref($class) || $class;
+    return $pid;
 }
 
 # The prctl(2) syscall number (Linux only), or undef.
