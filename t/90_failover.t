@@ -26,6 +26,7 @@ use lib "$FindBin::Bin/lib";
 use Time::HiRes ();
 
 use ZKTest;
+use ZKTest::Util ();
 use ZKTest::Ensemble;
 use Net::ZooKeeper qw(:errors :acls :events :states :node_flags);
 
@@ -45,15 +46,7 @@ my %CONN_ERROR = map { $_ => 1 } ZCONNECTIONLOSS, ZOPERATIONTIMEOUT;
 sub guard { ZKTest::Ensemble::hang_guard(@_) }
 
 # Polls $cond (bounded) for something that happens in the background.
-sub eventually {
-    my ($cond, $seconds) = @_;
-    my $deadline = Time::HiRes::time() + ($seconds // 30);
-    until ($cond->()) {
-        return 0 if Time::HiRes::time() > $deadline;
-        Time::HiRes::sleep(0.01);
-    }
-    return 1;
-}
+sub eventually { ZKTest::Util::wait_until($_[0], $_[1] // 30, 0.01) }
 
 sub owner_of { sprintf '%.0f', unpack('q', substr($_[0], 0, 8)) }
 

@@ -30,6 +30,7 @@ use lib "$FindBin::Bin/lib";
 use Time::HiRes ();
 
 use ZKTest;
+use ZKTest::Util ();
 use ZKTest::Ensemble;
 use ZKTest::SilentServer;
 use Net::ZooKeeper qw(:errors :acls :events :states :node_flags);
@@ -50,15 +51,8 @@ my %CONN_ERROR = map { $_ => 1 } ZCONNECTIONLOSS, ZOPERATIONTIMEOUT;
 
 sub guard { ZKTest::Ensemble::hang_guard(@_) }
 
-sub eventually {
-    my ($cond, $seconds) = @_;
-    my $deadline = Time::HiRes::time() + ($seconds // 30);
-    until ($cond->()) {
-        return 0 if Time::HiRes::time() > $deadline;
-        Time::HiRes::sleep(0.02);
-    }
-    return 1;
-}
+# Polls $cond (bounded) for something that happens in the background.
+sub eventually { ZKTest::Util::wait_until($_[0], $_[1] // 30, 0.02) }
 
 my $other = Net::ZooKeeper->new($srv->hosts, session_timeout => 10000);
 is($other->create($root, '', acl => ZOO_OPEN_ACL_UNSAFE), $root, "create the test node $root");

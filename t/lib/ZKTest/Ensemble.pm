@@ -432,17 +432,7 @@ sub why     { $_[0]{why} }
 
 sub log_tail {
     my ($self, $i, $n) = @_;
-    $n ||= 30;
-    my $mdir = $self->member_dir($i);
-    my $out = '';
-    for my $f ("$mdir/zookeeper.out", "$mdir/zookeeper.log") {
-        next unless -s $f;
-        open my $fh, '<', $f or next;
-        my @l = <$fh>;
-        splice @l, 0, @l - $n if @l > $n;
-        $out .= "[$f]\n" . join '', @l;
-    }
-    return length $out ? $out : "(no output)\n";
+    return ZKTest::Server::dir_log_tail($self->member_dir($i), $n, "(no output)\n");
 }
 
 1;

@@ -19,6 +19,8 @@ use POSIX ();
 use Scalar::Util ();
 use Time::HiRes ();
 
+use ZKTest::Server ();
+
 our $VERSION = '1.00';
 
 our $APACHE      = $ENV{ZK_TEST_APACHE}         || '/usr/sbin/apache2';
@@ -278,17 +280,7 @@ sub _prctl_syscall {
 }
 
 # Reaps httpd if it has exited; true while it runs.
-sub _alive {
-    my ($self) = @_;
-    return 0 unless $self->{running};
-    my $r = waitpid $self->{pid}, POSIX::WNOHANG();
-    if ($r == $self->{pid} || ($r == -1 && $! == Errno::ECHILD())) {
-        $self->{status}  = $r == -1 ? 'unknown' : $?;
-        $self->{running} = 0;
-        return 0;
-    }
-    return 1;
-}
+sub _alive { return ZKTest::Server::child_running($_[0]) }
 
 sub _wait_exit {
     my ($self, $seconds) = @_;

@@ -687,7 +687,11 @@ sub _wait_ready {
 }
 
 # Reaps the child if it has exited; true while it runs.
-sub _alive {
+sub _alive { return child_running($_[0]) }
+
+# For harness objects with {pid, running, status}: reaps the process if it has
+# exited (recording its status) and says whether it still runs.
+sub child_running {
     my ($self) = @_;
     return 0 unless $self->{running};
     my $r = waitpid $self->{pid}, POSIX::WNOHANG();
@@ -756,16 +760,22 @@ sub tls_files     { $_[0]{tls_files} ? { %{ $_[0]{tls_files} } } : undef }
 # Last $n lines of the server's log and console output.
 sub log_tail {
     my ($self, $n) = @_;
+    return dir_log_tail($self->{dir}, $n, "(no server output)\n");
+}
+
+# Last $n lines of zookeeper.out and zookeeper.log in a server directory.
+sub dir_log_tail {
+    my ($dir, $n, $none) = @_;
     $n ||= 30;
     my $out = '';
-    for my $f ("$self->{dir}/zookeeper.out", "$self->{dir}/zookeeper.log") {
+    for my $f ("$dir/zookeeper.out", "$dir/zookeeper.log") {
         next unless -s $f;
         open my $fh, '<', $f or next;
         my @l = <$fh>;
         splice @l, 0, @l - $n if @l > $n;
         $out .= "[$f]\n" . join '', @l;
     }
-    return length $out ? $out : "(no server output)\n";
+    return length $out ? $out : $none;
 }
 
 1;
