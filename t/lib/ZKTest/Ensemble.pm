@@ -254,6 +254,33 @@ sub start_member {
     return $self->wait_member($i, timeout => $o{timeout});
 }
 
+# wipe_member($i): empties a stopped member's data directory (snapshots and
+# transaction logs; myid is kept), so that it starts again without any state:
+# no nodes, no sessions.  Croaks if the member runs.
+sub wipe_member {
+    my ($self, $i) = @_;
+    Carp::croak("not the process that started the ensemble") unless $self->_owned;
+    my $m = $self->_member($i);
+    Carp::croak("member $i is running (pid $m->{pid}); stop it before wiping its data")
+        if $self->is_running($i);
+    my $data = "$m->{dir}/data";
+    opendir my $dh, $data or Carp::croak("cannot read $data: $!");
+    my @entries = grep { $_ ne '.' && $_ ne '..' && $_ ne 'myid' } readdir $dh;
+    closedir $dh;
+    require File::Path;
+    for my $e (@entries) {
+        my $path = "$data/$e";
+        if (-d $path && !-l $path) {
+            File::Path::remove_tree($path, { error => \my $err });
+            Carp::croak("cannot remove $path: " . join(', ', map { values %$_ } @$err)) if @$err;
+        }
+        else {
+            unlink $path or Carp::croak("cannot remove $path: $!");
+        }
+    }
+    return scalar @entries;
+}
+
 # pause_member / resume_member: SIGSTOP / SIGCONT (a hung, unresponsive member).
 sub pause_member {
     my ($self, $i) = @_;
@@ -494,6 +521,13 @@ Ends a member (C<kill_member>: SIGKILL, a crash) and reaps it; its data stays.
 =item start_member($i [, wait => 1, timeout => 60])
 
 Starts a stopped member again with its data; with C<< wait => 0 >> returns at once.
+
+=item wipe_member($i)
+
+Empties the data directory of a stopped member (snapshots and transaction
+logs; C<myid> stays): started again, it has no nodes and no sessions, as a
+server replaced by a new one.  Returns the number of entries removed; croaks
+if the member runs.
 
 =item pause_member($i), resume_member($i)
 
