@@ -171,6 +171,8 @@ pub struct IterableEndpoints {
     cycle: bool,
     /// Patched for Net::ZooKeeper: false keeps the given order (deterministic order).
     shuffle: bool,
+    /// Patched for Net::ZooKeeper: the pause after each round of all endpoints.
+    pause: Duration,
     next: usize,
     start: usize,
     endpoints: Vec<Endpoint>,
@@ -184,7 +186,7 @@ pub struct Index {
 
 impl IterableEndpoints {
     pub fn new(endpoints: impl Into<Vec<Endpoint>>) -> Self {
-        Self { cycle: false, shuffle: true, start: 0, next: 0, endpoints: endpoints.into() }
+        Self { cycle: false, shuffle: true, pause: Duration::ZERO, start: 0, next: 0, endpoints: endpoints.into() }
     }
 
     pub fn len(&self) -> usize {
@@ -202,6 +204,11 @@ impl IterableEndpoints {
     /// Whether [Self::reset] shuffles the endpoints. (Patched for Net::ZooKeeper.)
     pub fn set_shuffle(&mut self, shuffle: bool) {
         self.shuffle = shuffle;
+    }
+
+    /// Sets the pause after each round of all endpoints. (Patched for Net::ZooKeeper.)
+    pub fn set_pause(&mut self, pause: Duration) {
+        self.pause = pause;
     }
 
     /// Resets all counters and shuffles endpoints for future iterations.
@@ -226,25 +233,21 @@ impl IterableEndpoints {
     }
 
     async fn delay(&self, index: Index, max_delay: Duration) {
-        let timeout = max_delay.min(Self::timeout(index, self.endpoints.len()));
+        let timeout = max_delay.min(self.timeout(index));
         if timeout != Duration::ZERO {
             tokio::time::sleep(timeout).await;
         }
     }
 
-    fn timeout(index: Index, size: usize) -> Duration {
-        if index.cycles == 0 {
+    /// Patched for Net::ZooKeeper: paced as the C client paces reconnection. Servers
+    /// of one round are tried back to back; a round after the first starts after
+    /// the pause (the crate backed off exponentially, up to seconds, which made an
+    /// outage outlast the cluster's own).
+    fn timeout(&self, index: Index) -> Duration {
+        if index.cycles == 0 || index.offset != 0 {
             return Duration::ZERO;
         }
-        let unit = Duration::from_millis(100);
-        if index.offset == 0 {
-            let jitter = Duration::from_millis(fastrand::u32(0..100).into());
-            let base = Duration::from_millis(1000).min(unit * size as u32);
-            base * 2u32.pow(index.cycles as u32 - 1) + jitter
-        } else {
-            let jitter = Duration::from_millis(fastrand::u32(0..50).into());
-            (unit * (index.offset as u32)) / 2 + jitter
-        }
+        self.pause
     }
 
     /// Index for `next` and `peek`.
@@ -365,8 +368,7 @@ mod tests {
         assert_eq!(endpoints.next(Duration::MAX).await, Some(EndpointRef::new("host2", 2181, false)));
         assert_eq!(endpoints.next(Duration::MAX).await, Some(EndpointRef::new("host3", 2182, true)));
         assert_eq!(endpoints.next(Duration::MAX).await, Some(EndpointRef::new("host1", 2181, true)));
-        let delay = IterableEndpoints::timeout(Index { offset: 0, cycles: 1 }, 3)
-            + IterableEndpoints::timeout(Index { offset: 1, cycles: 1 }, 3);
+        let delay = endpoints.timeout(Index { offset: 0, cycles: 1 });
         let now = std::time::Instant::now();
         assert_that!(now).is_greater_than(start + delay);
     }

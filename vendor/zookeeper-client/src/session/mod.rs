@@ -244,7 +244,7 @@ impl Session {
         while !self.session_state.is_terminated() {
             // Boxed: the reconnect future is large and rarely alive, so it should not
             // size the session task for its whole life.
-            let conn = match Box::pin(self.start(&mut endpoints, &mut buf, &mut depot)).await {
+            let conn = match Box::pin(self.reconnect(&mut endpoints, &mut buf, &mut depot, &mut requester)).await {
                 Err(err) => {
                     warn!("fail to connect to cluster {:?} due to {}", endpoints.endpoints(), err);
                     self.resolve_start_error(&err);
@@ -588,6 +588,11 @@ impl Session {
                 },
                 r = requester.recv(), if !channel_halted => {
                     let operation = if let Some(operation) = r {
+                        // Patched for Net::ZooKeeper: a request goes on the wire only
+                        // while its caller still waits for the reply.
+                        if operation.responser.is_closed() {
+                            continue;
+                        }
                         operation
                     } else {
                         if !self.detached {
@@ -702,6 +707,45 @@ impl Session {
                 info!("succeeds to establish session to {}", endpoint);
                 Ok(conn)
             },
+        }
+    }
+
+    /// Patched for Net::ZooKeeper: reconnects an established session as the C client
+    /// does. Only a server ends a session (it answers that the session expired), so
+    /// the servers are tried for as long as the client lives, pausing 1/60 of the
+    /// session timeout after each round of them. Each failed attempt fails the calls
+    /// waiting for it with [Error::ConnectionLoss]; none is sent later. Once the
+    /// client is dropped, the close is still delivered if a server answers within one
+    /// session timeout.
+    async fn reconnect(
+        &mut self,
+        endpoints: &mut IterableEndpoints,
+        buf: &mut Vec<u8>,
+        depot: &mut Depot,
+        requester: &mut mpsc::UnboundedReceiver<SessionOperation>,
+    ) -> Result<Connection, Error> {
+        endpoints.start();
+        endpoints.set_pause(self.session_timeout / 60);
+        let mut deadline = Deadline::never();
+        let mut closed_at = None;
+        loop {
+            self.tls_failed = false;
+            let err = match self.start_once(endpoints, &mut deadline, buf, depot).await {
+                Ok(conn) => return Ok(conn),
+                Err(err) => err,
+            };
+            if err.is_terminated() {
+                return Err(err);
+            }
+            while let Ok(operation) = requester.try_recv() {
+                operation.responser.send(Err(Error::ConnectionLoss));
+            }
+            if requester.is_closed() {
+                let closed_at = *closed_at.get_or_insert_with(Instant::now);
+                if closed_at.elapsed() >= self.session_timeout {
+                    return Err(Error::ClientClosed);
+                }
+            }
         }
     }
 
