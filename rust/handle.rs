@@ -138,6 +138,7 @@ impl Handle {
         if settings::deterministic_conn_order() {
             connector.deterministic_order();
         }
+        crate::log::client_environment();
         zlog!(
             INFO,
             "zookeeper_init",
@@ -185,13 +186,6 @@ impl Handle {
     ) -> Result<Conn, (Conn, i32)> {
         match outcome {
             Ok(Ok(client)) => {
-                zlog!(
-                    INFO,
-                    "check_events",
-                    "session establishment complete on server, sessionId={:#x}, negotiated timeout={}",
-                    client.session_id().0,
-                    client.session_timeout().as_millis()
-                );
                 let mut session = client.session().id().0.to_ne_bytes().to_vec();
                 session.extend_from_slice(client.session().password());
                 *self.session.lock().unwrap_or_else(|p| p.into_inner()) = session;

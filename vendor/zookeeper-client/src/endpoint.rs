@@ -171,8 +171,6 @@ pub struct IterableEndpoints {
     cycle: bool,
     /// Patched for Net::ZooKeeper: false keeps the given order (deterministic order).
     shuffle: bool,
-    /// Patched for Net::ZooKeeper: the pause after each round of all endpoints.
-    pause: Duration,
     next: usize,
     start: usize,
     endpoints: Vec<Endpoint>,
@@ -181,12 +179,11 @@ pub struct IterableEndpoints {
 #[derive(Copy, Clone, Debug)]
 pub struct Index {
     offset: usize,
-    cycles: usize,
 }
 
 impl IterableEndpoints {
     pub fn new(endpoints: impl Into<Vec<Endpoint>>) -> Self {
-        Self { cycle: false, shuffle: true, pause: Duration::ZERO, start: 0, next: 0, endpoints: endpoints.into() }
+        Self { cycle: false, shuffle: true, start: 0, next: 0, endpoints: endpoints.into() }
     }
 
     pub fn len(&self) -> usize {
@@ -206,11 +203,6 @@ impl IterableEndpoints {
         self.shuffle = shuffle;
     }
 
-    /// Sets the pause after each round of all endpoints. (Patched for Net::ZooKeeper.)
-    pub fn set_pause(&mut self, pause: Duration) {
-        self.pause = pause;
-    }
-
     /// Resets all counters and shuffles endpoints for future iterations.
     pub fn reset(&mut self) {
         self.next = 0;
@@ -225,29 +217,14 @@ impl IterableEndpoints {
         self.start = self.next;
     }
 
-    pub async fn next(&mut self, max_delay: Duration) -> Option<EndpointRef<'_>> {
+    /// Patched for Net::ZooKeeper: no delay here (`_max_delay` is kept for the callers);
+    /// the session paces its rounds of reconnection as the C client does. The crate
+    /// backed off exponentially, up to seconds, which made an outage outlast the
+    /// cluster's own.
+    pub async fn next(&mut self, _max_delay: Duration) -> Option<EndpointRef<'_>> {
         let index = self.index()?;
-        self.delay(index, max_delay).await;
         self.step();
         Some(self.endpoints[index.offset].to_ref())
-    }
-
-    async fn delay(&self, index: Index, max_delay: Duration) {
-        let timeout = max_delay.min(self.timeout(index));
-        if timeout != Duration::ZERO {
-            tokio::time::sleep(timeout).await;
-        }
-    }
-
-    /// Patched for Net::ZooKeeper: paced as the C client paces reconnection. Servers
-    /// of one round are tried back to back; a round after the first starts after
-    /// the pause (the crate backed off exponentially, up to seconds, which made an
-    /// outage outlast the cluster's own).
-    fn timeout(&self, index: Index) -> Duration {
-        if index.cycles == 0 || index.offset != 0 {
-            return Duration::ZERO;
-        }
-        self.pause
     }
 
     /// Index for `next` and `peek`.
@@ -257,9 +234,7 @@ impl IterableEndpoints {
         if i >= n && !self.cycle {
             return None;
         }
-        let offset = i % self.endpoints.len();
-        let cycles = i / self.endpoints.len();
-        Some(Index { offset, cycles })
+        Some(Index { offset: i % self.endpoints.len() })
     }
 
     pub fn step(&mut self) {
@@ -354,7 +329,7 @@ mod tests {
 
         use assertor::*;
 
-        use super::{parse_connect_string, EndpointRef, Index, IterableEndpoints};
+        use super::{parse_connect_string, EndpointRef, IterableEndpoints};
         let (endpoints, _) = parse_connect_string("host1:2181,tcp://host2,tcp+tls://host3:2182", true).unwrap();
         let mut endpoints = IterableEndpoints::from(endpoints.as_slice());
         assert_eq!(endpoints.next(Duration::MAX).await, Some(EndpointRef::new("host1", 2181, true)));
@@ -368,9 +343,7 @@ mod tests {
         assert_eq!(endpoints.next(Duration::MAX).await, Some(EndpointRef::new("host2", 2181, false)));
         assert_eq!(endpoints.next(Duration::MAX).await, Some(EndpointRef::new("host3", 2182, true)));
         assert_eq!(endpoints.next(Duration::MAX).await, Some(EndpointRef::new("host1", 2181, true)));
-        let delay = endpoints.timeout(Index { offset: 0, cycles: 1 });
-        let now = std::time::Instant::now();
-        assert_that!(now).is_greater_than(start + delay);
+        assert_that!(std::time::Instant::now()).is_greater_than(start);
     }
 
     #[test]

@@ -14,7 +14,7 @@ use tokio::select;
 use tokio::sync::mpsc;
 use tokio::time::{self, Instant};
 use tracing::field::display;
-use tracing::{debug, info, instrument, warn, Span};
+use tracing::{debug, error, info, instrument, warn, Span};
 
 use self::connection::{AsyncReadToBuf, Connection, Connector};
 pub use self::depot::Depot;
@@ -680,10 +680,21 @@ impl Session {
                 if endpoint.tls && err.kind() == std::io::ErrorKind::InvalidData {
                     self.tls_failed = true;
                 }
+                // Patched for Net::ZooKeeper: the C client's log lines (target: its
+                // function), which operators grep for.
+                let errno = err.raw_os_error().unwrap_or(0);
+                error!(
+                    target: "handle_socket_error_msg",
+                    "Socket [{}:{}] zk retcode=-4, errno={}({}): server refused to accept the client",
+                    endpoint.host,
+                    endpoint.port,
+                    errno,
+                    err
+                );
                 return Err(Error::ConnectionLoss);
             },
             Ok(conn) => {
-                debug!("succeeds in connecting to {}", endpoint);
+                info!(target: "zookeeper_interest", "initiated connection to server [{}:{}]", endpoint.host, endpoint.port);
                 conn
             },
         };
@@ -699,12 +710,30 @@ impl Session {
         self.last_ping = None;
         self.change_state(SessionState::Disconnected);
         match self.serve_connecting(&mut conn, buf, depot).await {
+            Err(Error::SessionExpired) => {
+                error!(
+                    target: "handle_socket_error_msg",
+                    "Socket [{}:{}] zk retcode=-112, errno=116(Stale file handle): sessionId={:#x} has expired.",
+                    endpoint.host,
+                    endpoint.port,
+                    self.session.id.0
+                );
+                Err(Error::SessionExpired)
+            },
             Err(err) => {
                 warn!("fails to establish session to {} due to {}", endpoint, err);
                 Err(err)
             },
             _ => {
-                info!("succeeds to establish session to {}", endpoint);
+                info!(
+                    target: "check_events",
+                    "session establishment complete on server [{}:{}], sessionId={:#x}, negotiated timeout={}{}",
+                    endpoint.host,
+                    endpoint.port,
+                    self.session.id.0,
+                    self.session_timeout.as_millis(),
+                    if self.session.readonly { " (READ-ONLY mode)" } else { "" }
+                );
                 Ok(conn)
             },
         }
@@ -712,11 +741,12 @@ impl Session {
 
     /// Patched for Net::ZooKeeper: reconnects an established session as the C client
     /// does. Only a server ends a session (it answers that the session expired), so
-    /// the servers are tried for as long as the client lives, pausing 1/60 of the
-    /// session timeout after each round of them. Each failed attempt fails the calls
-    /// waiting for it with [Error::ConnectionLoss]; none is sent later. Once the
-    /// client is dropped, the close is still delivered if a server answers within one
-    /// session timeout.
+    /// the servers are tried for as long as the client lives. After each round of
+    /// them it pauses 1/60 of the session timeout, cut short by a new call (as a call
+    /// wakes the C client's I/O thread). Each failed attempt fails the calls waiting
+    /// for it with [Error::ConnectionLoss]; none is sent later. Once the client is
+    /// dropped, the close is still delivered if a server answers within one session
+    /// timeout.
     async fn reconnect(
         &mut self,
         endpoints: &mut IterableEndpoints,
@@ -725,20 +755,38 @@ impl Session {
         requester: &mut mpsc::UnboundedReceiver<SessionOperation>,
     ) -> Result<Connection, Error> {
         endpoints.start();
-        endpoints.set_pause(self.session_timeout / 60);
+        let pause = self.session_timeout / 60;
         let mut deadline = Deadline::never();
         let mut closed_at = None;
-        loop {
+        let mut waiting = Vec::new();
+        for attempt in 0usize.. {
+            if attempt > 0 && attempt % endpoints.len() == 0 && waiting.is_empty() {
+                select! {
+                    _ = time::sleep(pause) => {},
+                    Some(operation) = requester.recv() => waiting.push(operation),
+                }
+            }
             self.tls_failed = false;
             let err = match self.start_once(endpoints, &mut deadline, buf, depot).await {
-                Ok(conn) => return Ok(conn),
+                Ok(conn) => {
+                    for operation in waiting.drain(..) {
+                        if !operation.responser.is_closed() {
+                            depot.push_session(operation);
+                        }
+                    }
+                    return Ok(conn);
+                },
                 Err(err) => err,
             };
+            let failure = if err.is_terminated() { err.clone() } else { Error::ConnectionLoss };
+            while let Ok(operation) = requester.try_recv() {
+                waiting.push(operation);
+            }
+            for operation in waiting.drain(..) {
+                operation.responser.send(Err(failure.clone()));
+            }
             if err.is_terminated() {
                 return Err(err);
-            }
-            while let Ok(operation) = requester.try_recv() {
-                operation.responser.send(Err(Error::ConnectionLoss));
             }
             if requester.is_closed() {
                 let closed_at = *closed_at.get_or_insert_with(Instant::now);
@@ -747,6 +795,7 @@ impl Session {
                 }
             }
         }
+        unreachable!("attempts are endless")
     }
 
     pub async fn start(
