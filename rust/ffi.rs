@@ -18,6 +18,7 @@ use std::sync::Arc;
 
 use crate::acl::{self, AclList, Entry};
 use crate::attrs::{self, NzkAccess, NzkClass};
+use crate::caller::Caller;
 use crate::error::ZSYSTEMERROR;
 use crate::handle::Handle;
 use crate::message;
@@ -142,7 +143,7 @@ pub unsafe extern "C" fn nzk_message_element(read_only: bool, key: *const u8, ke
 /// # Safety
 /// `handle` is NULL or a live pointer from `nzk_handle_new`.
 #[no_mangle]
-pub unsafe extern "C" fn nzk_handle_begin(handle: *const Handle, reset_error: bool) -> *const c_char {
+pub unsafe extern "C" fn nzk_handle_begin(handle: *const Caller, reset_error: bool) -> *const c_char {
     guard_message(|| match handle.as_ref() {
         None => message::set(message::INVALID_HANDLE),
         Some(h) if h.is_inherited() => {
@@ -392,12 +393,12 @@ pub unsafe extern "C" fn nzk_handle_new(
     len: usize,
     opts: *const NzkOptions,
     errno_out: *mut c_int,
-) -> *mut Handle {
+) -> *mut Caller {
     let made = guard(Err(libc::EINVAL), || Handle::new(bytes(hosts, len), &*opts));
     match made {
         // Handles are reference-counted: shared cluster connections hand out more
         // references (see nzk_lease_handle).
-        Ok(handle) => Arc::into_raw(Arc::new(handle)) as *mut Handle,
+        Ok(handle) => Arc::into_raw(Arc::new(Caller::new(Arc::new(handle)))) as *mut Caller,
         Err(errno) => {
             if !errno_out.is_null() {
                 *errno_out = errno;
@@ -414,7 +415,7 @@ pub unsafe extern "C" fn nzk_handle_new(
 /// # Safety
 /// `handle` is NULL or from `nzk_handle_new`, and is not used afterwards.
 #[no_mangle]
-pub unsafe extern "C" fn nzk_handle_free(handle: *mut Handle) {
+pub unsafe extern "C" fn nzk_handle_free(handle: *mut Caller) {
     if !handle.is_null() {
         let handle = Arc::from_raw(handle);
         guard((), move || drop(handle));
@@ -427,9 +428,9 @@ pub unsafe extern "C" fn nzk_handle_free(handle: *mut Handle) {
 /// # Safety
 /// `handle` is live (from `nzk_handle_new` or `nzk_lease_handle`).
 #[no_mangle]
-pub unsafe extern "C" fn nzk_handle_retain(handle: *const Handle) -> *mut Handle {
+pub unsafe extern "C" fn nzk_handle_retain(handle: *const Caller) -> *mut Caller {
     Arc::increment_strong_count(handle);
-    handle as *mut Handle
+    handle as *mut Caller
 }
 
 /// The result code of the handle's last call, and its errno in `*errno_out`.
@@ -437,7 +438,7 @@ pub unsafe extern "C" fn nzk_handle_retain(handle: *const Handle) -> *mut Handle
 /// # Safety
 /// `handle` is live; `errno_out` is writable.
 #[no_mangle]
-pub unsafe extern "C" fn nzk_handle_get_error(handle: *const Handle, errno_out: *mut c_int) -> i32 {
+pub unsafe extern "C" fn nzk_handle_get_error(handle: *const Caller, errno_out: *mut c_int) -> i32 {
     let (code, errno) = (*handle).last_error();
     *errno_out = errno;
     code
@@ -458,7 +459,7 @@ fn code_of<T>(result: Result<T, i32>) -> i32 {
 #[no_mangle]
 #[allow(clippy::too_many_arguments)]
 pub unsafe extern "C" fn nzk_create(
-    handle: *const Handle,
+    handle: *const Caller,
     path: *const u8,
     path_len: usize,
     data: *const u8,
@@ -468,7 +469,7 @@ pub unsafe extern "C" fn nzk_create(
     sink: NzkBytesSink,
 ) -> i32 {
     guard(ZSYSTEMERROR, || {
-        let created = (*handle).create(bytes(path, path_len), bytes(data, data_len), &*opts);
+        let created = (*handle).call(|h| h.create(bytes(path, path_len), bytes(data, data_len), &*opts));
         if let Ok(created) = &created {
             sink(ctx, created.as_ptr(), created.len());
         }
@@ -482,12 +483,12 @@ pub unsafe extern "C" fn nzk_create(
 /// Pointers are live and lengths right; `opts` was initialised.
 #[no_mangle]
 pub unsafe extern "C" fn nzk_delete(
-    handle: *const Handle,
+    handle: *const Caller,
     path: *const u8,
     path_len: usize,
     opts: *const NzkOptions,
 ) -> i32 {
-    guard(ZSYSTEMERROR, || code_of((*handle).delete(bytes(path, path_len), &*opts)))
+    guard(ZSYSTEMERROR, || code_of((*handle).call(|h| h.delete(bytes(path, path_len), &*opts))))
 }
 
 /// Tests whether a node exists (ZOK) or not (ZNONODE); fills the stat option.
@@ -496,14 +497,14 @@ pub unsafe extern "C" fn nzk_delete(
 /// Pointers are live and lengths right; `opts` was initialised.
 #[no_mangle]
 pub unsafe extern "C" fn nzk_exists(
-    handle: *const Handle,
+    handle: *const Caller,
     path: *const u8,
     path_len: usize,
     opts: *const NzkOptions,
 ) -> i32 {
     guard(ZSYSTEMERROR, || {
         let opts = &*opts;
-        code_of((*handle).exists(bytes(path, path_len), opts.stat.as_mut(), opts.watch.as_mut()))
+        code_of((*handle).call(|h| h.exists(bytes(path, path_len), opts.stat.as_mut(), opts.watch.as_mut())))
     })
 }
 
@@ -513,7 +514,7 @@ pub unsafe extern "C" fn nzk_exists(
 /// Pointers are live and lengths right; `opts` was initialised.
 #[no_mangle]
 pub unsafe extern "C" fn nzk_get(
-    handle: *const Handle,
+    handle: *const Caller,
     path: *const u8,
     path_len: usize,
     opts: *const NzkOptions,
@@ -522,7 +523,7 @@ pub unsafe extern "C" fn nzk_get(
 ) -> i32 {
     guard(ZSYSTEMERROR, || {
         let opts = &*opts;
-        let data = (*handle).get(bytes(path, path_len), opts, opts.stat.as_mut(), opts.watch.as_mut());
+        let data = (*handle).call(|h| h.get(bytes(path, path_len), opts, opts.stat.as_mut(), opts.watch.as_mut()));
         if let Ok(data) = &data {
             sink(ctx, data.as_ptr(), data.len());
         }
@@ -547,7 +548,7 @@ pub type NzkResultSink = extern "C" fn(ctx: *mut c_void, code: i32, data: *const
 /// `paths` points to `count` live byte strings.
 #[no_mangle]
 pub unsafe extern "C" fn nzk_get_many(
-    handle: *const Handle,
+    handle: *const Caller,
     paths: *const NzkBytes,
     count: usize,
     ctx: *mut c_void,
@@ -562,7 +563,10 @@ pub unsafe extern "C" fn nzk_get_many(
                 Err(code) => sink(ctx, *code, ptr::null(), 0),
             }
         }
-        (*handle).last_error().0
+        // The first failure is the call's result.
+        let first = results.iter().find_map(|r| r.as_ref().err().copied()).unwrap_or(0);
+        (*handle).record(first);
+        first
     })
 }
 
@@ -572,7 +576,7 @@ pub unsafe extern "C" fn nzk_get_many(
 /// Pointers are live and lengths right; `opts` was initialised.
 #[no_mangle]
 pub unsafe extern "C" fn nzk_set(
-    handle: *const Handle,
+    handle: *const Caller,
     path: *const u8,
     path_len: usize,
     data: *const u8,
@@ -581,7 +585,7 @@ pub unsafe extern "C" fn nzk_set(
 ) -> i32 {
     guard(ZSYSTEMERROR, || {
         let opts = &*opts;
-        code_of((*handle).set(bytes(path, path_len), bytes(data, data_len), opts, opts.stat.as_mut()))
+        code_of((*handle).call(|h| h.set(bytes(path, path_len), bytes(data, data_len), opts, opts.stat.as_mut())))
     })
 }
 
@@ -591,7 +595,7 @@ pub unsafe extern "C" fn nzk_set(
 /// Pointers are live and lengths right; `opts` was initialised.
 #[no_mangle]
 pub unsafe extern "C" fn nzk_get_children(
-    handle: *const Handle,
+    handle: *const Caller,
     path: *const u8,
     path_len: usize,
     opts: *const NzkOptions,
@@ -599,7 +603,7 @@ pub unsafe extern "C" fn nzk_get_children(
     sink: NzkBytesSink,
 ) -> i32 {
     guard(ZSYSTEMERROR, || {
-        let children = (*handle).get_children(bytes(path, path_len), (*opts).watch.as_mut());
+        let children = (*handle).call(|h| h.get_children(bytes(path, path_len), (*opts).watch.as_mut()));
         if let Ok(children) = &children {
             for child in children {
                 sink(ctx, child.as_ptr(), child.len());
@@ -615,7 +619,7 @@ pub unsafe extern "C" fn nzk_get_children(
 /// Pointers are live and lengths right; `opts` was initialised.
 #[no_mangle]
 pub unsafe extern "C" fn nzk_get_acl(
-    handle: *const Handle,
+    handle: *const Caller,
     path: *const u8,
     path_len: usize,
     opts: *const NzkOptions,
@@ -624,7 +628,7 @@ pub unsafe extern "C" fn nzk_get_acl(
 ) -> i32 {
     guard(ZSYSTEMERROR, || {
         let opts = &*opts;
-        let entries = (*handle).get_acl(bytes(path, path_len), opts.stat.as_mut());
+        let entries = (*handle).call(|h| h.get_acl(bytes(path, path_len), opts.stat.as_mut()));
         if let Ok(entries) = &entries {
             for entry in entries {
                 let (scheme, id) = (entry.scheme(), entry.id());
@@ -641,7 +645,7 @@ pub unsafe extern "C" fn nzk_get_acl(
 /// Pointers are live and lengths right; `opts` was initialised.
 #[no_mangle]
 pub unsafe extern "C" fn nzk_set_acl(
-    handle: *const Handle,
+    handle: *const Caller,
     path: *const u8,
     path_len: usize,
     opts: *const NzkOptions,
@@ -650,7 +654,7 @@ pub unsafe extern "C" fn nzk_set_acl(
         let opts = &*opts;
         let empty = AclList::default();
         let acl = opts.acl.as_ref().unwrap_or(&empty);
-        code_of((*handle).set_acl(bytes(path, path_len), acl, opts))
+        code_of((*handle).call(|h| h.set_acl(bytes(path, path_len), acl, opts)))
     })
 }
 
@@ -660,13 +664,13 @@ pub unsafe extern "C" fn nzk_set_acl(
 /// Pointers are live and lengths right.
 #[no_mangle]
 pub unsafe extern "C" fn nzk_add_auth(
-    handle: *const Handle,
+    handle: *const Caller,
     scheme: *const u8,
     scheme_len: usize,
     cert: *const u8,
     cert_len: usize,
 ) -> i32 {
-    guard(ZSYSTEMERROR, || code_of((*handle).add_auth(bytes(scheme, scheme_len), bytes(cert, cert_len))))
+    guard(ZSYSTEMERROR, || code_of((*handle).call(|h| h.add_auth(bytes(scheme, scheme_len), bytes(cert, cert_len)))))
 }
 
 // ---------------------------------------------------------------------------------
@@ -756,7 +760,7 @@ pub extern "C" fn nzk_attr_access(class: NzkClass, index: i32) -> NzkAccess {
 /// # Safety
 /// `handle` is live; `out` is writable.
 #[no_mangle]
-pub unsafe extern "C" fn nzk_handle_fetch(handle: *const Handle, index: i32, out: *mut NzkValue) {
+pub unsafe extern "C" fn nzk_handle_fetch(handle: *const Caller, index: i32, out: *mut NzkValue) {
     let value = guard(NzkValue::undef(), || {
         let h = &*handle;
         use std::sync::atomic::Ordering::Relaxed;
@@ -779,7 +783,7 @@ pub unsafe extern "C" fn nzk_handle_fetch(handle: *const Handle, index: i32, out
 /// # Safety
 /// `handle` is live.
 #[no_mangle]
-pub unsafe extern "C" fn nzk_handle_store(handle: *const Handle, index: i32, int: i64, uint: u64) -> *const c_char {
+pub unsafe extern "C" fn nzk_handle_store(handle: *const Caller, index: i32, int: i64, uint: u64) -> *const c_char {
     guard_message(|| {
         let h = &*handle;
         use std::sync::atomic::Ordering::Relaxed;
@@ -844,13 +848,13 @@ pub unsafe extern "C" fn nzk_stat_fetch(stat: *const Stat, index: i32, out: *mut
 /// # Safety
 /// `handle` is live; `opts` was initialised.
 #[no_mangle]
-pub unsafe extern "C" fn nzk_watch_new(handle: *const Handle, opts: *const NzkOptions) -> *mut Watch {
+pub unsafe extern "C" fn nzk_watch_new(handle: *const Caller, opts: *const NzkOptions) -> *mut Watch {
     guard(ptr::null_mut(), || {
         let opts = &*opts;
         let timeout = if opts.has_timeout {
             opts.timeout
         } else {
-            (*handle).watch_timeout.load(std::sync::atomic::Ordering::Relaxed)
+            (&*handle).watch_timeout.load(std::sync::atomic::Ordering::Relaxed)
         };
         Box::into_raw(Box::new(Watch::new(timeout)))
     })
@@ -1034,8 +1038,8 @@ pub unsafe extern "C" fn nzk_lease_free(lease: *mut Lease) {
 /// # Safety
 /// `lease` is live.
 #[no_mangle]
-pub unsafe extern "C" fn nzk_lease_handle(lease: *const Lease) -> *mut Handle {
-    Arc::into_raw((*lease).handle.clone()) as *mut Handle
+pub unsafe extern "C" fn nzk_lease_handle(lease: *const Lease) -> *mut Caller {
+    Arc::into_raw(Arc::new(Caller::new((*lease).handle.clone()))) as *mut Caller
 }
 
 /// A lease's attribute: 0 name, 1 hosts, 2 recv_timeout, 3 generation, 4 released.

@@ -14,10 +14,10 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use tokio::task::JoinHandle;
-use zookeeper_client::{Acl, Client, CreateMode, OneshotWatcher, SessionId, SessionInfo};
+use zookeeper_client::{Acl, Client, CreateMode, OneshotWatcher, SessionId, SessionInfo, SessionState};
 
 use crate::acl::AclList;
-use crate::error::{self, ZINVALIDSTATE, ZOK, ZOPERATIONTIMEOUT};
+use crate::error::{self, ZINVALIDSTATE, ZOPERATIONTIMEOUT};
 use crate::log::{DEBUG, INFO};
 use crate::options::{NzkOptions, FLAG_EPHEMERAL, FLAG_SEQUENCE, SESSION_ID_LEN};
 use crate::secure::{Prepared, Secure};
@@ -30,6 +30,10 @@ pub const DEFAULT_READ_LEN: i32 = 1023;
 
 /// The shortest bound on a wait, whatever the session timeout.
 const MIN_BOUND: Duration = Duration::from_secs(1);
+
+/// How long a close waits for the server to confirm it. The original's close waited
+/// for its I/O thread, which a silent server holds for about this long.
+pub const CLOSE_BOUND: Duration = Duration::from_millis(1500);
 
 type Connecting = JoinHandle<Result<Client, zookeeper_client::Error>>;
 
@@ -57,8 +61,6 @@ pub struct Handle {
     /// The server's session timeout once connected (0 before): the bound of calls.
     negotiated_timeout: AtomicI32,
     watches: Arc<Watches>,
-    error: AtomicI32,
-    errno: AtomicI32,
     pub data_read_len: AtomicI32,
     pub path_read_len: AtomicI32,
     pub watch_timeout: AtomicU32,
@@ -88,8 +90,6 @@ impl Handle {
             session: Mutex::default(),
             negotiated_timeout: AtomicI32::new(0),
             watches: Arc::default(),
-            error: AtomicI32::new(ZOK),
-            errno: AtomicI32::new(0),
             data_read_len: AtomicI32::new(DEFAULT_READ_LEN),
             path_read_len: AtomicI32::new(DEFAULT_READ_LEN),
             watch_timeout: AtomicU32::new(watch::DEFAULT_TIMEOUT_MS),
@@ -138,6 +138,7 @@ impl Handle {
         if settings::deterministic_conn_order() {
             connector.deterministic_order();
         }
+        crate::log::client_environment();
         zlog!(
             INFO,
             "zookeeper_init",
@@ -185,13 +186,6 @@ impl Handle {
     ) -> Result<Conn, (Conn, i32)> {
         match outcome {
             Ok(Ok(client)) => {
-                zlog!(
-                    INFO,
-                    "check_events",
-                    "session establishment complete on server, sessionId={:#x}, negotiated timeout={}",
-                    client.session_id().0,
-                    client.session_timeout().as_millis()
-                );
                 let mut session = client.session().id().0.to_ne_bytes().to_vec();
                 session.extend_from_slice(client.session().password());
                 *self.session.lock().unwrap_or_else(|p| p.into_inner()) = session;
@@ -247,37 +241,22 @@ impl Handle {
         }
     }
 
-    /// Runs one request within the bound and records its result for `get_error`.
+    /// Runs one request within the bound. A request the bound cuts short is never
+    /// sent later: the client drops requests whose caller stopped waiting.
     fn call<T, F, Fut>(&self, request: F) -> CallResult<T>
     where
         F: FnOnce(Arc<Client>) -> Fut,
         Fut: Future<Output = Result<T, zookeeper_client::Error>>,
     {
         let deadline = Instant::now() + self.bound();
-        let outcome = self.client(deadline).and_then(|client| {
+        self.client(deadline).and_then(|client| {
             let left = deadline.saturating_duration_since(Instant::now());
             match runtime::block_on_bounded(left, request(client)) {
                 None => Err(ZOPERATIONTIMEOUT),
                 Some(Ok(value)) => Ok(value),
                 Some(Err(err)) => Err(error::code_of(&err)),
             }
-        });
-        self.record(match &outcome {
-            Ok(_) => ZOK,
-            Err(code) => *code,
-        });
-        outcome
-    }
-
-    /// Records a call's result code (and errno 0: the client reports no errno).
-    pub fn record(&self, code: i32) {
-        self.error.store(code, Ordering::Relaxed);
-        self.errno.store(0, Ordering::Relaxed);
-    }
-
-    /// The last call's code and errno.
-    pub fn last_error(&self) -> (i32, i32) {
-        (self.error.load(Ordering::Relaxed), self.errno.load(Ordering::Relaxed))
+        })
     }
 
     pub fn hosts(&self) -> &[u8] {
@@ -324,9 +303,12 @@ impl Handle {
         }
     }
 
-    /// Closes the session, waiting (bounded) for the server to confirm, so that its
-    /// ephemeral nodes are gone when this returns. In a process that inherited the
-    /// handle it only forgets the connection: the session belongs to the parent.
+    /// Closes the session. With a live connection it waits, at most [`CLOSE_BOUND`],
+    /// for the server to confirm, so that the ephemeral nodes are gone when this
+    /// returns. Without one it returns at once: the client still delivers the close
+    /// if a server answers while the process lives (within a session timeout). In a
+    /// process that inherited the handle it only forgets the connection: the session
+    /// belongs to the parent.
     pub fn close(&self) {
         let conn = std::mem::replace(&mut *self.lock(), Conn::Closed);
         self.watches.detach_all();
@@ -352,8 +334,12 @@ impl Handle {
             _ => return,
         };
         let mut states = client.state_watcher();
+        let connected = matches!(client.state(), SessionState::SyncConnected | SessionState::ConnectedReadOnly);
         drop(client);
-        runtime::block_on_bounded(self.bound(), async move {
+        if !connected {
+            return;
+        }
+        runtime::block_on_bounded(CLOSE_BOUND, async move {
             while !states.peek_state().is_terminated() {
                 states.changed().await;
             }
@@ -430,10 +416,7 @@ impl Handle {
                 }
                 Ok(())
             }
-            None => {
-                self.record(error::ZNONODE);
-                Err(error::ZNONODE)
-            }
+            None => Err(error::ZNONODE),
         }
     }
 
@@ -466,8 +449,7 @@ impl Handle {
 
     /// Reads many nodes at once: every request is sent before any reply is awaited,
     /// so the whole batch costs about one round trip. Each entry is the node's data
-    /// (truncated to `data_read_len`) or the code its read failed with; the first
-    /// failure is recorded for `get_error`.
+    /// (truncated to `data_read_len`) or the code its read failed with.
     pub fn get_many(&self, paths: &[&[u8]]) -> Vec<CallResult<Vec<u8>>> {
         let checked: Vec<CallResult<String>> =
             paths.iter().map(|path| self.checked_path("zoo_get_many", path, false)).collect();
@@ -488,15 +470,13 @@ impl Handle {
             Ok(replies) => replies.into_iter(),
             Err(code) => return checked.iter().map(|_| Err(code)).collect(),
         };
-        let results: Vec<CallResult<Vec<u8>>> = checked
+        checked
             .into_iter()
             .map(|path| match path {
                 Err(code) => Err(code),
                 Ok(_) => replies.next().expect("one reply per valid path").map_err(|err| error::code_of(&err)),
             })
-            .collect();
-        self.record(results.iter().find_map(|r| r.as_ref().err().copied()).unwrap_or(ZOK));
-        results
+            .collect()
     }
 
     pub fn set(&self, path: &[u8], data: &[u8], opts: &NzkOptions, stat: Option<&mut Stat>) -> CallResult<()> {
@@ -549,12 +529,11 @@ impl Handle {
         result
     }
 
-    /// The path as a string if the C client would accept it; else ZBADARGUMENTS is
-    /// recorded, as the server is never asked.
+    /// The path as a string if the C client would accept it; else ZBADARGUMENTS, as
+    /// the server is never asked.
     fn checked_path(&self, function: &str, path: &[u8], sequence: bool) -> CallResult<String> {
         let path = validate::c_string(path);
         if !validate::path(path, sequence) {
-            self.record(error::ZBADARGUMENTS);
             return Err(error::ZBADARGUMENTS);
         }
         // The server decodes path bytes as UTF-8 with replacement characters; doing the

@@ -6,6 +6,7 @@
 
 pub mod acl;
 pub mod attrs;
+pub mod caller;
 pub mod error;
 pub mod ffi;
 pub mod handle;

@@ -6,8 +6,10 @@
 //! fd 2 is a socket: after a close of STDERR a ZooKeeper connection could have been
 //! given fd 2, and log text must never reach it.
 //!
-//! Events of the ZooKeeper client crate (connects, session changes) come through a
-//! small `tracing` subscriber and are filtered by the same level.
+//! Events of the ZooKeeper client crate come through a small `tracing` subscriber
+//! and are filtered by the same level. The lines the C client writes (connection
+//! attempts, established and expired sessions) carry the C function's name as their
+//! target and keep their level; the crate's own lines are written at DEBUG only.
 
 use std::fmt::{self, Write as _};
 use std::sync::Once;
@@ -119,6 +121,21 @@ fn level_of(level: &Level) -> i32 {
     }
 }
 
+/// Whether an event is the crate's own (its target is its module path), not one of
+/// the C client's lines.
+fn is_crate_own(target: &str) -> bool {
+    target.starts_with("zookeeper_client")
+}
+
+fn bridged_level(metadata: &Metadata<'_>) -> i32 {
+    let level = level_of(metadata.level());
+    if is_crate_own(metadata.target()) {
+        level.max(DEBUG)
+    } else {
+        level
+    }
+}
+
 struct Message(String);
 
 impl Visit for Message {
@@ -141,7 +158,7 @@ impl Subscriber for Bridge {
     }
 
     fn enabled(&self, metadata: &Metadata<'_>) -> bool {
-        metadata.is_event() && enabled(level_of(metadata.level()))
+        metadata.is_event() && enabled(bridged_level(metadata))
     }
 
     fn new_span(&self, _: &Attributes<'_>) -> Id {
@@ -156,8 +173,11 @@ impl Subscriber for Bridge {
         let metadata = event.metadata();
         let mut message = Message(String::new());
         event.record(&mut message);
-        let function = metadata.module_path().unwrap_or("zookeeper_client");
-        write(level_of(metadata.level()), function, metadata.line().unwrap_or(0), format_args!("{}", message.0));
+        let function = match metadata.target() {
+            target if is_crate_own(target) => metadata.module_path().unwrap_or(target),
+            c_function => c_function,
+        };
+        write(bridged_level(metadata), function, metadata.line().unwrap_or(0), format_args!("{}", message.0));
     }
 
     fn enter(&self, _: &Id) {}
@@ -170,5 +190,51 @@ pub fn install() {
     static INSTALL: Once = Once::new();
     INSTALL.call_once(|| {
         let _ = tracing::subscriber::set_global_default(Bridge);
+    });
+}
+
+/// The C client's `Client environment:` lines, written once per process, by the first
+/// handle made while INFO is enabled.
+pub fn client_environment() {
+    static ONCE: Once = Once::new();
+    if !enabled(INFO) {
+        return;
+    }
+    ONCE.call_once(|| {
+        let version = concat!("Net::ZooKeeper core ", env!("CARGO_PKG_VERSION"), " (zookeeper-client 0.8.1)");
+        // SAFETY: uname fills the zeroed buffer; getpwuid's result is read at once.
+        let (uts, user, home) = unsafe {
+            let mut uts: libc::utsname = std::mem::zeroed();
+            libc::uname(&mut uts);
+            let pw = libc::getpwuid(libc::getuid());
+            let field = |p: *const libc::c_char| {
+                if p.is_null() {
+                    String::new()
+                } else {
+                    std::ffi::CStr::from_ptr(p).to_string_lossy().into_owned()
+                }
+            };
+            let (user, home) =
+                if pw.is_null() { Default::default() } else { (field((*pw).pw_name), field((*pw).pw_dir)) };
+            (uts, user, home)
+        };
+        let text = |chars: &[libc::c_char]| {
+            // SAFETY: uname's fields are NUL-terminated.
+            unsafe { std::ffi::CStr::from_ptr(chars.as_ptr()) }.to_string_lossy().into_owned()
+        };
+        let dir = std::env::current_dir().map(|d| d.display().to_string()).unwrap_or_default();
+        let entries = [
+            ("zookeeper.version", version.to_owned()),
+            ("host.name", text(&uts.nodename)),
+            ("os.name", text(&uts.sysname)),
+            ("os.arch", text(&uts.release)),
+            ("os.version", text(&uts.version)),
+            ("user.name", user),
+            ("user.home", home),
+            ("user.dir", dir),
+        ];
+        for (key, value) in entries {
+            write(INFO, "log_env", line!(), format_args!("Client environment:{key}={value}"));
+        }
     });
 }

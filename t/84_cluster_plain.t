@@ -293,6 +293,11 @@ SKIP: {
     $priv->stop;
     my $priv2 = ZKTest::Server->start(port => $port);
     ok($priv2, 'the server is replaced by an empty one on the same port (the session is unknown there)');
+    # A server refuses a client that has seen later transactions than its own ("client
+    # must try another server"), as every ZooKeeper client is refused; once the new
+    # server has served others past that point, it answers that the session expired.
+    my $other = Net::ZooKeeper->new($priv2->hosts);
+    $other->create("/filler$_", '', acl => ZOO_OPEN_ACL_UNSAFE) for 1 .. 20;
     my @c;
     # no error() calls: acquire must notice the expiry itself
     wait_until(sub { @c = cycle('private'); $c[0] == SUCCESS && $c[3] }, 30, 0.2);

@@ -179,7 +179,6 @@ pub struct IterableEndpoints {
 #[derive(Copy, Clone, Debug)]
 pub struct Index {
     offset: usize,
-    cycles: usize,
 }
 
 impl IterableEndpoints {
@@ -218,33 +217,14 @@ impl IterableEndpoints {
         self.start = self.next;
     }
 
-    pub async fn next(&mut self, max_delay: Duration) -> Option<EndpointRef<'_>> {
+    /// Patched for Net::ZooKeeper: no delay here (`_max_delay` is kept for the callers);
+    /// the session paces its rounds of reconnection as the C client does. The crate
+    /// backed off exponentially, up to seconds, which made an outage outlast the
+    /// cluster's own.
+    pub async fn next(&mut self, _max_delay: Duration) -> Option<EndpointRef<'_>> {
         let index = self.index()?;
-        self.delay(index, max_delay).await;
         self.step();
         Some(self.endpoints[index.offset].to_ref())
-    }
-
-    async fn delay(&self, index: Index, max_delay: Duration) {
-        let timeout = max_delay.min(Self::timeout(index, self.endpoints.len()));
-        if timeout != Duration::ZERO {
-            tokio::time::sleep(timeout).await;
-        }
-    }
-
-    fn timeout(index: Index, size: usize) -> Duration {
-        if index.cycles == 0 {
-            return Duration::ZERO;
-        }
-        let unit = Duration::from_millis(100);
-        if index.offset == 0 {
-            let jitter = Duration::from_millis(fastrand::u32(0..100).into());
-            let base = Duration::from_millis(1000).min(unit * size as u32);
-            base * 2u32.pow(index.cycles as u32 - 1) + jitter
-        } else {
-            let jitter = Duration::from_millis(fastrand::u32(0..50).into());
-            (unit * (index.offset as u32)) / 2 + jitter
-        }
     }
 
     /// Index for `next` and `peek`.
@@ -254,9 +234,7 @@ impl IterableEndpoints {
         if i >= n && !self.cycle {
             return None;
         }
-        let offset = i % self.endpoints.len();
-        let cycles = i / self.endpoints.len();
-        Some(Index { offset, cycles })
+        Some(Index { offset: i % self.endpoints.len() })
     }
 
     pub fn step(&mut self) {
@@ -351,7 +329,7 @@ mod tests {
 
         use assertor::*;
 
-        use super::{parse_connect_string, EndpointRef, Index, IterableEndpoints};
+        use super::{parse_connect_string, EndpointRef, IterableEndpoints};
         let (endpoints, _) = parse_connect_string("host1:2181,tcp://host2,tcp+tls://host3:2182", true).unwrap();
         let mut endpoints = IterableEndpoints::from(endpoints.as_slice());
         assert_eq!(endpoints.next(Duration::MAX).await, Some(EndpointRef::new("host1", 2181, true)));
@@ -365,10 +343,7 @@ mod tests {
         assert_eq!(endpoints.next(Duration::MAX).await, Some(EndpointRef::new("host2", 2181, false)));
         assert_eq!(endpoints.next(Duration::MAX).await, Some(EndpointRef::new("host3", 2182, true)));
         assert_eq!(endpoints.next(Duration::MAX).await, Some(EndpointRef::new("host1", 2181, true)));
-        let delay = IterableEndpoints::timeout(Index { offset: 0, cycles: 1 }, 3)
-            + IterableEndpoints::timeout(Index { offset: 1, cycles: 1 }, 3);
-        let now = std::time::Instant::now();
-        assert_that!(now).is_greater_than(start + delay);
+        assert_that!(std::time::Instant::now()).is_greater_than(start);
     }
 
     #[test]

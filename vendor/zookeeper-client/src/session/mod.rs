@@ -14,7 +14,7 @@ use tokio::select;
 use tokio::sync::mpsc;
 use tokio::time::{self, Instant};
 use tracing::field::display;
-use tracing::{debug, info, instrument, warn, Span};
+use tracing::{debug, error, info, instrument, warn, Span};
 
 use self::connection::{AsyncReadToBuf, Connection, Connector};
 pub use self::depot::Depot;
@@ -244,7 +244,7 @@ impl Session {
         while !self.session_state.is_terminated() {
             // Boxed: the reconnect future is large and rarely alive, so it should not
             // size the session task for its whole life.
-            let conn = match Box::pin(self.start(&mut endpoints, &mut buf, &mut depot)).await {
+            let conn = match Box::pin(self.reconnect(&mut endpoints, &mut buf, &mut depot, &mut requester)).await {
                 Err(err) => {
                     warn!("fail to connect to cluster {:?} due to {}", endpoints.endpoints(), err);
                     self.resolve_start_error(&err);
@@ -588,6 +588,11 @@ impl Session {
                 },
                 r = requester.recv(), if !channel_halted => {
                     let operation = if let Some(operation) = r {
+                        // Patched for Net::ZooKeeper: a request goes on the wire only
+                        // while its caller still waits for the reply.
+                        if operation.responser.is_closed() {
+                            continue;
+                        }
                         operation
                     } else {
                         if !self.detached {
@@ -675,10 +680,21 @@ impl Session {
                 if endpoint.tls && err.kind() == std::io::ErrorKind::InvalidData {
                     self.tls_failed = true;
                 }
+                // Patched for Net::ZooKeeper: the C client's log lines (target: its
+                // function), which operators grep for.
+                let errno = err.raw_os_error().unwrap_or(0);
+                error!(
+                    target: "handle_socket_error_msg",
+                    "Socket [{}:{}] zk retcode=-4, errno={}({}): server refused to accept the client",
+                    endpoint.host,
+                    endpoint.port,
+                    errno,
+                    err
+                );
                 return Err(Error::ConnectionLoss);
             },
             Ok(conn) => {
-                debug!("succeeds in connecting to {}", endpoint);
+                info!(target: "zookeeper_interest", "initiated connection to server [{}:{}]", endpoint.host, endpoint.port);
                 conn
             },
         };
@@ -694,15 +710,92 @@ impl Session {
         self.last_ping = None;
         self.change_state(SessionState::Disconnected);
         match self.serve_connecting(&mut conn, buf, depot).await {
+            Err(Error::SessionExpired) => {
+                error!(
+                    target: "handle_socket_error_msg",
+                    "Socket [{}:{}] zk retcode=-112, errno=116(Stale file handle): sessionId={:#x} has expired.",
+                    endpoint.host,
+                    endpoint.port,
+                    self.session.id.0
+                );
+                Err(Error::SessionExpired)
+            },
             Err(err) => {
                 warn!("fails to establish session to {} due to {}", endpoint, err);
                 Err(err)
             },
             _ => {
-                info!("succeeds to establish session to {}", endpoint);
+                info!(
+                    target: "check_events",
+                    "session establishment complete on server [{}:{}], sessionId={:#x}, negotiated timeout={}{}",
+                    endpoint.host,
+                    endpoint.port,
+                    self.session.id.0,
+                    self.session_timeout.as_millis(),
+                    if self.session.readonly { " (READ-ONLY mode)" } else { "" }
+                );
                 Ok(conn)
             },
         }
+    }
+
+    /// Patched for Net::ZooKeeper: reconnects an established session as the C client
+    /// does. Only a server ends a session (it answers that the session expired), so
+    /// the servers are tried for as long as the client lives. After each round of
+    /// them it pauses 1/60 of the session timeout, cut short by a new call (as a call
+    /// wakes the C client's I/O thread). Each failed attempt fails the calls waiting
+    /// for it with [Error::ConnectionLoss]; none is sent later. Once the client is
+    /// dropped, the close is still delivered if a server answers within one session
+    /// timeout.
+    async fn reconnect(
+        &mut self,
+        endpoints: &mut IterableEndpoints,
+        buf: &mut Vec<u8>,
+        depot: &mut Depot,
+        requester: &mut mpsc::UnboundedReceiver<SessionOperation>,
+    ) -> Result<Connection, Error> {
+        endpoints.start();
+        let pause = self.session_timeout / 60;
+        let mut deadline = Deadline::never();
+        let mut closed_at = None;
+        let mut waiting = Vec::new();
+        for attempt in 0usize.. {
+            if attempt > 0 && attempt % endpoints.len() == 0 && waiting.is_empty() {
+                select! {
+                    _ = time::sleep(pause) => {},
+                    Some(operation) = requester.recv() => waiting.push(operation),
+                }
+            }
+            self.tls_failed = false;
+            let err = match self.start_once(endpoints, &mut deadline, buf, depot).await {
+                Ok(conn) => {
+                    for operation in waiting.drain(..) {
+                        if !operation.responser.is_closed() {
+                            depot.push_session(operation);
+                        }
+                    }
+                    return Ok(conn);
+                },
+                Err(err) => err,
+            };
+            let failure = if err.is_terminated() { err.clone() } else { Error::ConnectionLoss };
+            while let Ok(operation) = requester.try_recv() {
+                waiting.push(operation);
+            }
+            for operation in waiting.drain(..) {
+                operation.responser.send(Err(failure.clone()));
+            }
+            if err.is_terminated() {
+                return Err(err);
+            }
+            if requester.is_closed() {
+                let closed_at = *closed_at.get_or_insert_with(Instant::now);
+                if closed_at.elapsed() >= self.session_timeout {
+                    return Err(Error::ClientClosed);
+                }
+            }
+        }
+        unreachable!("attempts are endless")
     }
 
     pub async fn start(

@@ -226,6 +226,11 @@ impl StateResponser {
         StateResponser(None)
     }
 
+    /// Whether the caller stopped waiting for the reply. (Patched for Net::ZooKeeper.)
+    pub fn is_closed(&self) -> bool {
+        self.0.as_ref().is_none_or(|sender| sender.is_closed())
+    }
+
     pub fn send(mut self, result: Result<(Vec<u8>, WatchReceiver), Error>) -> bool {
         if let Some(sender) = self.0.take() {
             sender.send(result).ignore();
