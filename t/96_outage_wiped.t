@@ -10,11 +10,19 @@
 #
 # A private standalone server (t/lib/ZKTest/Ensemble.pm, size 1, tickTime
 # 2000) is stopped, its data directory emptied (ZKTest::Ensemble::wipe_member),
-# and after 2.5 times the session timeout (4 s) started again.  Two handles
-# live through the same outage:
-#   A makes calls during the outage and, while the server starts, calls in a
-#     tight loop, so that a call is waiting when the server answers: that call
-#     gets ZSESSIONEXPIRED, the next ones ZINVALIDSTATE.
+# and after 2.5 times the session timeout (4 s) started again.
+#
+# A server refuses (closes the connection without an answer: "client must try
+# another server") a client that has seen a later zxid than its own, so the
+# emptied server answers the old sessions only once its zxid has passed the
+# one the old server had reached.  A writer process (perl -Mblib, a session of
+# its own) makes that many transactions once the server is back; until then
+# the handles' attempts fail as connection losses.
+#
+# Two handles live through the same outage:
+#   A makes calls during the outage and, once the server is started again,
+#     calls in a tight loop, so that a call is waiting when the server answers:
+#     that call gets ZSESSIONEXPIRED, the next ones ZINVALIDSTATE.
 #   B makes no call: it learns of the expiry by itself (its watch shows
 #     ZOO_EXPIRED_SESSION_STATE); no call was waiting, so its first call
 #     already fails with ZINVALIDSTATE.
@@ -30,6 +38,8 @@ use Time::HiRes ();
 use ZKTest;
 use ZKTest::Util ();
 use ZKTest::Ensemble;
+use ZKTest::Server ();
+use POSIX ();
 use Net::ZooKeeper qw(:errors :acls :events :states :node_flags);
 
 $SIG{PIPE} = 'IGNORE';
@@ -51,6 +61,35 @@ sub guard { ZKTest::Ensemble::hang_guard(@_) }
 sub eventually { ZKTest::Util::wait_until($_[0], $_[1] // 30, 0.02) }
 
 sub hex_sid { unpack 'H*', $_[0] // '' }
+
+# The server's last zxid, from srvr, or undef.
+sub server_zxid {
+    my $srvr = ZKTest::Server::four_letter_word($srv->member_hosts(1), 'srvr', 5) // '';
+    return $srvr =~ /^Zxid: 0x([0-9a-f]+)/mi ? hex $1 : undef;
+}
+
+# Starts a process that waits for the server and makes $count transactions
+# (creates below $path) with a session of its own.  Returns its pid.
+my $WRITER = <<'PERL';
+use strict; use warnings; use Time::HiRes (); use Net::ZooKeeper qw(:acls);
+my ($hosts, $path, $count) = @ARGV;
+my $h = Net::ZooKeeper->new($hosts, session_timeout => 10000) or exit 2;
+my $deadline = Time::HiRes::time() + 60;
+until ($h->exists('/')) { exit 3 if Time::HiRes::time() > $deadline; Time::HiRes::sleep(0.02) }
+$h->create($path, '', acl => ZOO_OPEN_ACL_UNSAFE) or exit 4;
+$h->create("$path/n$_", '', acl => ZOO_OPEN_ACL_UNSAFE) or exit 5 for 1 .. $count;
+exit 0;
+PERL
+sub start_writer {
+    my ($path, $count) = @_;
+    my $pid = fork;
+    die "fork: $!" unless defined $pid;
+    if (!$pid) {
+        exec $^X, "-Mblib=$FindBin::Bin/..", '-e', $WRITER, $srv->member_hosts(1), $path, $count;
+        POSIX::_exit(127);
+    }
+    return $pid;
+}
 sub codes   { my ($c) = @_; join(', ', map { "$_ x $c->{$_}" } sort keys %$c) || 'none' }
 
 {
@@ -78,6 +117,10 @@ for my $name ('A', 'B') {
 }
 my ($A, $B) = @h{qw(A B)};
 my $outage = $OUTAGE * $TIMEOUT / 1000;
+my $old_zxid = server_zxid();
+ok(defined $old_zxid, 'srvr: the server\'s last zxid, at least what the handles have seen')
+    and note(sprintf 'the old server\'s last zxid: %#x', $old_zxid);
+$old_zxid //= 1000;
 
 ok($srv->stop_member(1), 'stop the server');
 my $t_down = Time::HiRes::time();
@@ -101,9 +144,11 @@ ok($B->{wget}{event} == ZOO_SESSION_EVENT && $B->{wget}{state} == ZOO_CONNECTING
    'B: its watch shows ZOO_SESSION_EVENT with ZOO_CONNECTING_STATE')
     or diag("event $B->{wget}{event}, state $B->{wget}{state}");
 
-# Start the server without waiting for it, and keep a call of A waiting.
+# Start the server without waiting for it, and the writer; keep a call of A
+# waiting until the server answers.
 ok($srv->start_member(1, wait => 0), 'start the server again, with an empty data directory');
 my $t_up = Time::HiRes::time();
+my $writer = start_writer("$root-pad", $old_zxid + 5);
 my (%before, $answer, $first_code);
 my $loops = 0;
 while (Time::HiRes::time() - $t_up < 90) {
@@ -124,6 +169,10 @@ is($first_code, ZSESSIONEXPIRED,
     or diag('first code other than ZCONNECTIONLOSS: ' . ($first_code // 'none'));
 note('A: codes before that: ' . codes(\%before));
 ok($srv->wait_member(1), 'the server serves') or diag($srv->why);
+is(ZKTest::Util::reap($writer, 60), 0, 'the writer made its transactions');
+my $new_zxid = server_zxid() // 0;
+ok($new_zxid > $old_zxid, '... the server\'s zxid is past the old one')
+    or diag(sprintf 'old %#x, new %#x', $old_zxid, $new_zxid);
 
 my %later;
 for my $call (
@@ -173,8 +222,11 @@ ok(guard(60, 'exists on a new handle', sub { $new->exists('/zookeeper') }), 'a n
 isnt(hex_sid($new->{session_id}), hex_sid($_->{sid}), "... with a new session (not $_->{name}'s)") for $A, $B;
 ok(!$new->exists($root), '... the server has no test node: it really lost its data');
 is($new->get_error, ZNONODE, '... (ZNONODE)');
+ok(!$new->exists($A->{eph}) && !$new->exists($B->{eph}), '... nor the ephemeral nodes of A and B');
+is($new->get_error, ZNONODE, '... (ZNONODE)');
 is($new->create($root, 'n', acl => ZOO_OPEN_ACL_UNSAFE), $root, '... and the new handle creates nodes');
 ok(ZKTest::Util::delete_tree($new, $root), 'delete the test nodes');
+ok(ZKTest::Util::delete_tree($new, "$root-pad"), 'delete the writer\'s nodes');
 ok($new->DESTROY, 'DESTROY the new handle');
 ok($srv->stop, 'stop the server');
 
