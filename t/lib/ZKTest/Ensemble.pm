@@ -288,7 +288,35 @@ sub pause_member {
     return 0 unless $self->_owned && $self->is_running($i);
     kill 'STOP', $m->{pid} or return 0;
     $m->{paused} = 1;
+    _wait_stopped($m->{pid}, 5);
     return 1;
+}
+
+# kill() returns before the signal has taken effect: on Linux, wait (at most
+# $seconds) until every thread of the process shows state T (stopped) in
+# /proc, so that the member answers nothing from here on.  Elsewhere a no-op.
+sub _wait_stopped {
+    my ($pid, $seconds) = @_;
+    my $dir = "/proc/$pid/task";
+    return 1 unless -d $dir;
+    my $deadline = Time::HiRes::time() + $seconds;
+    while (Time::HiRes::time() < $deadline) {
+        opendir my $dh, $dir or return 1;
+        my @tasks = grep { /^\d+\z/ } readdir $dh;
+        closedir $dh;
+        my $running = 0;
+        for my $t (@tasks) {
+            open my $fh, '<', "$dir/$t/stat" or next;    # the thread may be gone
+            my $stat = <$fh> // '';
+            close $fh;
+            # pid (comm) state ...: comm may contain spaces and parentheses
+            my ($state) = $stat =~ /.*\)\s+(\S)\s/s;    # after the last ")"
+            $running++ if defined $state && $state ne 'T' && $state ne 't';
+        }
+        return 1 unless $running;
+        Time::HiRes::sleep(0.005);
+    }
+    return 0;
 }
 
 sub resume_member {
@@ -532,6 +560,8 @@ if the member runs.
 =item pause_member($i), resume_member($i)
 
 SIGSTOP / SIGCONT: a member that keeps its connections but answers nothing.
+On Linux C<pause_member> returns once every thread of the member's process
+is stopped (state C<T> in F</proc>, waiting at most 5 s).
 
 =item wait_member($i [, timeout => 60]), wait_serving([timeout => 60]), member_serves($i)
 
