@@ -15,7 +15,7 @@
 # A server refuses (closes the connection without an answer: "client must try
 # another server") a client that has seen a later zxid than its own, so the
 # emptied server answers the old sessions only once its zxid has passed the
-# one the old server had reached.  A writer process (perl -Mblib, a session of
+# one the old server had reached.  A writer process (exec perl, a session of
 # its own) makes that many transactions once the server is back; until then
 # the handles' attempts fail as connection losses.
 #
@@ -57,6 +57,10 @@ my $OUTAGE  = 2.5;      # times the negotiated session timeout
 
 sub guard { ZKTest::Ensemble::hang_guard(@_) }
 
+# The child perl finds Net::ZooKeeper where this one did (blib under
+# "make test" or "prove -b"): this process's @INC, as -I options.
+my @INC_FLAGS = map { "-I$_" } grep { !ref } @INC;
+
 # Polls $cond (bounded) for something that happens in the background.
 sub eventually { ZKTest::Util::wait_until($_[0], $_[1] // 30, 0.02) }
 
@@ -85,7 +89,7 @@ sub start_writer {
     my $pid = fork;
     die "fork: $!" unless defined $pid;
     if (!$pid) {
-        exec $^X, "-Mblib=$FindBin::Bin/..", '-e', $WRITER, $srv->member_hosts(1), $path, $count;
+        exec $^X, @INC_FLAGS, '-e', $WRITER, $srv->member_hosts(1), $path, $count;
         POSIX::_exit(127);
     }
     return $pid;

@@ -8,7 +8,7 @@
 # sessions end then, their ephemeral nodes vanish at once - not only when the
 # session timeout (30 s here) would expire them.
 #
-# Child processes (fork + exec perl -Mblib, so nothing is inherited) open 1 or
+# Child processes (fork + exec perl with our @INC, e.g. blib: nothing inherited) open 1 or
 # 3 handles with a session timeout of 30 s, each creating an ephemeral node,
 # and act on commands read from STDIN: touch (a call on each handle), undef
 # (undef each handle, reporting how long each took), exit.
@@ -44,9 +44,12 @@ unless ($srv) {
 
 my $root    = ZKTest::test_root();
 my $TIMEOUT = 30000;
-my $dist    = "$FindBin::Bin/..";
 
 sub guard { ZKTest::Ensemble::hang_guard(@_) }
+
+# The child perl finds Net::ZooKeeper where this one did (blib under
+# "make test" or "prove -b"): this process's @INC, as -I options.
+my @INC_FLAGS = map { "-I$_" } grep { !ref } @INC;
 
 my $CHILD = <<'PERL';
 use strict; use warnings; use Time::HiRes (); use Net::ZooKeeper qw(:acls :node_flags);
@@ -94,7 +97,7 @@ sub spawn {
         close $out_r;
         POSIX::dup2(fileno $in_r, 0)  or POSIX::_exit(126);
         POSIX::dup2(fileno $out_w, 1) or POSIX::_exit(126);
-        exec $^X, "-Mblib=$dist", '-e', $CHILD, $srv->hosts, "$root/$name", $n, $TIMEOUT;
+        exec $^X, @INC_FLAGS, '-e', $CHILD, $srv->hosts, "$root/$name", $n, $TIMEOUT;
         POSIX::_exit(127);
     }
     close $in_r;
