@@ -21,7 +21,13 @@ our $VERSION = '1.00';
 # Reason why the last start() returned undef (or died); undef after success.
 our $ERROR;
 
-my %LIVE;   # refaddr => weakened ensemble, for END
+# refaddr => weakened object, for END.  The hash is an object of a
+# CLONE_SKIP class, so a new ithread gets no copy of the weak references in
+# it (perl panics with "del_backref, svp=0" when a thread frees its copy of a
+# weak reference to a CLONE_SKIP object).
+my $LIVE = bless {}, 'ZKTest::Ensemble::Live';
+{ package ZKTest::Ensemble::Live; sub CLONE_SKIP { 1 } }
+sub _live { return ref $LIVE eq 'ZKTest::Ensemble::Live' ? $LIVE : {} }   # in a thread: nothing
 
 sub _env_true {
     my ($v) = @_;
@@ -83,8 +89,8 @@ sub start {
         $self->_spawn_member($_) for $self->members;
         my $ok = $self->wait_serving(timeout => $timeout);
         if ($ok) {
-            $LIVE{ Scalar::Util::refaddr($self) } = $self;
-            Scalar::Util::weaken($LIVE{ Scalar::Util::refaddr($self) });
+            _live()->{ Scalar::Util::refaddr($self) } = $self;
+            Scalar::Util::weaken(_live()->{ Scalar::Util::refaddr($self) });
             $self->_note("ensemble of $size serving on ", $self->hosts, ' (dir ', $self->dir, ')');
             return $self;
         }
@@ -418,7 +424,7 @@ sub stop {
     my ($self) = @_;
     local ($?, $!, $@);
     return 0 unless $self->_owned;
-    delete $LIVE{ Scalar::Util::refaddr($self) };
+    delete _live()->{ Scalar::Util::refaddr($self) };
     for my $i ($self->members) {
         my $m = $self->{members}{$i};
         next unless $m->{running};
@@ -440,7 +446,7 @@ sub DESTROY {
 }
 
 END {
-    for my $e (grep { defined } values %LIVE) {
+    for my $e (grep { defined } values %{ _live() }) {
         $e->stop if $e->_owned;
     }
 }

@@ -29,7 +29,13 @@ our $MODULES_DIR = $ENV{ZK_TEST_APACHE_MODULES} || '/usr/lib/apache2/modules';
 # Reason why the last start() failed; undef after success.
 our $ERROR;
 
-my %LIVE;    # refaddr => weakened object, for END
+# refaddr => weakened object, for END.  The hash is an object of a
+# CLONE_SKIP class, so a new ithread gets no copy of the weak references in
+# it (perl panics with "del_backref, svp=0" when a thread frees its copy of a
+# weak reference to a CLONE_SKIP object).
+my $LIVE = bless {}, 'ZKTest::Httpd::Live';
+{ package ZKTest::Httpd::Live; sub CLONE_SKIP { 1 } }
+sub _live { return ref $LIVE eq 'ZKTest::Httpd::Live' ? $LIVE : {} }   # in a thread: nothing
 
 # The repository: three levels above this file (t/lib/ZKTest/Httpd.pm).
 my $REPO = Cwd::abs_path(File::Spec->catdir(File::Basename::dirname(__FILE__), (File::Spec->updir) x 3));
@@ -333,8 +339,8 @@ sub _start_once {
         my $pidfile = _slurp("$self->{dir}/run/httpd.pid");
         my $res = $http->get($self->url('/'));
         if ($res->{status} != 599 && $pidfile =~ /^\s*\Q$self->{pid}\E\s*$/) {
-            $LIVE{ Scalar::Util::refaddr($self) } = $self;
-            Scalar::Util::weaken($LIVE{ Scalar::Util::refaddr($self) });
+            _live()->{ Scalar::Util::refaddr($self) } = $self;
+            Scalar::Util::weaken(_live()->{ Scalar::Util::refaddr($self) });
             return undef;
         }
         $why = $res->{status} == 599 ? "no HTTP answer: $res->{content}" : 'no pid file yet';
@@ -399,7 +405,7 @@ sub stop {
     my ($self) = @_;
     local ($?, $!, $@);
     return 0 unless $self->{owner} && $self->{owner} == $$;
-    delete $LIVE{ Scalar::Util::refaddr($self) };
+    delete _live()->{ Scalar::Util::refaddr($self) };
     if ($self->_alive) {
         kill 'WINCH', $self->{pid};
         unless ($self->_wait_exit(20)) {
@@ -434,7 +440,7 @@ sub DESTROY {
 }
 
 END {
-    for my $s (grep { defined } values %LIVE) {
+    for my $s (grep { defined } values %{ _live() }) {
         $s->stop if $s->{owner} && $s->{owner} == $$;
     }
 }

@@ -26,7 +26,13 @@ our $JAVA_DIR     = '/usr/share/java';
 our $ZK_SHARE_DIR = '/usr/share/zookeeper';
 our $MAIN_CLASS   = 'org.apache.zookeeper.server.quorum.QuorumPeerMain';
 
-my %LIVE;          # refaddr => weakened server object, for END
+# refaddr => weakened object, for END.  The hash is an object of a
+# CLONE_SKIP class, so a new ithread gets no copy of the weak references in
+# it (perl panics with "del_backref, svp=0" when a thread frees its copy of a
+# weak reference to a CLONE_SKIP object).
+my $LIVE = bless {}, 'ZKTest::Server::Live';
+{ package ZKTest::Server::Live; sub CLONE_SKIP { 1 } }
+sub _live { return ref $LIVE eq 'ZKTest::Server::Live' ? $LIVE : {} }   # in a thread: nothing
 my $INSTALL_TRIED; # apt-get is attempted at most once per process
 
 sub _env_true {
@@ -267,8 +273,8 @@ sub start {
         my $self = $class->_spawn(\%opt);
         my $ok = $self->_wait_ready($timeout, \%opt);
         if ($ok) {
-            $LIVE{ Scalar::Util::refaddr($self) } = $self;
-            Scalar::Util::weaken($LIVE{ Scalar::Util::refaddr($self) });
+            _live()->{ Scalar::Util::refaddr($self) } = $self;
+            Scalar::Util::weaken(_live()->{ Scalar::Util::refaddr($self) });
             _note(\%opt, 'ZooKeeper ', $self->version // '?', ' serving on ', $self->hosts,
                   ' (pid ', $self->pid, ', dir ', $self->dir, ')');
             return $self;
@@ -707,7 +713,7 @@ sub stop {
     my ($self) = @_;
     local ($?, $!, $@);
     return 0 unless $self->{owner} && $self->{owner} == $$;
-    delete $LIVE{ Scalar::Util::refaddr($self) };
+    delete _live()->{ Scalar::Util::refaddr($self) };
     if ($self->_alive) {
         kill 'TERM', $self->{pid};
         my $deadline = Time::HiRes::time() + 15;
@@ -732,7 +738,7 @@ sub DESTROY {
 }
 
 END {
-    for my $s (grep { defined } values %LIVE) {
+    for my $s (grep { defined } values %{ _live() }) {
         $s->stop if $s->{owner} && $s->{owner} == $$;
     }
 }

@@ -19,7 +19,13 @@ use Time::HiRes ();
 
 our $VERSION = '1.00';
 
-my %LIVE;
+# refaddr => weakened object, for END.  The hash is an object of a
+# CLONE_SKIP class, so a new ithread gets no copy of the weak references in
+# it (perl panics with "del_backref, svp=0" when a thread frees its copy of a
+# weak reference to a CLONE_SKIP object).
+my $LIVE = bless {}, 'ZKTest::SilentServer::Live';
+{ package ZKTest::SilentServer::Live; sub CLONE_SKIP { 1 } }
+sub _live { return ref $LIVE eq 'ZKTest::SilentServer::Live' ? $LIVE : {} }   # in a thread: nothing
 
 sub start {
     my ($class, %opt) = @_;
@@ -65,8 +71,8 @@ sub start {
         target => $target,
         mode   => 'forward',
     }, ref($class) || $class;
-    $LIVE{ Scalar::Util::refaddr($self) } = $self;
-    Scalar::Util::weaken($LIVE{ Scalar::Util::refaddr($self) });
+    _live()->{ Scalar::Util::refaddr($self) } = $self;
+    Scalar::Util::weaken(_live()->{ Scalar::Util::refaddr($self) });
     return $self;
 }
 
@@ -205,7 +211,7 @@ sub stop {
     my ($self) = @_;
     local ($?, $!, $@);
     return 0 unless $self->_owned;
-    delete $LIVE{ Scalar::Util::refaddr($self) };
+    delete _live()->{ Scalar::Util::refaddr($self) };
     close $self->{cmd};
     close $self->{ack};
     kill 'KILL', $self->{pid};
@@ -224,7 +230,7 @@ sub CLONE_SKIP { 1 }
 sub DESTROY { $_[0]->stop if $_[0]->_owned }
 
 END {
-    for my $s (grep { defined } values %LIVE) {
+    for my $s (grep { defined } values %{ _live() }) {
         $s->stop if $s->_owned;
     }
 }
