@@ -15,7 +15,15 @@
 # reports "down", starts it again and reports "up".  This process does not
 # wait for it; its calls go on during the kill, the outage and the restart.
 #
-# ZK_TEST_RESTARTS overrides the number of restarts (default 100).
+# Then outages longer than the session timeout: a second handle with a 4 s
+# session runs the same loop of calls while the supervisor kills the server
+# and starts it again only after 8 s (2 x the session timeout), 3 times.  The
+# client never ends a session by itself and the restarted server gives its
+# sessions a fresh timeout, so the same checks hold, and the session (and
+# its ephemeral node) survives these outages too.
+#
+# ZK_TEST_RESTARTS overrides the number of restarts (default 100),
+# ZK_TEST_LONG_OUTAGES the number of long outages (default 3).
 
 use strict;
 use warnings;
@@ -36,6 +44,8 @@ $SIG{PIPE} = 'IGNORE';
 
 my $RESTARTS = $ENV{ZK_TEST_RESTARTS} || 100;
 my $TIMEOUT  = 20000;   # the session rides out each outage (about a second)
+my $LONG     = $ENV{ZK_TEST_LONG_OUTAGES} // 3;
+my $SHORT_TIMEOUT = 4000;   # the long outages last 2 x this
 my $t_start  = Time::HiRes::time();
 
 sub guard { ZKTest::Ensemble::hang_guard(@_) }
@@ -64,10 +74,12 @@ if (!$sup) {
         last if getppid() != $parent;
         chomp $cmd;
         last if $cmd eq 'stop';
-        next unless $cmd eq 'restart';
+        my ($what, $down_for) = split ' ', $cmd;
+        next unless $what eq 'restart' || $what eq 'outage';
         Time::HiRes::sleep(rand 0.03);
         $ens->kill_member(1) or do { print {$ev_w} "error cannot kill the server\n"; next };
         print {$ev_w} "down\n";
+        Time::HiRes::sleep($down_for) if $what eq 'outage' && $down_for;   # the outage itself
         if ($ens->start_member(1, timeout => 60)) {
             print {$ev_w} "up\n";
         }
@@ -215,36 +227,52 @@ sub run_op {
 
 ## The loop.
 
-my ($cycles_ok, $first_problem) = (0, undef);
-for my $cycle (1 .. $RESTARTS) {
-    print {$cmd_w} "restart\n";
-    my ($down, $up, $ok_after_down) = (0, 0, 0);
-    my $deadline = Time::HiRes::time() + 120;
-    while (Time::HiRes::time() < $deadline) {
-        my $started_after_down = $down;
-        my $ok = run_op();
-        $ok_after_down++ if $ok && $started_after_down;
-        while (has_event()) {
-            my $ev = next_event(0) // 'error the supervisor is gone';
-            if    ($ev eq 'down') { $down = 1 }
-            elsif ($ev eq 'up')   { $up = 1 }
-            else  { $first_problem //= "cycle $cycle: $ev"; last }
+# $count times: the supervisor is sent $cmd ("restart" or "outage SECONDS")
+# and calls run until the server was killed and calls made after that
+# succeed.  With $pause, a failed call is followed by a short pause (so that
+# a long outage is not a busy loop).  Returns (cycles that succeeded, the
+# first problem).
+sub run_cycles {
+    my ($count, $cmd, $pause) = @_;
+    my ($cycles_ok, $first_problem) = (0, undef);
+    for my $cycle (1 .. $count) {
+        print {$cmd_w} "$cmd\n";
+        my ($down, $up, $ok_after_down) = (0, 0, 0);
+        my $deadline = Time::HiRes::time() + 120;
+        while (Time::HiRes::time() < $deadline) {
+            my $started_after_down = $down;
+            my $ok = run_op();
+            $ok_after_down++ if $ok && $started_after_down;
+            if (!$ok && $zkh->get_error == ZINVALIDSTATE) {   # the session is over: no use going on
+                $first_problem //= "cycle $cycle: the session ended (ZINVALIDSTATE)";
+                last;
+            }
+            Time::HiRes::sleep(0.02) if !$ok && $pause;
+            while (has_event()) {
+                my $ev = next_event(0) // 'error the supervisor is gone';
+                if    ($ev eq 'down') { $down = 1 }
+                elsif ($ev eq 'up')   { $up = 1 }
+                else  { $first_problem //= "cycle $cycle: $ev"; last }
+            }
+            last if $first_problem;
+            # Done when the server was killed and calls made after that succeed
+            # (two of them, so that not only a call queued before the kill counts).
+            last if $up && $ok_after_down >= 2;
         }
-        last if $first_problem;
-        # Done when the server was killed and calls made after that succeed
-        # (two of them, so that not only a call queued before the kill counts).
-        last if $up && $ok_after_down >= 2;
+        if ($up && $ok_after_down >= 2) {
+            $cycles_ok++;
+        }
+        else {
+            $first_problem //= "cycle $cycle: " . (!$down ? 'the server was not killed'
+                                                 : !$up   ? 'the server did not come back'
+                                                 :          'calls did not succeed again');
+            last;
+        }
     }
-    if ($up && $ok_after_down >= 2) {
-        $cycles_ok++;
-    }
-    else {
-        $first_problem //= "cycle $cycle: " . (!$down ? 'the server was not killed'
-                                             : !$up   ? 'the server did not come back'
-                                             :          'calls did not succeed again');
-        last;
-    }
+    return ($cycles_ok, $first_problem);
 }
+
+my ($cycles_ok, $first_problem) = run_cycles($RESTARTS, 'restart', 0);
 my $elapsed = Time::HiRes::time() - $t_start;
 
 is($cycles_ok, $RESTARTS, "after each of $RESTARTS kills and restarts, calls succeed again")
@@ -257,6 +285,44 @@ my %expected_codes = map { $_ => 1 } ZCONNECTIONLOSS, ZOPERATIONTIMEOUT, ZNODEEX
 ok(!grep({ !$expected_codes{$_} } keys %codes),
    'failed calls report connection errors (or ZNODEEXISTS/ZNONODE for a repeated write)')
     or diag(explain \%codes);
+
+## Outages longer than the session timeout.
+
+if ($LONG) {
+    my $main  = $zkh;
+    my $short = Net::ZooKeeper->new($hosts, session_timeout => $SHORT_TIMEOUT);
+    my $short_eph = "$root/eph_short";
+    is($short->create($short_eph, 'e', flags => ZOO_EPHEMERAL, acl => ZOO_OPEN_ACL_UNSAFE), $short_eph,
+       'long outages: a handle with a short session creates an ephemeral node');
+    is($short->{session_timeout}, $SHORT_TIMEOUT, "long outages: its negotiated session timeout is $SHORT_TIMEOUT ms");
+    my $short_sid = $short->{session_id};
+    my $down_for = 2 * $short->{session_timeout} / 1000;
+
+    # The same loop of calls and checks, through the short-session handle.
+    $zkh = $short;
+    (%codes, @violations) = ();
+    ($calls, $failed_calls) = (0, 0);
+    my $t_long = Time::HiRes::time();
+    my ($long_ok, $long_problem) = run_cycles($LONG, "outage $down_for", 1);
+    my $long_elapsed = Time::HiRes::time() - $t_long;
+    $zkh = $main;
+
+    is($long_ok, $LONG, "after each of $LONG outages of ${down_for} s (2 x the session timeout), calls succeed again")
+        or diag($long_problem);
+    is_deeply(\@violations, [], 'long outages: every call succeeded with get_error ZOK or failed with a non-zero '
+                              . 'code, and no acknowledged write was lost');
+    note(sprintf 'long outages: %d outages of %.1f s, %d calls (%d failed: %s) in %.1f s', $long_ok, $down_for,
+         $calls, $failed_calls, join(', ', map { "$_ x $codes{$_}" } sort { $a <=> $b } keys %codes) || 'none',
+         $long_elapsed);
+    my %long_codes = map { $_ => 1 } ZCONNECTIONLOSS, ZOPERATIONTIMEOUT, ZNODEEXISTS, ZNONODE;
+    ok(!grep({ !$long_codes{$_} } keys %codes),
+       'long outages: failed calls report connection errors (or ZNODEEXISTS/ZNONODE for a repeated write)')
+        or diag(explain \%codes);
+    is(unpack('H*', $short->{session_id}), unpack('H*', $short_sid), 'long outages: the handle kept its session');
+    ok(guard(60, 'exists on the short-session ephemeral', sub { $main->exists($short_eph) }),
+       'long outages: its ephemeral node survived them') or diag('get_error: ' . $main->get_error);
+    ok(guard(30, 'DESTROY', sub { $short->DESTROY }), 'long outages: DESTROY the short-session handle');
+}
 
 ok(guard(60, 'final exists', sub { $zkh->exists($eph) }), 'the ephemeral node survived all restarts')
     or diag('get_error: ' . $zkh->get_error);
