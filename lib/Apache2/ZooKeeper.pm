@@ -11,8 +11,13 @@ use Apache2::CmdParms ();
 use Apache2::ServerRec ();
 use Apache2::ServerUtil ();
 use Apache2::Log ();
+use Apache2::RequestRec ();
+use Apache2::RequestUtil ();
+use APR::Pool ();
 use Apache2::Const -compile => qw(RSRC_CONF TAKE23);
 use APR::Const -compile => qw(SUCCESS EBUSY ECONNABORTED EINVAL ENOLOCK);
+
+use Scalar::Util ();
 
 use Net::ZooKeeper ();
 use Net::ZooKeeper::Cluster ();
@@ -87,7 +92,53 @@ sub _acquire {
     # the parent, so no connection is ever made before httpd forks.
     my $status = Net::ZooKeeper::Cluster::define($name, @$cluster);
     return ($status, undef) unless $status == APR::Const::SUCCESS;
-    return $wait ? Net::ZooKeeper::Cluster::acquire($name) : Net::ZooKeeper::Cluster::tryacquire($name);
+    my ($rc, $zk) = $wait ? Net::ZooKeeper::Cluster::acquire($name) : Net::ZooKeeper::Cluster::tryacquire($name);
+    _bind_to_request($s, $zk) if $zk;
+    return ($rc, $zk);
+}
+
+# The request an acquire is made in: $r itself when it was passed in place of $s,
+# else mod_perl's current request where it keeps one (SetHandler perl-script, or
+# PerlOptions +GlobalRequest); undef outside a request.
+sub _request_of {
+    my ($s) = @_;
+    return $s if Scalar::Util::blessed($s) && $s->isa('Apache2::RequestRec');
+    local $@;
+    my $r = eval { Apache2::RequestUtil->request };
+    return Scalar::Util::blessed($r) && $r->isa('Apache2::RequestRec') ? $r : undef;
+}
+
+# Where the caller of acquire() or tryacquire() is: the first frame outside this package.
+sub _call_site {
+    for (my $level = 0; my @frame = caller($level); $level++) {
+        return "$frame[1] line $frame[2]" if $frame[0] ne __PACKAGE__;
+    }
+    return 'an unknown place';
+}
+
+# A lease taken during a request is released when the request ends, if its holder
+# has not released it by then (a lease kept in a global or a closure would hold the
+# shared lock for the rest of the child's life, and after a connection failure every
+# later acquire would wait for it in vain). The cleanup holds the lease weakly, so a
+# lease that goes out of scope is still released (and freed) at once.
+sub _bind_to_request {
+    my ($s, $zk) = @_;
+    my $r = _request_of($s) or return;
+    my $lease = [ $zk, $r->server, _call_site() ];
+    Scalar::Util::weaken($lease->[0]);
+    $r->pool->cleanup_register(\&_request_ended, $lease);
+    return;
+}
+
+sub _request_ended {
+    my ($lease) = @_;
+    my ($zk, $s, $where) = @$lease;
+    return unless $zk && !$zk->released;
+    Net::ZooKeeper::Cluster::release($zk);
+    my $msg = sprintf("%s: lease of cluster '%s' acquired at %s was still held when the request ended; released",
+                      __PACKAGE__, $zk->name, $where);
+    $s->log->warn($msg);
+    return;
 }
 
 sub acquire    { return _acquire($_[0], $_[1], 1) }
