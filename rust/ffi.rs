@@ -1033,13 +1033,14 @@ pub unsafe extern "C" fn nzk_lease_free(lease: *mut Lease) {
 }
 
 /// A new reference to the lease's handle, for a Net::ZooKeeper object; free it with
-/// `nzk_handle_free` (which then does not close the shared session).
+/// `nzk_handle_free` (which then does not close the shared session). All objects of
+/// one lease share its last call's result.
 ///
 /// # Safety
 /// `lease` is live.
 #[no_mangle]
 pub unsafe extern "C" fn nzk_lease_handle(lease: *const Lease) -> *mut Caller {
-    Arc::into_raw(Arc::new(Caller::new((*lease).handle.clone()))) as *mut Caller
+    Arc::into_raw((*lease).caller.clone()) as *mut Caller
 }
 
 /// A lease's attribute: 0 name, 1 hosts, 2 recv_timeout, 3 generation, 4 released.
