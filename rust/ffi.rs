@@ -970,7 +970,7 @@ pub unsafe extern "C" fn nzk_cluster_define(
 /// `hosts` points to `len` bytes.
 #[no_mangle]
 pub unsafe extern "C" fn nzk_hosts_check(hosts: *const u8, len: usize) -> i32 {
-    guard(libc::EINVAL, || crate::validate::hosts(bytes(hosts, len)).err().unwrap_or(0))
+    guard(libc::EINVAL, || crate::validate::check_hosts(bytes(hosts, len)).err().unwrap_or(0))
 }
 
 /// Whether a cluster of that name is defined in this process.
