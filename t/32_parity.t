@@ -1,7 +1,8 @@
 #!/usr/bin/perl
 # Behaviours of the original (the C client) kept for parity: host strings parsed
 # as the C client's resolve_hosts does (white space before a host, unresolvable
-# hosts skipped with a log line) (spec sections 3.1, 10, 11.2).
+# hosts skipped with a log line), and null node data read as undef with ZOK
+# (spec sections 3.1, 3.9, 10, 11.2).
 
 use strict;
 use warnings;
@@ -10,11 +11,12 @@ use Test::More;
 use FindBin ();
 use lib "$FindBin::Bin/lib";
 use Errno ();
+use IO::Socket::IP ();
 use Socket ();
 
 use ZKTest;
-use ZKTest::Util qw(capture_stderr);
-use Net::ZooKeeper qw(:log_levels);
+use ZKTest::Util qw(error_is delete_tree capture_stderr no_hang);
+use Net::ZooKeeper qw(:errors :acls :log_levels);
 
 $SIG{PIPE} = 'IGNORE';
 
@@ -60,6 +62,7 @@ my $unknown_errno = do {
 ## With a server
 
 my $hosts = ZKTest::server_hosts();
+my $root  = ZKTest::test_root();
 my ($list, $chroot) = $hosts =~ m{\A([^/]*)(.*)\z}s;
 my @servers = grep { /\S/ } split /,/, $list;
 
@@ -103,5 +106,86 @@ sub works {
     works($zkh, 'a list whose last host does not resolve');
     is($log, '', '... and at ZOO_LOG_LEVEL_OFF nothing is logged');
 }
+
+## Null data versus empty data
+
+# Creates $path with null data (a data length of -1, as the Java client writes
+# null), talking the ZooKeeper protocol itself: this module always sends data.
+sub create_null_node {
+    my ($path) = @_;
+    my ($host, $port) = $servers[0] =~ /\A\s*\[?(.*?)\]?:(\d+)\z/ or die "cannot parse '$servers[0]'";
+    my $sock = IO::Socket::IP->new(PeerHost => $host, PeerService => $port, Timeout => 10)
+        or die "cannot connect to $host:$port: $@";
+    binmode $sock;
+    my $send = sub { print {$sock} pack('N/a*', $_[0]) or die "send: $!" };
+    my $receive = sub {
+        my $read = sub {
+            my ($want, $buf) = ($_[0], '');
+            while (length($buf) < $want) {
+                my $n = sysread($sock, $buf, $want - length($buf), length($buf));
+                die 'the server closed the connection' unless $n;
+            }
+            return $buf;
+        };
+        return $read->(unpack('N', $read->(4)));
+    };
+    my $string = sub { pack('N/a*', $_[0]) };
+    no_hang(20, sub {
+        # ConnectRequest: protocol 0, last zxid 0, timeout, session 0, empty password.
+        $send->(pack('N NN N NN', 0, 0, 0, 10000, 0, 0) . $string->("\0" x 16) . "\0");
+        $receive->();
+        # create (op 1): path, data length -1, ACL world:anyone ALL, persistent.
+        $send->(pack('N N', 1, 1) . $string->($path) . pack('l>', -1)
+                . pack('N N', 1, 31) . $string->('world') . $string->('anyone') . pack('N', 0));
+        my ($xid, $zxid_hi, $zxid_lo, $err) = unpack('N NN l>', $receive->());
+        die "create of $path failed with $err" if $err;
+        # closeSession (op -11).
+        $send->(pack('N l>', 2, -11));
+        $receive->();
+    });
+    close $sock;
+}
+
+my $zkh = Net::ZooKeeper->new($hosts);
+isa_ok($zkh, 'Net::ZooKeeper') or BAIL_OUT('cannot create a handle');
+ok($zkh->create($root, 'parity', acl => ZOO_OPEN_ACL_UNSAFE), "create the test node $root")
+    or diag('error ' . $zkh->get_error());
+
+{
+    my $null  = "$root/null";
+    my $empty = "$root/empty";
+    create_null_node(($chroot eq '/' ? '' : $chroot) . $null);
+    ok($zkh->exists($null), 'a node with null data was made with the raw protocol');
+    ok($zkh->create($empty, '', acl => ZOO_OPEN_ACL_UNSAFE), 'create a node with empty data');
+
+    my $stat = $zkh->stat();
+    is($zkh->get($null, stat => $stat), undef, 'get of a node with null data returns undef');
+    error_is($zkh, ZOK, '... get_error is ZOK and $! empty');
+    is($stat->{data_len}, 0, '... and the stat was updated (data_len 0)');
+    is($zkh->get($null, data_read_len => 0), undef, 'with data_read_len 0 it is undef too');
+    error_is($zkh, ZOK, '... with ZOK');
+    my $watch = $zkh->watch();
+    is($zkh->get($null, watch => $watch), undef, 'get with a watch of a node with null data returns undef');
+    error_is($zkh, ZOK, '... with ZOK');
+    {
+        my @r = $zkh->get($null);
+        is_deeply(\@r, [undef], 'in list context it returns (undef)');
+    }
+
+    my $data = $zkh->get($empty);
+    ok(defined($data) && $data eq '', "get of a node with empty data returns ''");
+    error_is($zkh, ZOK, '... with ZOK');
+
+    is_deeply([ $zkh->get_many($null, $empty) ], [ undef, '' ], "get_many gives undef for null data and '' for empty data");
+    error_is($zkh, ZOK, '... with ZOK');
+    is_deeply([ $zkh->get_many($empty, "$root/missing", $null) ], [ '', undef, undef ],
+              'get_many with a missing node in between');
+    error_is($zkh, ZNONODE, '... get_error is the missing node\'s ZNONODE');
+
+    ok($zkh->set($null, 'now'), 'set data on the null node');
+    is($zkh->get($null), 'now', '... then get returns it');
+}
+
+delete_tree($zkh, $root);
 
 done_testing();

@@ -605,6 +605,44 @@ impl Client {
         Self::map_wait(result, |(data, stat, watcher)| (data, stat, watcher.into_oneshot(&self.chroot)))
     }
 
+    /// Patched for Net::ZooKeeper: `get_data_internally` with `None` for a node whose
+    /// data is null (length -1, as the Java client writes `null`), which
+    /// [Client::get_data] and [Client::get_and_watch_data] return as empty data.
+    fn get_nullable_data_internally(
+        &self,
+        path: &str,
+        watch: bool,
+    ) -> Result<impl Future<Output = Result<(Option<Vec<u8>>, Stat, WatchReceiver)>> + Send> {
+        let chroot_path = ChrootPath::new(self.chroot.as_ref(), path, false)?;
+        let request = GetRequest { path: chroot_path, watch };
+        let receiver = self.send_request(OpCode::GetData, &request);
+        Ok(async move {
+            let (mut body, watcher) = receiver.await?;
+            let null = body.starts_with(&(-1i32).to_be_bytes());
+            let data_len = body.len() - Stat::record_len();
+            let mut stat_buf = &body[data_len..];
+            let stat = record::unmarshal(&mut stat_buf)?;
+            body.truncate(data_len);
+            drop(body.drain(..4));
+            Ok((if null { None } else { Some(body) }, stat, watcher))
+        })
+    }
+
+    /// Patched for Net::ZooKeeper: [Client::get_data] with `None` for null data.
+    pub fn get_nullable_data(&self, path: &str) -> impl Future<Output = Result<(Option<Vec<u8>>, Stat)>> + Send {
+        let result = self.get_nullable_data_internally(path, false);
+        Self::map_wait(result, |(data, stat, _)| (data, stat))
+    }
+
+    /// Patched for Net::ZooKeeper: [Client::get_and_watch_data] with `None` for null data.
+    pub fn get_and_watch_nullable_data(
+        &self,
+        path: &str,
+    ) -> impl Future<Output = Result<(Option<Vec<u8>>, Stat, OneshotWatcher)>> + Send + '_ {
+        let result = self.get_nullable_data_internally(path, true);
+        Self::map_wait(result, |(data, stat, watcher)| (data, stat, watcher.into_oneshot(&self.chroot)))
+    }
+
     fn check_stat_internally(
         &self,
         path: &str,
