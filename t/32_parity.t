@@ -1,8 +1,8 @@
 #!/usr/bin/perl
 # Behaviours of the original (the C client) kept for parity: host strings parsed
 # as the C client's resolve_hosts does (white space before a host, unresolvable
-# hosts skipped with a log line), and null node data read as undef with ZOK
-# (spec sections 3.1, 3.9, 10, 11.2).
+# hosts skipped with a log line), null node data read as undef with ZOK, and
+# create('/') sent to the server (spec sections 3.1, 3.5, 3.9, 10, 11.2).
 
 use strict;
 use warnings;
@@ -16,7 +16,7 @@ use Socket ();
 
 use ZKTest;
 use ZKTest::Util qw(error_is delete_tree capture_stderr no_hang);
-use Net::ZooKeeper qw(:errors :acls :log_levels);
+use Net::ZooKeeper qw(:errors :node_flags :acls :log_levels);
 
 $SIG{PIPE} = 'IGNORE';
 
@@ -184,6 +184,26 @@ ok($zkh->create($root, 'parity', acl => ZOO_OPEN_ACL_UNSAFE), "create the test n
 
     ok($zkh->set($null, 'now'), 'set data on the null node');
     is($zkh->get($null), 'now', '... then get returns it');
+}
+
+## create('/') is sent to the server
+
+{
+    is($zkh->create('/', 'x', acl => ZOO_OPEN_ACL_UNSAFE), undef, "create('/') returns undef");
+    error_is($zkh, ZNODEEXISTS, '... with the server\'s ZNODEEXISTS (not ZBADARGUMENTS)');
+
+    SKIP: {
+        skip('the test hosts have a chroot', 4) if $chroot ne '' && $chroot ne '/';
+        my $path = $zkh->create('/', 'seq', flags => ZOO_SEQUENCE, acl => ZOO_OPEN_ACL_UNSAFE);
+        like($path // '', qr{\A/\d{10}\z}, "create('/', flags => ZOO_SEQUENCE) creates /NNNNNNNNNN")
+            or diag('error ' . $zkh->get_error());
+        error_is($zkh, ZOK, '... with ZOK');
+        SKIP: {
+            skip('no node was created', 2) unless defined $path && $path =~ m{\A/\d{10}\z};
+            is($zkh->get($path), 'seq', "... and $path holds the data");
+            ok($zkh->delete($path), "... and $path is deleted again");
+        }
+    }
 }
 
 delete_tree($zkh, $root);
