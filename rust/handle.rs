@@ -377,7 +377,10 @@ impl Handle {
             let options = mode.with_acls(zookeeper_client::Acls::new(acl));
             client.create(target, data, &options).await
         })?;
-        let mut created_path = path.clone().into_bytes();
+        // Under a chroot a sequential "/" gives the chroot's path plus the number, which
+        // the C client returns with the chroot cut off: the bare number.
+        let chroot = self.connect_string.split_once('/').is_some_and(|(_, root)| !root.is_empty());
+        let mut created_path = if sequence && chroot && path == "/" { Vec::new() } else { path.clone().into_bytes() };
         if sequence {
             created_path.extend_from_slice(created.1.to_string().as_bytes());
         }

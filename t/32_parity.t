@@ -204,6 +204,19 @@ ok($zkh->create($root, 'parity', acl => ZOO_OPEN_ACL_UNSAFE), "create the test n
             ok($zkh->delete($path), "... and $path is deleted again");
         }
     }
+
+    # Under a chroot "/" is the chroot node; a sequential "/" makes a sibling of it
+    # whose path, with the chroot cut off as the C client does, is the bare number.
+    my $top = "$root/top";
+    ok($zkh->create($top, '', acl => ZOO_OPEN_ACL_UNSAFE), "create $top for a chroot");
+    my $rooted = Net::ZooKeeper->new($list . ($chroot eq '/' ? '' : $chroot) . $top);
+    is($rooted->create('/', 'x', acl => ZOO_OPEN_ACL_UNSAFE), undef, "under a chroot create('/') returns undef");
+    error_is($rooted, ZNODEEXISTS, '... with ZNODEEXISTS');
+    my $number = $rooted->create('/', 'seq', flags => ZOO_SEQUENCE, acl => ZOO_OPEN_ACL_UNSAFE);
+    like($number // '', qr{\A\d{10}\z}, "under a chroot create('/', flags => ZOO_SEQUENCE) returns the bare sequence number")
+        or diag('error ' . $rooted->get_error());
+    error_is($rooted, ZOK, '... with ZOK');
+    is($zkh->get("$top" . ($number // '')), 'seq', "... and made $top" . ($number // 'N') . ', next to the chroot node');
 }
 
 delete_tree($zkh, $root);

@@ -462,7 +462,9 @@ impl Client {
         let sequential = create_mode.is_sequential();
         let chroot_path = if sequential { self.validate_sequential_path(path)? } else { self.validate_path(path)? };
         // Patched for Net::ZooKeeper: "/" is sent, as the C client does (the server
-        // answers ZNODEEXISTS, or with a sequence flag creates "/0000000001").
+        // answers ZNODEEXISTS, or with a sequence flag creates "/0000000001"; under a
+        // chroot "/app", "/app0000000001", whose client path is the bare number).
+        let prefix = if chroot_path.is_root() && !self.chroot.is_none() { "" } else { path };
         let ttl = options.ttl.map(|ttl| ttl.as_millis() as i64).unwrap_or(0);
         let op_code = if ttl != 0 {
             OpCode::CreateTtl
@@ -481,7 +483,7 @@ impl Client {
             let mut buf = body.as_slice();
             let server_path = record::unmarshal_entity::<&str>(&"server path", &mut buf)?;
             let client_path = util::strip_root_path(server_path, self.chroot.root())?;
-            let sequence = if sequential { Self::parse_sequence(client_path, path)? } else { CreateSequence(-1) };
+            let sequence = if sequential { Self::parse_sequence(client_path, prefix)? } else { CreateSequence(-1) };
             let stat =
                 if op_code == OpCode::Create { Stat::new_invalid() } else { record::unmarshal::<Stat>(&mut buf)? };
             Ok((stat, sequence))
