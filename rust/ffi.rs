@@ -508,7 +508,8 @@ pub unsafe extern "C" fn nzk_exists(
     })
 }
 
-/// Reads a node's data (truncated to the data read length) into `sink`.
+/// Reads a node's data (truncated to the data read length) into `sink`; null data
+/// (as opposed to empty) gives ZOK without a `sink` call.
 ///
 /// # Safety
 /// Pointers are live and lengths right; `opts` was initialised.
@@ -524,7 +525,7 @@ pub unsafe extern "C" fn nzk_get(
     guard(ZSYSTEMERROR, || {
         let opts = &*opts;
         let data = (*handle).call(|h| h.get(bytes(path, path_len), opts, opts.stat.as_mut(), opts.watch.as_mut()));
-        if let Ok(data) = &data {
+        if let Ok(Some(data)) = &data {
             sink(ctx, data.as_ptr(), data.len());
         }
         code_of(data)
@@ -538,7 +539,8 @@ pub struct NzkBytes {
     pub len: usize,
 }
 
-/// Receives one result of `nzk_get_many`: the code, and the data when it is ZOK.
+/// Receives one result of `nzk_get_many`: the code, and the data when it is ZOK
+/// (a null `data` for a node whose data is null).
 pub type NzkResultSink = extern "C" fn(ctx: *mut c_void, code: i32, data: *const u8, len: usize);
 
 /// Reads `count` nodes, sending every request before awaiting any reply; `sink`
@@ -559,7 +561,8 @@ pub unsafe extern "C" fn nzk_get_many(
         let results = (*handle).get_many(&paths);
         for result in &results {
             match result {
-                Ok(data) => sink(ctx, 0, data.as_ptr(), data.len()),
+                Ok(Some(data)) => sink(ctx, 0, data.as_ptr(), data.len()),
+                Ok(None) => sink(ctx, 0, ptr::null(), 0),
                 Err(code) => sink(ctx, *code, ptr::null(), 0),
             }
         }
@@ -974,7 +977,7 @@ pub unsafe extern "C" fn nzk_cluster_define(
 /// `hosts` points to `len` bytes.
 #[no_mangle]
 pub unsafe extern "C" fn nzk_hosts_check(hosts: *const u8, len: usize) -> i32 {
-    guard(libc::EINVAL, || crate::validate::hosts(bytes(hosts, len)).err().unwrap_or(0))
+    guard(libc::EINVAL, || crate::validate::check_hosts(bytes(hosts, len)).err().unwrap_or(0))
 }
 
 /// Whether a cluster of that name is defined in this process.

@@ -63,7 +63,7 @@ fn registry() -> MutexGuard<'static, HashMap<String, Arc<Cluster>>> {
 pub fn define(name: &str, hosts: &str, recv_timeout: i32) -> i32 {
     if name.is_empty()
         || !(1..=MAX_SESSION_TIMEOUT_MS).contains(&recv_timeout)
-        || validate::hosts(hosts.as_bytes()).is_err()
+        || validate::check_hosts(hosts.as_bytes()).is_err()
     {
         return EINVAL;
     }

@@ -388,6 +388,8 @@ free_waiter(void *waiter)
     nzk_waiter_free((NzkWaiter *) waiter);
 }
 
+/* One value of get_many(): undef for a failed read, and for null data (data NULL:
+ * newSVpvn(NULL, 0) is undef). */
 static void
 sink_result(void *ctx, int32_t code, const uint8_t *data, size_t len)
 {
