@@ -962,6 +962,19 @@ pub unsafe extern "C" fn nzk_waiter_step(waiter: *const Waiter) -> NzkWaitStep {
     guard(NzkWaitStep::TimedOut, || (*waiter).step())
 }
 
+/// Makes the waiter wait for the watch's current assignment, if that is not the
+/// one it waits for (Perl code run between steps gave the watch to another call,
+/// or the caller's variable now names another watch). The deadline stays.
+///
+/// # Safety
+/// `waiter` and `watch` are live.
+#[no_mangle]
+pub unsafe extern "C" fn nzk_waiter_follow(waiter: *mut Waiter, watch: *const Watch) {
+    if let (Some(waiter), Some(watch)) = (waiter.as_mut(), watch.as_ref()) {
+        guard((), || waiter.follow(watch));
+    }
+}
+
 /// Frees a waiter; NULL is allowed.
 ///
 /// # Safety

@@ -5,7 +5,8 @@
 # given.  Every object argument is taken once, when it is looked up, and held
 # for the call; strings are copied when converted.  So such code never crashes
 # the interpreter: the call goes on with what it was given, or croaks as it
-# would have for a bad argument.
+# would have for a bad argument.  And wait() always reports the watch that its
+# invocant names when it returns: its result agrees with that watch's event.
 #
 # Each hostile case runs in a child process with its own handle, so that a
 # crash fails the case (and the file) instead of ending the run.
@@ -409,6 +410,72 @@ hostile_ok('wait: the watch is replaced by a fired one by an overloaded timeout'
     my $t = Hostile->new(20000, sub { $w = $fired });
     return (!!$w->wait(timeout => $t), $w->{event});
 }, [ 1, ZOO_CHANGED_EVENT ]);
+
+# Signal handlers between the steps of wait().  The first alarm gives the
+# watch (or the variable) another assignment and fires the old one; the
+# second makes the new assignment fire.  wait() must report the new one.
+sub signal_case {
+    my ($replace) = @_;
+    return sub {
+        my $h = Net::ZooKeeper->new($hosts);
+        my $other = Net::ZooKeeper->new($hosts);
+        $h->create($_, 'a', acl => ZOO_OPEN_ACL_UNSAFE) for $n1, $n2;
+        my $w = $h->watch;
+        $h->exists($n1, watch => $w) or die 'exists failed';
+        my $alarms = 0;
+        local $SIG{ALRM} = sub {
+            if (++$alarms == 1) {
+                $replace->($h, \$w);
+                $other->set($n1, 'b') or die 'set failed';   # fires the old assignment
+                Time::HiRes::alarm(0.3);
+            }
+            else {
+                $other->delete($n2) if $replace;               # fires the new one
+            }
+        };
+        Time::HiRes::alarm(0.2);
+        my $r = $w->wait(timeout => 30000);
+        Time::HiRes::alarm(0);
+        my @got = (!!$r, $w->{event}, $alarms);
+        $other->delete($_) for $n1, $n2;
+        return @got;
+    };
+}
+
+hostile_ok('wait: a signal handler gives the watch to another call',
+    signal_case(sub { my ($h, $w) = @_; $h->exists($n2, watch => $$w) or die 'exists failed' }),
+    [ 1, ZOO_DELETED_EVENT, 2 ]);
+
+hostile_ok('wait: a signal handler points the variable at another armed watch',
+    signal_case(sub {
+        my ($h, $w) = @_;
+        $$w = $h->watch;
+        $h->exists($n2, watch => $$w) or die 'exists failed';
+    }),
+    [ 1, ZOO_DELETED_EVENT, 2 ]);
+
+hostile_ok('wait: a signal handler points the variable at a new watch (the reported bug)', sub {
+    my $h = Net::ZooKeeper->new($hosts);
+    my $other = Net::ZooKeeper->new($hosts);
+    my $w = $h->watch;
+    $h->exists($node, watch => $w) or die 'exists failed';
+    local $SIG{ALRM} = sub { $w = $h->watch; $other->set($node, 'c') or die 'set failed' };
+    Time::HiRes::alarm(0.2);
+    my $r = $w->wait(timeout => 3000);
+    Time::HiRes::alarm(0);
+    return (!!$r, $w->{event});
+}, [ '', 0 ]);
+
+hostile_ok('wait: a signal handler undefines the watch', sub {
+    my $h = Net::ZooKeeper->new($hosts);
+    my $w = $h->watch;
+    local $SIG{ALRM} = sub { undef $w };
+    Time::HiRes::alarm(0.2);
+    my $r = eval { $w->wait(timeout => 30000) };
+    Time::HiRes::alarm(0);
+    die $@ if $@;
+    return !!$r;
+}, qr/^zkwh is not a hash reference of type Net::ZooKeeper::Watch at /);
 
 ok(delete_tree($zkh, $root), "delete $root");
 ok($zkh->DESTROY, 'DESTROY the handle');

@@ -1134,8 +1134,10 @@ wait(zkwh, ...)
         (void) wait_target(aTHX_ zkwh);
         nzk_options_init(&opts);
         parse_options(aTHX_ NZK_METHOD_WAIT, &opts, &ST(1), items - 1);
-        /* Converting the options may have run Perl code that pointed zkwh at another
-         * watch, or destroyed the watch. */
+        /* Perl code run from here on (converting the options, signal handlers between
+         * steps) can point zkwh at another watch, or give the watch to another call:
+         * wait() waits for the current assignment of the watch zkwh names, taken
+         * afresh after any Perl code ran, so its result agrees with $w->{event}. */
         watch = wait_target(aTHX_ zkwh);
         waiter = nzk_waiter_new(watch, &opts);
         nzk_options_clear(&opts);
@@ -1143,8 +1145,10 @@ wait(zkwh, ...)
          * that dies leaves through LEAVE, which frees the waiter. */
         ENTER;
         SAVEDESTRUCTOR(free_waiter, waiter);
-        while ((step = nzk_waiter_step(waiter)) == NZK_WAIT_STEP_PENDING)
+        while ((step = nzk_waiter_step(waiter)) == NZK_WAIT_STEP_PENDING) {
             PERL_ASYNC_CHECK();
+            nzk_waiter_follow(waiter, wait_target(aTHX_ zkwh));
+        }
         LEAVE;
         RETURN_BOOL(step == NZK_WAIT_STEP_FIRED);
 
