@@ -8,6 +8,9 @@
 # would have for a bad argument.  And wait() always reports the watch that its
 # invocant names when it returns: its result agrees with that watch's event.
 #
+# Also: new() leaves $! 0 when it returns a handle, as the original did, so a
+# later die() exits with 255 rather than with a stale errno.
+#
 # Each hostile case runs in a child process with its own handle, so that a
 # crash fails the case (and the file) instead of ending the run.
 
@@ -476,6 +479,47 @@ hostile_ok('wait: a signal handler undefines the watch', sub {
     die $@ if $@;
     return !!$r;
 }, qr/^zkwh is not a hash reference of type Net::ZooKeeper::Watch at /);
+
+## 8. new(), wait() and $! (spec 3.1: EINVAL for a host list the client cannot use)
+
+{
+    $! = Errno::EIO();
+    my $h = Net::ZooKeeper->new($hosts);
+    my $errno = $! + 0;
+    isa_ok($h, 'Net::ZooKeeper', 'new() with a stale $!');
+    is($errno, 0, '... leaves $! 0, as the original did');
+
+    # (New variables: an assignment would destroy the handle before $! is read.)
+    $! = Errno::EIO();
+    my $h2 = Net::ZooKeeper->new(unused_local_host());
+    $errno = $! + 0;
+    is($errno, 0, 'new() leaves $! 0 when nothing listens at the host either');
+
+    $! = Errno::EIO();
+    my $h3 = Net::ZooKeeper->new('127.0.0.1');
+    $errno = $! + 0;
+    is($h3, undef, 'new() without a port fails');
+    is($errno, Errno::EINVAL(), '... with $! EINVAL, whatever $! was before');
+}
+
+{
+    my $w = $zkh->watch;
+    $! = Errno::EIO();
+    ok(!$w->wait(timeout => 100), 'a wait that times out');
+    is($! + 0, Errno::EIO(), '... leaves $! as it was, as the original did');
+}
+
+{
+    # die() exits with $! if it is not 0, else 255.
+    my @inc = map { "-I$_" } @INC;
+    my $script = 'use Net::ZooKeeper; $! = 5; my $h = Net::ZooKeeper->new($ARGV[0]) or exit 3; die "dying\n"';
+    open(my $olderr, '>&', \*STDERR) or die "dup: $!";
+    open(STDERR, '>', File::Spec->devnull) or die "devnull: $!";
+    system($^X, @inc, '-e', $script, $hosts);
+    my $status = $?;
+    open(STDERR, '>&', $olderr) or die "restore: $!";
+    is($status >> 8, 255, 'die after a successful new() exits with 255, not a stale errno');
+}
 
 ok(delete_tree($zkh, $root), "delete $root");
 ok($zkh->DESTROY, 'DESTROY the handle');

@@ -523,6 +523,8 @@ new(package, hosts, ...)
             XSRETURN_UNDEF;
         }
         ST(0) = sv_2mortal(make_object(aTHX_ handle, NZK_CLASS_HANDLE, SvPV_nolen(package)));
+        /* As the original: a new handle leaves $! 0, whatever it was before. */
+        errno = 0;
         XSRETURN(1);
 
 void
@@ -1129,6 +1131,7 @@ wait(zkwh, ...)
         NzkOptions opts;
         NzkWaiter *waiter;
         NzkWaitStep step;
+        int saved_errno = errno;
     PPCODE:
         hold_args(aTHX_ &ST(0), items);
         (void) wait_target(aTHX_ zkwh);
@@ -1150,6 +1153,8 @@ wait(zkwh, ...)
             nzk_waiter_follow(waiter, wait_target(aTHX_ zkwh));
         }
         LEAVE;
+        /* Timed waits set errno (ETIMEDOUT); the original's left $! alone. */
+        errno = saved_errno;
         RETURN_BOOL(step == NZK_WAIT_STEP_FIRED);
 
 
