@@ -9,7 +9,7 @@
 //!   until the next message of the same thread (see [`crate::message`]);
 //! - strings from Perl are (pointer, length) pairs, never NUL-terminated.
 
-use std::cell::RefCell;
+use std::cell::{RefCell, UnsafeCell};
 use std::ffi::{c_char, c_int, c_void};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::ptr;
@@ -54,6 +54,30 @@ unsafe fn bytes<'a>(data: *const u8, len: usize) -> &'a [u8] {
 unsafe fn free_box<T>(object: *mut T) {
     if !object.is_null() {
         let object = Box::from_raw(object);
+        guard((), move || drop(object));
+    }
+}
+
+/// Stat and watch objects are reference-counted like handles: the Perl object owns
+/// one reference and a call holds another while it uses the object (see
+/// `nzk_stat_retain`), so Perl code run during the call (tie, overload, a signal
+/// handler) cannot free it under the call. Perl uses each object from one thread
+/// only; the cell makes writes through the shared pointer legitimate.
+fn new_shared<T>(object: T) -> *mut T {
+    UnsafeCell::raw_get(Arc::into_raw(Arc::new(UnsafeCell::new(object))))
+}
+
+/// A new reference to a `new_shared` object.
+unsafe fn retain_shared<T>(object: *mut T) -> *mut T {
+    Arc::increment_strong_count(object as *const UnsafeCell<T>);
+    object
+}
+
+/// Drops a reference to a `new_shared` object (the last one frees it); NULL is
+/// allowed. The one free path of every `new_shared` below.
+unsafe fn free_shared<T>(object: *mut T) {
+    if !object.is_null() {
+        let object = Arc::from_raw(object as *const UnsafeCell<T>);
         guard((), move || drop(object));
     }
 }
@@ -508,7 +532,8 @@ pub unsafe extern "C" fn nzk_exists(
     })
 }
 
-/// Reads a node's data (truncated to the data read length) into `sink`.
+/// Reads a node's data (truncated to the data read length) into `sink`; null data
+/// (as opposed to empty) gives ZOK without a `sink` call.
 ///
 /// # Safety
 /// Pointers are live and lengths right; `opts` was initialised.
@@ -524,7 +549,7 @@ pub unsafe extern "C" fn nzk_get(
     guard(ZSYSTEMERROR, || {
         let opts = &*opts;
         let data = (*handle).call(|h| h.get(bytes(path, path_len), opts, opts.stat.as_mut(), opts.watch.as_mut()));
-        if let Ok(data) = &data {
+        if let Ok(Some(data)) = &data {
             sink(ctx, data.as_ptr(), data.len());
         }
         code_of(data)
@@ -538,7 +563,8 @@ pub struct NzkBytes {
     pub len: usize,
 }
 
-/// Receives one result of `nzk_get_many`: the code, and the data when it is ZOK.
+/// Receives one result of `nzk_get_many`: the code, and the data when it is ZOK
+/// (a null `data` for a node whose data is null).
 pub type NzkResultSink = extern "C" fn(ctx: *mut c_void, code: i32, data: *const u8, len: usize);
 
 /// Reads `count` nodes, sending every request before awaiting any reply; `sink`
@@ -559,7 +585,8 @@ pub unsafe extern "C" fn nzk_get_many(
         let results = (*handle).get_many(&paths);
         for result in &results {
             match result {
-                Ok(data) => sink(ctx, 0, data.as_ptr(), data.len()),
+                Ok(Some(data)) => sink(ctx, 0, data.as_ptr(), data.len()),
+                Ok(None) => sink(ctx, 0, ptr::null(), 0),
                 Err(code) => sink(ctx, *code, ptr::null(), 0),
             }
         }
@@ -814,16 +841,27 @@ pub unsafe extern "C" fn nzk_handle_store(handle: *const Caller, index: i32, int
 /// A new stat object, all fields 0. Free it with `nzk_stat_free`.
 #[no_mangle]
 pub extern "C" fn nzk_stat_new() -> *mut Stat {
-    guard(ptr::null_mut(), || Box::into_raw(Box::default()))
+    guard(ptr::null_mut(), || new_shared(Stat::default()))
 }
 
-/// Frees a stat object; NULL is allowed.
+/// A new reference to the stat object, for the duration of one call: free it with
+/// `nzk_stat_free`.
 ///
 /// # Safety
-/// `stat` is NULL or from `nzk_stat_new`, and is not used afterwards.
+/// `stat` is live (from `nzk_stat_new`).
+#[no_mangle]
+pub unsafe extern "C" fn nzk_stat_retain(stat: *mut Stat) -> *mut Stat {
+    retain_shared(stat)
+}
+
+/// Drops a reference to a stat object (the last one frees it); NULL is allowed.
+///
+/// # Safety
+/// `stat` is NULL or from `nzk_stat_new` or `nzk_stat_retain`, and is not used
+/// afterwards.
 #[no_mangle]
 pub unsafe extern "C" fn nzk_stat_free(stat: *mut Stat) {
-    free_box(stat);
+    free_shared(stat);
 }
 
 /// A stat field by key index.
@@ -856,17 +894,28 @@ pub unsafe extern "C" fn nzk_watch_new(handle: *const Caller, opts: *const NzkOp
         } else {
             (&*handle).watch_timeout.load(std::sync::atomic::Ordering::Relaxed)
         };
-        Box::into_raw(Box::new(Watch::new(timeout)))
+        new_shared(Watch::new(timeout))
     })
 }
 
-/// Frees a watch object; NULL is allowed.
+/// A new reference to the watch object, for the duration of one call: free it with
+/// `nzk_watch_free`.
 ///
 /// # Safety
-/// `watch` is NULL or from `nzk_watch_new`, and is not used afterwards.
+/// `watch` is live (from `nzk_watch_new`).
+#[no_mangle]
+pub unsafe extern "C" fn nzk_watch_retain(watch: *mut Watch) -> *mut Watch {
+    retain_shared(watch)
+}
+
+/// Drops a reference to a watch object (the last one frees it); NULL is allowed.
+///
+/// # Safety
+/// `watch` is NULL or from `nzk_watch_new` or `nzk_watch_retain`, and is not used
+/// afterwards.
 #[no_mangle]
 pub unsafe extern "C" fn nzk_watch_free(watch: *mut Watch) {
-    free_box(watch);
+    free_shared(watch);
 }
 
 /// A watch attribute by key index.
@@ -918,6 +967,19 @@ pub unsafe extern "C" fn nzk_waiter_new(watch: *const Watch, opts: *const NzkOpt
 #[no_mangle]
 pub unsafe extern "C" fn nzk_waiter_step(waiter: *const Waiter) -> NzkWaitStep {
     guard(NzkWaitStep::TimedOut, || (*waiter).step())
+}
+
+/// Makes the waiter wait for the watch's current assignment, if that is not the
+/// one it waits for (Perl code run between steps gave the watch to another call,
+/// or the caller's variable now names another watch). The deadline stays.
+///
+/// # Safety
+/// `waiter` and `watch` are live.
+#[no_mangle]
+pub unsafe extern "C" fn nzk_waiter_follow(waiter: *mut Waiter, watch: *const Watch) {
+    if let (Some(waiter), Some(watch)) = (waiter.as_mut(), watch.as_ref()) {
+        guard((), || waiter.follow(watch));
+    }
 }
 
 /// Frees a waiter; NULL is allowed.
@@ -974,7 +1036,7 @@ pub unsafe extern "C" fn nzk_cluster_define(
 /// `hosts` points to `len` bytes.
 #[no_mangle]
 pub unsafe extern "C" fn nzk_hosts_check(hosts: *const u8, len: usize) -> i32 {
-    guard(libc::EINVAL, || crate::validate::hosts(bytes(hosts, len)).err().unwrap_or(0))
+    guard(libc::EINVAL, || crate::validate::check_hosts(bytes(hosts, len)).err().unwrap_or(0))
 }
 
 /// Whether a cluster of that name is defined in this process.
@@ -1033,13 +1095,14 @@ pub unsafe extern "C" fn nzk_lease_free(lease: *mut Lease) {
 }
 
 /// A new reference to the lease's handle, for a Net::ZooKeeper object; free it with
-/// `nzk_handle_free` (which then does not close the shared session).
+/// `nzk_handle_free` (which then does not close the shared session). All objects of
+/// one lease share its last call's result.
 ///
 /// # Safety
 /// `lease` is live.
 #[no_mangle]
 pub unsafe extern "C" fn nzk_lease_handle(lease: *const Lease) -> *mut Caller {
-    Arc::into_raw(Arc::new(Caller::new((*lease).handle.clone()))) as *mut Caller
+    Arc::into_raw((*lease).caller.clone()) as *mut Caller
 }
 
 /// A lease's attribute: 0 name, 1 hosts, 2 recv_timeout, 3 generation, 4 released.

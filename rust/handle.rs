@@ -363,7 +363,10 @@ impl Handle {
             let options = mode.with_acls(zookeeper_client::Acls::new(acl));
             client.create(target, data, &options).await
         })?;
-        let mut created_path = path.clone().into_bytes();
+        // Under a chroot a sequential "/" gives the chroot's path plus the number, which
+        // the C client returns with the chroot cut off: the bare number.
+        let chroot = self.connect_string.split_once('/').is_some_and(|(_, root)| !root.is_empty());
+        let mut created_path = if sequence && chroot && path == "/" { Vec::new() } else { path.clone().into_bytes() };
         if sequence {
             created_path.extend_from_slice(created.1.to_string().as_bytes());
         }
@@ -426,14 +429,14 @@ impl Handle {
         opts: &NzkOptions,
         stat: Option<&mut Stat>,
         watch: Option<&mut Watch>,
-    ) -> CallResult<Vec<u8>> {
+    ) -> CallResult<Option<Vec<u8>>> {
         let record = self.assign(watch);
         let path = self.checked_path("zoo_get", path, false)?;
         let (mut data, found) = match record {
-            None => self.call(|client| async move { client.get_data(&path).await })?,
+            None => self.call(|client| async move { client.get_nullable_data(&path).await })?,
             Some(record) => {
                 let (data, found, watcher) =
-                    self.call(|client| async move { client.get_and_watch_data(&path).await })?;
+                    self.call(|client| async move { client.get_and_watch_nullable_data(&path).await })?;
                 self.arm(record, watcher);
                 (data, found)
             }
@@ -443,24 +446,29 @@ impl Handle {
         }
         let limit =
             if opts.data_read_len >= 0 { opts.data_read_len } else { self.data_read_len.load(Ordering::Relaxed) };
-        data.truncate(limit.max(0) as usize);
+        if let Some(data) = &mut data {
+            data.truncate(limit.max(0) as usize);
+        }
         Ok(data)
     }
 
     /// Reads many nodes at once: every request is sent before any reply is awaited,
     /// so the whole batch costs about one round trip. Each entry is the node's data
-    /// (truncated to `data_read_len`) or the code its read failed with.
-    pub fn get_many(&self, paths: &[&[u8]]) -> Vec<CallResult<Vec<u8>>> {
+    /// (truncated to `data_read_len`; `None` for null data) or the code its read failed
+    /// with.
+    pub fn get_many(&self, paths: &[&[u8]]) -> Vec<CallResult<Option<Vec<u8>>>> {
         let checked: Vec<CallResult<String>> =
             paths.iter().map(|path| self.checked_path("zoo_get_many", path, false)).collect();
         let valid: Vec<&str> = checked.iter().filter_map(|p| p.as_deref().ok()).collect();
         let limit = self.data_read_len.load(Ordering::Relaxed).max(0) as usize;
         let replies = self.call(|client| async move {
-            let pending: Vec<_> = valid.iter().map(|path| client.get_data(path)).collect();
+            let pending: Vec<_> = valid.iter().map(|path| client.get_nullable_data(path)).collect();
             let mut replies = Vec::with_capacity(pending.len());
             for reply in pending {
                 replies.push(reply.await.map(|(mut data, _)| {
-                    data.truncate(limit);
+                    if let Some(data) = &mut data {
+                        data.truncate(limit);
+                    }
                     data
                 }));
             }

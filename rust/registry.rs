@@ -11,6 +11,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 
+use crate::caller::Caller;
 use crate::error::{ZCONNECTIONLOSS, ZINVALIDSTATE, ZSESSIONEXPIRED};
 use crate::handle::Handle;
 use crate::options::{NzkOptions, MAX_SESSION_TIMEOUT_MS};
@@ -62,7 +63,7 @@ fn registry() -> MutexGuard<'static, HashMap<String, Arc<Cluster>>> {
 pub fn define(name: &str, hosts: &str, recv_timeout: i32) -> i32 {
     if name.is_empty()
         || !(1..=MAX_SESSION_TIMEOUT_MS).contains(&recv_timeout)
-        || validate::hosts(hosts.as_bytes()).is_err()
+        || validate::check_hosts(hosts.as_bytes()).is_err()
     {
         return EINVAL;
     }
@@ -90,6 +91,10 @@ pub struct Lease {
     pid: u32,
     pub cluster: Arc<Cluster>,
     pub handle: Arc<Handle>,
+    /// What every `handle()` object of this lease holds: the lease's own result of
+    /// the last call, whichever of its objects made it (another thread's lease on the
+    /// same connection has its own).
+    pub caller: Arc<Caller>,
     pub generation: u64,
     released: bool,
 }
@@ -166,7 +171,8 @@ pub fn acquire(name: &str, wait: bool) -> Result<Lease, i32> {
     let handle = state.handle.clone().expect("a usable connection");
     let generation = state.generation;
     drop(state);
-    Ok(Lease { pid: runtime::pid(), cluster, handle, generation, released: false })
+    let caller = Arc::new(Caller::new(handle.clone()));
+    Ok(Lease { pid: runtime::pid(), cluster, handle, caller, generation, released: false })
 }
 
 impl Lease {

@@ -174,6 +174,13 @@ impl Waiter {
         Waiter { record: watch.record(), deadline: Instant::now() + Duration::from_millis(timeout_ms.into()) }
     }
 
+    /// Waits for the watch's current record from now on, keeping the deadline.
+    pub fn follow(&mut self, watch: &Watch) {
+        if !Arc::ptr_eq(&self.record, &watch.record) {
+            self.record = watch.record();
+        }
+    }
+
     pub fn step(&self) -> NzkWaitStep {
         if self.record.wait_until(self.deadline, WAIT_SLICE) {
             NzkWaitStep::Fired
@@ -283,5 +290,21 @@ mod tests {
         record.notify(3, 3, true);
         assert_eq!(watch.event(), 0);
         assert_eq!(Waiter::new(&watch, 0).step(), NzkWaitStep::TimedOut);
+    }
+
+    #[test]
+    fn a_waiter_follows_the_watch_to_its_new_record() {
+        let mut watch = Watch::new(0);
+        let old = watch.reassign();
+        let mut waiter = Waiter::new(&watch, 60_000);
+        let new = watch.reassign();
+        old.notify(3, 3, true);
+        assert_eq!(waiter.step(), NzkWaitStep::Fired, "before following, the old record counts");
+        waiter.follow(&watch);
+        waiter.deadline = Instant::now();
+        assert_eq!(waiter.step(), NzkWaitStep::TimedOut, "the new record has not fired");
+        new.notify(2, 3, true);
+        assert_eq!(waiter.step(), NzkWaitStep::Fired);
+        assert_eq!(watch.event(), 2);
     }
 }

@@ -115,8 +115,10 @@ Net::ZooKeeper::set_deterministic_conn_order(1);
     ok($works, 'with deterministic order, a handle on "DEAD,A" still works (exists("/") is true)')
         or diag("get_error $error");
 
-    # The client logs each attempt as "... connecting to HOST:PORT ...".
-    my @attempts = $log =~ /connecting to\s+(?:tcp:\/\/)?(\S+?:\d+)\b/g;
+    # Each attempt is logged as the C client logs it: "Socket [HOST:PORT] zk
+    # retcode=-4, ..." when it is refused, "initiated connection to server
+    # [HOST:PORT]" when it connects.
+    my @attempts = $log =~ /(?:Socket |initiated connection to server )\[(\S+?:\d+)\]/g;
     ok(scalar(@attempts) >= 2, 'at DEBUG the log names the hosts of the connection attempts')
         or diag("log:\n$log");
     is($attempts[0], $dead, 'with deterministic order the first connection attempt goes to the first (dead) host');

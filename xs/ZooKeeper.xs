@@ -126,16 +126,73 @@ destroy_object(pTHX_ SV *ref, NzkClass cls)
     return 0;
 }
 
+/* Holding arguments. Converting an argument can run Perl code (FETCH of a tie,
+ * overloading, and a signal handler between wait steps), and that code can reassign,
+ * undefine or DESTROY any variable the call was given. So every object argument is
+ * taken once, when it is looked up, and held until the call's scope ends (LEAVE):
+ * its hash by a reference count and its core object by a core reference. Strings are
+ * copied when converted (arg_bytes). */
+
+static void release_handle(pTHX_ void *ptr) { nzk_handle_free((NzkHandle *) ptr); }
+static void release_stat(pTHX_ void *ptr) { nzk_stat_free((NzkStat *) ptr); }
+static void release_watch(pTHX_ void *ptr) { nzk_watch_free((NzkWatch *) ptr); }
+
+/* Holds a core object until the current scope ends. */
 static void
-release_handle(pTHX_ void *handle)
+hold_core(pTHX_ void *ptr, NzkClass cls)
 {
-    nzk_handle_free((NzkHandle *) handle);
+    switch (cls) {
+    case NZK_CLASS_HANDLE: SAVEDESTRUCTOR_X(release_handle, nzk_handle_retain((NzkHandle *) ptr)); break;
+    case NZK_CLASS_STAT:   SAVEDESTRUCTOR_X(release_stat, nzk_stat_retain((NzkStat *) ptr)); break;
+    default:               SAVEDESTRUCTOR_X(release_watch, nzk_watch_retain((NzkWatch *) ptr)); break;
+    }
+}
+
+/* Holds an SV until the current scope ends. */
+static SV *
+hold_sv(pTHX_ SV *sv)
+{
+    SvREFCNT_inc_simple_void_NN(sv);
+    SAVEFREESV(sv);
+    return sv;
+}
+
+/* The core object of an object argument (a reference to an outer hash, its type
+ * checked), or NULL if it is not live; the hash and the core object are held until
+ * the current scope ends. */
+static void *
+take_object(pTHX_ SV *ref, NzkClass cls)
+{
+    void *ptr = outer_ptr(aTHX_ ref, cls);
+    hold_sv(aTHX_ SvRV(ref));
+    if (ptr)
+        hold_core(aTHX_ ptr, cls);
+    return ptr;
+}
+
+/* The bytes of a string argument, converted once (which may run Perl code) and
+ * copied, so that Perl code run later in the call cannot change or free them. */
+static const char *
+arg_bytes(pTHX_ SV *sv, STRLEN *len)
+{
+    const char *p = SvPV(sv, *len);
+    return SvPVX(sv_2mortal(newSVpvn(p, *len)));
+}
+
+/* Holds the SVs a call was given (the Perl stack does not count its references), so
+ * Perl code that deletes or frees one while another is converted cannot free it
+ * under the call. Call first, before anything is converted. */
+static void
+hold_args(pTHX_ SV **args, I32 count)
+{
+    I32 i;
+    for (i = 0; i < count; i++)
+        sv_2mortal(SvREFCNT_inc_simple_NN(args[i]));
 }
 
 /* The handle of a method call (outer object), after its type was checked. It opens
- * a scope (the caller ends it with LEAVE) that holds a reference to the handle, so
- * Perl code run while arguments are converted (tie, overload) cannot free it under
- * the call. */
+ * a scope (the caller ends it with LEAVE) that holds the handle, so Perl code run
+ * while arguments are converted cannot free it under the call. */
 static NzkHandle *
 begin_call(pTHX_ SV *zkh, bool reset_error)
 {
@@ -144,19 +201,25 @@ begin_call(pTHX_ SV *zkh, bool reset_error)
     if (msg)
         croak_text(msg);
     ENTER;
-    SAVEDESTRUCTOR_X(release_handle, nzk_handle_retain(handle));
+    hold_core(aTHX_ handle, NZK_CLASS_HANDLE);
     return handle;
 }
 
-/* The core object of a tie method call (inner object). */
+/* The core object of a tie method call (inner object). With hold, it opens a scope
+ * (the caller ends it with LEAVE) that holds the object while the key and value are
+ * converted. */
 static void *
-tie_state(pTHX_ SV *attr_hash, NzkClass cls)
+tie_state(pTHX_ SV *attr_hash, NzkClass cls, bool hold)
 {
     void *ptr;
     check_object(aTHX_ attr_hash, "attr_hash", cls);
     ptr = inner_ptr(aTHX_ SvRV(attr_hash), cls);
     if (!ptr)
         croak_message(aTHX_ NZK_MESSAGE_INVALID_HANDLE, cls);
+    if (hold) {
+        ENTER;
+        hold_core(aTHX_ ptr, cls);
+    }
     return ptr;
 }
 
@@ -177,14 +240,17 @@ convert_acl(pTHX_ SV *val, NzkAcl **out)
 
     if (!SvROK(val) || SvTYPE(SvRV(val)) != SVt_PVAV)
         return nzk_message(NZK_MESSAGE_INVALID_ACL_ARRAY, NZK_CLASS_HANDLE);
-    av = (AV *) SvRV(val);
+    /* Converting elements can run Perl code that changes the array or its entries:
+     * the array and each entry's values are held (mortal) while they are read. */
+    av = (AV *) sv_2mortal(SvREFCNT_inc_simple_NN(SvRV(val)));
     acl = nzk_acl_new();
     last = av_len(av);
     for (i = 0; i <= last; i++) {
         SV **elem = av_fetch(av, i, 0);
-        SV **perms = NULL, **scheme = NULL, **id = NULL;
+        SV *perms = NULL, *scheme = NULL, *id = NULL;
         const char *s = NULL, *d = NULL, *msg;
         STRLEN slen = 0, dlen = 0;
+        int64_t perms_iv = 0;
         int is_hash;
 
         if (!elem)  /* a hole in the array: nothing there to check or send */
@@ -192,15 +258,20 @@ convert_acl(pTHX_ SV *val, NzkAcl **out)
         is_hash = SvROK(*elem) && SvTYPE(SvRV(*elem)) == SVt_PVHV;
         if (is_hash) {
             HV *entry = (HV *) SvRV(*elem);
-            perms = hv_fetchs(entry, "perms", 0);
-            scheme = hv_fetchs(entry, "scheme", 0);
-            id = hv_fetchs(entry, "id", 0);
+            SV **pp = hv_fetchs(entry, "perms", 0);
+            SV **sp = hv_fetchs(entry, "scheme", 0);
+            SV **ip = hv_fetchs(entry, "id", 0);
+            perms = pp ? sv_2mortal(SvREFCNT_inc_simple_NN(*pp)) : NULL;
+            scheme = sp ? sv_2mortal(SvREFCNT_inc_simple_NN(*sp)) : NULL;
+            id = ip ? sv_2mortal(SvREFCNT_inc_simple_NN(*ip)) : NULL;
+            if (perms)
+                perms_iv = (int64_t) SvIV(perms);
             if (scheme)
-                s = SvPV(*scheme, slen);
+                s = arg_bytes(aTHX_ scheme, &slen);
             if (id)
-                d = SvPV(*id, dlen);
+                d = arg_bytes(aTHX_ id, &dlen);
         }
-        msg = nzk_acl_push(acl, is_hash, perms != NULL, perms ? (int64_t) SvIV(*perms) : 0,
+        msg = nzk_acl_push(acl, is_hash, perms != NULL, perms_iv,
                            (const uint8_t *) s, slen, (const uint8_t *) d, dlen);
         if (msg) {
             nzk_acl_free(acl);
@@ -212,14 +283,13 @@ convert_acl(pTHX_ SV *val, NzkAcl **out)
 }
 
 /* Reads `name => value` pairs into opts, in order; croaks at the first bad one.
- * Stat and watch objects are checked in order but their pointers are taken again
- * once every value has been converted: converting a later value can run Perl code
- * (tie, overload) that destroys them. */
+ * Runs inside a call's scope: stat and watch objects are taken and held when their
+ * option is read, so converting a later value (which can run Perl code) cannot free
+ * them; strings the options keep are copies. */
 static void
 parse_options(pTHX_ NzkMethod method, NzkOptions *opts, SV **args, I32 count)
 {
     I32 i;
-    SV *stat_sv = NULL, *watch_sv = NULL;
     const char *msg = NULL;
 
     check_parity(aTHX_ count);
@@ -242,7 +312,7 @@ parse_options(pTHX_ NzkMethod method, NzkOptions *opts, SV **args, I32 count)
             break;
         case NZK_OPTION_SESSION_ID: {
             STRLEN idlen;
-            const char *id = SvPV(val, idlen);
+            const char *id = arg_bytes(aTHX_ val, &idlen);
             msg = nzk_options_set_session_id(opts, (const uint8_t *) id, idlen);
             break;
         }
@@ -250,16 +320,14 @@ parse_options(pTHX_ NzkMethod method, NzkOptions *opts, SV **args, I32 count)
             int ok;
             SvGETMAGIC(val);
             ok = is_object(aTHX_ val, NZK_CLASS_STAT);
-            msg = nzk_options_set_stat(opts, ok, ok ? (NzkStat *) outer_ptr(aTHX_ val, NZK_CLASS_STAT) : NULL);
-            stat_sv = val;
+            msg = nzk_options_set_stat(opts, ok, ok ? (NzkStat *) take_object(aTHX_ val, NZK_CLASS_STAT) : NULL);
             break;
         }
         case NZK_OPTION_WATCH: {
             int ok;
             SvGETMAGIC(val);
             ok = is_object(aTHX_ val, NZK_CLASS_WATCH);
-            msg = nzk_options_set_watch(opts, ok, ok ? (NzkWatch *) outer_ptr(aTHX_ val, NZK_CLASS_WATCH) : NULL);
-            watch_sv = val;
+            msg = nzk_options_set_watch(opts, ok, ok ? (NzkWatch *) take_object(aTHX_ val, NZK_CLASS_WATCH) : NULL);
             break;
         }
         case NZK_OPTION_ACL: {
@@ -284,13 +352,16 @@ parse_options(pTHX_ NzkMethod method, NzkOptions *opts, SV **args, I32 count)
             int is_hash = SvROK(val) && SvTYPE(SvRV(val)) == SVt_PVHV;
             msg = nzk_options_begin_sasl(opts, is_hash);
             if (!msg) {
-                HV *hv = (HV *) SvRV(val);
+                /* FETCH or overloading of a value can change the hash: it and the
+                 * value are held, and the key copied, while the value is converted. */
+                HV *hv = (HV *) hold_sv(aTHX_ SvRV(val));
                 HE *he;
                 hv_iterinit(hv);
                 while ((he = hv_iternext(hv))) {
                     STRLEN klen, vlen;
-                    const char *k = HePV(he, klen);
-                    const char *v = SvPV(hv_iterval(hv, he), vlen);
+                    const char *k = arg_bytes(aTHX_ hv_iterkeysv(he), &klen);
+                    SV *value = sv_2mortal(SvREFCNT_inc_simple_NN(hv_iterval(hv, he)));
+                    const char *v = arg_bytes(aTHX_ value, &vlen);
                     nzk_options_add_sasl(opts, (const uint8_t *) k, klen, (const uint8_t *) v, vlen);
                 }
             }
@@ -302,10 +373,6 @@ parse_options(pTHX_ NzkMethod method, NzkOptions *opts, SV **args, I32 count)
         if (msg)
             break;
     }
-    if (!msg && stat_sv)
-        msg = nzk_options_set_stat(opts, 1, (NzkStat *) outer_ptr(aTHX_ stat_sv, NZK_CLASS_STAT));
-    if (!msg && watch_sv)
-        msg = nzk_options_set_watch(opts, 1, (NzkWatch *) outer_ptr(aTHX_ watch_sv, NZK_CLASS_WATCH));
     if (msg) {
         nzk_options_clear(opts);
         croak_text(msg);
@@ -388,6 +455,21 @@ free_waiter(void *waiter)
     nzk_waiter_free((NzkWaiter *) waiter);
 }
 
+/* The live watch a wait() call's zkwh names now (it was held by hold_args, but Perl
+ * code may have assigned it another value); croaks as the entry checks do. */
+static NzkWatch *
+wait_target(pTHX_ SV *zkwh)
+{
+    NzkWatch *watch;
+    check_object(aTHX_ zkwh, "zkwh", NZK_CLASS_WATCH);
+    watch = (NzkWatch *) outer_ptr(aTHX_ zkwh, NZK_CLASS_WATCH);
+    if (!watch)
+        croak_message(aTHX_ NZK_MESSAGE_INVALID_HANDLE, NZK_CLASS_WATCH);
+    return watch;
+}
+
+/* One value of get_many(): undef for a failed read, and for null data (data NULL:
+ * newSVpvn(NULL, 0) is undef). */
 static void
 sink_result(void *ctx, int32_t code, const uint8_t *data, size_t len)
 {
@@ -412,7 +494,7 @@ sink_result(void *ctx, int32_t code, const uint8_t *data, size_t len)
             XPUSHs(&PL_sv_undef);                                          \
     } STMT_END
 
-#define PATH_ARGS(path) STRLEN path##_len; const char *path##_ptr = SvPV(path, path##_len)
+#define PATH_ARGS(path) STRLEN path##_len; const char *path##_ptr = arg_bytes(aTHX_ path, &path##_len)
 
 MODULE = Net::ZooKeeper  PACKAGE = Net::ZooKeeper
 
@@ -430,16 +512,21 @@ new(package, hosts, ...)
         const char *h;
         int err = 0;
     PPCODE:
+        hold_args(aTHX_ &ST(0), items);
+        ENTER;
         nzk_options_init(&opts);
         parse_options(aTHX_ NZK_METHOD_NEW, &opts, &ST(2), items - 2);
         h = SvPV(hosts, len);
         handle = nzk_handle_new((const uint8_t *) h, len, &opts, &err);
         nzk_options_clear(&opts);
+        LEAVE;
         if (!handle) {
             errno = err;
             XSRETURN_UNDEF;
         }
         ST(0) = sv_2mortal(make_object(aTHX_ handle, NZK_CLASS_HANDLE, SvPV_nolen(package)));
+        /* As the original: a new handle leaves $! 0, whatever it was before. */
+        errno = 0;
         XSRETURN(1);
 
 void
@@ -483,10 +570,11 @@ add_auth(zkh, scheme, cert)
         const char *s, *c;
         int32_t code;
     PPCODE:
+        hold_args(aTHX_ &ST(0), items);
         check_object(aTHX_ zkh, "zkh", NZK_CLASS_HANDLE);
         handle = begin_call(aTHX_ zkh, 1);
-        s = SvPV(scheme, slen);
-        c = SvPV(cert, clen);
+        s = arg_bytes(aTHX_ scheme, &slen);
+        c = arg_bytes(aTHX_ cert, &clen);
         code = nzk_add_auth(handle, (const uint8_t *) s, slen, (const uint8_t *) c, clen);
         LEAVE;
         RETURN_BOOL(code == ZOK);
@@ -504,11 +592,12 @@ create(zkh, path, buf, ...)
         const char *d;
         SV *created = NULL;
     PPCODE:
+        hold_args(aTHX_ &ST(0), items);
         check_object(aTHX_ zkh, "zkh", NZK_CLASS_HANDLE);
         handle = begin_call(aTHX_ zkh, 1);
         {
             PATH_ARGS(path);
-            d = SvPV(buf, dlen);
+            d = arg_bytes(aTHX_ buf, &dlen);
             nzk_options_init(&opts);
             parse_options(aTHX_ NZK_METHOD_CREATE, &opts, &ST(3), items - 3);
             nzk_create(handle, (const uint8_t *) path_ptr, path_len, (const uint8_t *) d, dlen,
@@ -529,6 +618,7 @@ delete(zkh, path, ...)
         NzkOptions opts;
         int32_t code;
     PPCODE:
+        hold_args(aTHX_ &ST(0), items);
         check_object(aTHX_ zkh, "zkh", NZK_CLASS_HANDLE);
         handle = begin_call(aTHX_ zkh, 1);
         {
@@ -551,6 +641,7 @@ exists(zkh, path, ...)
         NzkOptions opts;
         int32_t code;
     PPCODE:
+        hold_args(aTHX_ &ST(0), items);
         check_object(aTHX_ zkh, "zkh", NZK_CLASS_HANDLE);
         handle = begin_call(aTHX_ zkh, 1);
         {
@@ -573,6 +664,7 @@ get_children(zkh, path, ...)
         NzkOptions opts;
         int32_t code;
     PPCODE:
+        hold_args(aTHX_ &ST(0), items);
         check_object(aTHX_ zkh, "zkh", NZK_CLASS_HANDLE);
         handle = begin_call(aTHX_ zkh, 1);
         {
@@ -607,6 +699,7 @@ get(zkh, path, ...)
         NzkOptions opts;
         SV *data = NULL;
     PPCODE:
+        hold_args(aTHX_ &ST(0), items);
         check_object(aTHX_ zkh, "zkh", NZK_CLASS_HANDLE);
         handle = begin_call(aTHX_ zkh, 1);
         {
@@ -630,6 +723,7 @@ get_many(zkh, ...)
         I32 i, n;
         AV *results;
     PPCODE:
+        hold_args(aTHX_ &ST(0), items);
         check_object(aTHX_ zkh, "zkh", NZK_CLASS_HANDLE);
         handle = begin_call(aTHX_ zkh, 1);
         n = items - 1;
@@ -637,7 +731,7 @@ get_many(zkh, ...)
         SAVEFREEPV(paths);
         for (i = 0; i < n; i++) {
             STRLEN len;
-            paths[i].data = (const uint8_t *) SvPV(ST(i + 1), len);
+            paths[i].data = (const uint8_t *) arg_bytes(aTHX_ ST(i + 1), &len);
             paths[i].len = len;
         }
         results = newAV();
@@ -663,11 +757,12 @@ set(zkh, path, buf, ...)
         const char *d;
         int32_t code;
     PPCODE:
+        hold_args(aTHX_ &ST(0), items);
         check_object(aTHX_ zkh, "zkh", NZK_CLASS_HANDLE);
         handle = begin_call(aTHX_ zkh, 1);
         {
             PATH_ARGS(path);
-            d = SvPV(buf, dlen);
+            d = arg_bytes(aTHX_ buf, &dlen);
             nzk_options_init(&opts);
             parse_options(aTHX_ NZK_METHOD_SET, &opts, &ST(3), items - 3);
             code = nzk_set(handle, (const uint8_t *) path_ptr, path_len, (const uint8_t *) d, dlen, &opts);
@@ -687,6 +782,7 @@ get_acl(zkh, path, ...)
         int32_t code;
         AV *entries;
     PPCODE:
+        hold_args(aTHX_ &ST(0), items);
         check_object(aTHX_ zkh, "zkh", NZK_CLASS_HANDLE);
         handle = begin_call(aTHX_ zkh, 1);
         entries = newAV();
@@ -713,6 +809,7 @@ set_acl(zkh, path, acl_arr, ...)
         const char *msg;
         int32_t code;
     PPCODE:
+        hold_args(aTHX_ &ST(0), items);
         check_object(aTHX_ zkh, "zkh", NZK_CLASS_HANDLE);
         if (!SvROK(acl_arr) || SvTYPE(SvRV(acl_arr)) != SVt_PVAV)
             croak_message(aTHX_ NZK_MESSAGE_ACL_ARR_NOT_ARRAY, NZK_CLASS_HANDLE);
@@ -752,6 +849,7 @@ watch(zkh, ...)
         NzkOptions opts;
         NzkWatch *watch;
     PPCODE:
+        hold_args(aTHX_ &ST(0), items);
         check_object(aTHX_ zkh, "zkh", NZK_CLASS_HANDLE);
         handle = begin_call(aTHX_ zkh, 1);
         nzk_options_init(&opts);
@@ -843,7 +941,7 @@ FIRSTKEY(attr_hash)
         size_t len;
         const uint8_t *key;
     PPCODE:
-        (void) tie_state(aTHX_ attr_hash, (NzkClass) ix);
+        (void) tie_state(aTHX_ attr_hash, (NzkClass) ix, 0);
         key = nzk_attr_key((NzkClass) ix, 0, &len);
         mXPUSHp((const char *) key, len);
 
@@ -862,7 +960,7 @@ NEXTKEY(attr_hash, attr_key)
         const uint8_t *key;
         int32_t index;
     PPCODE:
-        (void) tie_state(aTHX_ attr_hash, (NzkClass) ix);
+        (void) tie_state(aTHX_ attr_hash, (NzkClass) ix, 0);
         k = SvPV(attr_key, klen);
         index = nzk_attr_index((NzkClass) ix, (const uint8_t *) k, klen);
         key = index < 0 ? NULL : nzk_attr_key((NzkClass) ix, index + 1, &len);
@@ -896,10 +994,11 @@ FETCH(attr_hash, attr_key)
         int32_t index;
         NzkValue value;
     PPCODE:
-        obj = tie_state(aTHX_ attr_hash, (NzkClass) ix);
+        obj = tie_state(aTHX_ attr_hash, (NzkClass) ix, 1);
         k = SvPV(attr_key, klen);
         index = nzk_attr_index((NzkClass) ix, (const uint8_t *) k, klen);
         if (index < 0) {
+            LEAVE;
             warn("%s", nzk_message_element(0, (const uint8_t *) k, klen));
             XSRETURN_UNDEF;
         }
@@ -909,6 +1008,7 @@ FETCH(attr_hash, attr_key)
         default:               nzk_watch_fetch((NzkWatch *) obj, index, &value); break;
         }
         ST(0) = sv_2mortal(value_sv(aTHX_ &value));
+        LEAVE;
         XSRETURN(1);
 
 void
@@ -928,20 +1028,24 @@ STORE(attr_hash, attr_key, attr_val)
         int32_t index;
         NzkAccess access;
     PPCODE:
-        obj = tie_state(aTHX_ attr_hash, (NzkClass) ix);
+        hold_args(aTHX_ &ST(0), items);
+        obj = tie_state(aTHX_ attr_hash, (NzkClass) ix, 1);
         k = SvPV(attr_key, klen);
         index = nzk_attr_index((NzkClass) ix, (const uint8_t *) k, klen);
         access = nzk_attr_access((NzkClass) ix, index);
         if (index < 0 || access == NZK_ACCESS_READ_ONLY) {
+            LEAVE;
             warn("%s", nzk_message_element(index >= 0, (const uint8_t *) k, klen));
             XSRETURN_EMPTY;
         }
-        if (ix == NZK_CLASS_HANDLE)
-            msg = nzk_handle_store((NzkHandle *) obj, index,
-                                   access == NZK_ACCESS_INT ? (int64_t) SvIV(attr_val) : 0,
-                                   access == NZK_ACCESS_UINT ? (uint64_t) SvUV(attr_val) : 0);
+        if (ix == NZK_CLASS_HANDLE) {
+            int64_t iv = access == NZK_ACCESS_INT ? (int64_t) SvIV(attr_val) : 0;
+            uint64_t uv = access == NZK_ACCESS_UINT ? (uint64_t) SvUV(attr_val) : 0;
+            msg = nzk_handle_store((NzkHandle *) obj, index, iv, uv);
+        }
         else
             nzk_watch_store((NzkWatch *) obj, index, (uint64_t) SvUV(attr_val));
+        LEAVE;
         if (msg)
             croak_text(msg);
         XSRETURN_EMPTY;
@@ -958,7 +1062,7 @@ EXISTS(attr_hash, attr_key)
         STRLEN klen;
         const char *k;
     PPCODE:
-        (void) tie_state(aTHX_ attr_hash, (NzkClass) ix);
+        (void) tie_state(aTHX_ attr_hash, (NzkClass) ix, 0);
         k = SvPV(attr_key, klen);
         RETURN_BOOL(nzk_attr_index((NzkClass) ix, (const uint8_t *) k, klen) >= 0);
 
@@ -1029,28 +1133,30 @@ wait(zkwh, ...)
         NzkOptions opts;
         NzkWaiter *waiter;
         NzkWaitStep step;
+        int saved_errno = errno;
     PPCODE:
-        check_object(aTHX_ zkwh, "zkwh", NZK_CLASS_WATCH);
-        watch = (NzkWatch *) outer_ptr(aTHX_ zkwh, NZK_CLASS_WATCH);
-        if (!watch)
-            croak_message(aTHX_ NZK_MESSAGE_INVALID_HANDLE, NZK_CLASS_WATCH);
+        hold_args(aTHX_ &ST(0), items);
+        (void) wait_target(aTHX_ zkwh);
         nzk_options_init(&opts);
         parse_options(aTHX_ NZK_METHOD_WAIT, &opts, &ST(1), items - 1);
-        /* Converting the options may have run Perl code that destroyed the watch. */
-        watch = (NzkWatch *) outer_ptr(aTHX_ zkwh, NZK_CLASS_WATCH);
-        if (!watch) {
-            nzk_options_clear(&opts);
-            croak_message(aTHX_ NZK_MESSAGE_INVALID_HANDLE, NZK_CLASS_WATCH);
-        }
+        /* Perl code run from here on (converting the options, signal handlers between
+         * steps) can point zkwh at another watch, or give the watch to another call:
+         * wait() waits for the current assignment of the watch zkwh names, taken
+         * afresh after any Perl code ran, so its result agrees with $w->{event}. */
+        watch = wait_target(aTHX_ zkwh);
         waiter = nzk_waiter_new(watch, &opts);
         nzk_options_clear(&opts);
         /* Wait in short steps and let Perl run signal handlers in between; a handler
          * that dies leaves through LEAVE, which frees the waiter. */
         ENTER;
         SAVEDESTRUCTOR(free_waiter, waiter);
-        while ((step = nzk_waiter_step(waiter)) == NZK_WAIT_STEP_PENDING)
+        while ((step = nzk_waiter_step(waiter)) == NZK_WAIT_STEP_PENDING) {
             PERL_ASYNC_CHECK();
+            nzk_waiter_follow(waiter, wait_target(aTHX_ zkwh));
+        }
         LEAVE;
+        /* Timed waits set errno (ETIMEDOUT); the original's left $! alone. */
+        errno = saved_errno;
         RETURN_BOOL(step == NZK_WAIT_STEP_FIRED);
 
 
@@ -1067,7 +1173,7 @@ _define(name, hosts, recv_timeout)
         STRLEN nlen, hlen;
         const char *n, *h;
     CODE:
-        n = SvPV(name, nlen);
+        n = arg_bytes(aTHX_ name, &nlen);
         h = SvPV(hosts, hlen);
         RETVAL = nzk_cluster_define((const uint8_t *) n, nlen, (const uint8_t *) h, hlen, (int64_t) recv_timeout);
     OUTPUT:

@@ -11,8 +11,13 @@ use Apache2::CmdParms ();
 use Apache2::ServerRec ();
 use Apache2::ServerUtil ();
 use Apache2::Log ();
+use Apache2::RequestRec ();
+use Apache2::RequestUtil ();
+use APR::Pool ();
 use Apache2::Const -compile => qw(RSRC_CONF TAKE23);
 use APR::Const -compile => qw(SUCCESS EBUSY ECONNABORTED EINVAL ENOLOCK);
+
+use Scalar::Util ();
 
 use Net::ZooKeeper ();
 use Net::ZooKeeper::Cluster ();
@@ -87,7 +92,53 @@ sub _acquire {
     # the parent, so no connection is ever made before httpd forks.
     my $status = Net::ZooKeeper::Cluster::define($name, @$cluster);
     return ($status, undef) unless $status == APR::Const::SUCCESS;
-    return $wait ? Net::ZooKeeper::Cluster::acquire($name) : Net::ZooKeeper::Cluster::tryacquire($name);
+    my ($rc, $zk) = $wait ? Net::ZooKeeper::Cluster::acquire($name) : Net::ZooKeeper::Cluster::tryacquire($name);
+    _bind_to_request($s, $zk) if $zk;
+    return ($rc, $zk);
+}
+
+# The request an acquire is made in: $r itself when it was passed in place of $s,
+# else mod_perl's current request where it keeps one (SetHandler perl-script, or
+# PerlOptions +GlobalRequest); undef outside a request.
+sub _request_of {
+    my ($s) = @_;
+    return $s if Scalar::Util::blessed($s) && $s->isa('Apache2::RequestRec');
+    local $@;
+    my $r = eval { Apache2::RequestUtil->request };
+    return Scalar::Util::blessed($r) && $r->isa('Apache2::RequestRec') ? $r : undef;
+}
+
+# Where the caller of acquire() or tryacquire() is: the first frame outside this package.
+sub _call_site {
+    for (my $level = 0; my @frame = caller($level); $level++) {
+        return "$frame[1] line $frame[2]" if $frame[0] ne __PACKAGE__;
+    }
+    return 'an unknown place';
+}
+
+# A lease taken during a request is released when the request ends, if its holder
+# has not released it by then (a lease kept in a global or a closure would hold the
+# shared lock for the rest of the child's life, and after a connection failure every
+# later acquire would wait for it in vain). The cleanup holds the lease weakly, so a
+# lease that goes out of scope is still released (and freed) at once.
+sub _bind_to_request {
+    my ($s, $zk) = @_;
+    my $r = _request_of($s) or return;
+    my $lease = [ $zk, $r->server, _call_site() ];
+    Scalar::Util::weaken($lease->[0]);
+    $r->pool->cleanup_register(\&_request_ended, $lease);
+    return;
+}
+
+sub _request_ended {
+    my ($lease) = @_;
+    my ($zk, $s, $where) = @$lease;
+    return unless $zk && !$zk->released;
+    Net::ZooKeeper::Cluster::release($zk);
+    my $msg = sprintf("%s: lease of cluster '%s' acquired at %s was still held when the request ended; released",
+                      __PACKAGE__, $zk->name, $where);
+    $s->log->warn($msg);
+    return;
 }
 
 sub acquire    { return _acquire($_[0], $_[1], 1) }
@@ -210,11 +261,12 @@ True if a cluster of that name is configured.
 
 Takes a shared lock on the cluster's connection of this process, making the
 connection if there is none. C<$s> is the C<Apache2::ServerRec> (e.g.
-C<< $r->server >>). Blocks while a failed connection still has holders (at most
-twice the receive timeout), since the next acquire after they have released makes
-a new connection. Returns SUCCESS and a connection object, or a status and undef:
-NOTFOUND, ECONNABORTED (no connection can be made), EINVAL, EBUSY (the wait
-ran out).
+C<< $r->server >>), or the request C<$r> itself, which ties the lease to that
+request in every configuration (see L</LEASES AND REQUESTS>). Blocks while a
+failed connection still has holders (at most twice the receive timeout), since
+the next acquire after they have released makes a new connection. Returns
+SUCCESS and a connection object, or a status and undef: NOTFOUND, ECONNABORTED
+(no connection can be made), EINVAL, EBUSY (the wait ran out).
 
 =head2 ($rc, $zk) = tryacquire($s, $name)
 
@@ -223,9 +275,10 @@ example while a reconnect is pending.
 
 =head2 $rc = release($s, $zk)
 
-Releases the lock: SUCCESS, or EINVAL for a bad or already released C<$zk>. If
-C<$zk> goes out of scope without release (a handler that dies), the lock is
-released anyway.
+Releases the lock: SUCCESS, or EINVAL for a bad or already released C<$zk>
+(released by an earlier release(), or by the end of the request it was acquired
+in). If C<$zk> goes out of scope without release (a handler that dies), the lock
+is released anyway. C<$s> may be C<$r>, here and in error().
 
 =head2 $rc = error($s, $zk, $ret, $msg)
 
@@ -233,6 +286,63 @@ Logs C<$msg> with the cluster name and the ZooKeeper error code C<$ret> to the
 server's error log. For ZCONNECTIONLOSS, ZINVALIDSTATE and ZSESSIONEXPIRED it
 marks the connection failed and returns ECONNABORTED: release C<$zk> and acquire
 again to get the new connection. Other codes give SUCCESS.
+
+=head1 LEASES AND REQUESTS
+
+A connection object (a lease) holds the shared lock until it is released or
+destroyed. A lease acquired during a request belongs to that request: if it is
+still held when the request ends, a cleanup of the request releases it and
+writes a warning to the error log naming the cluster and the file and line of
+the acquire() or tryacquire() call:
+
+  [perl:warn] [pid 1234] Apache2::ZooKeeper: lease of cluster 'main_cluster'
+  acquired at /srv/lib/My/Handler.pm line 42 was still held when the request
+  ended; released
+
+(one line in the log). Without this, a lease stored in a global or a closure
+would hold the lock for the rest of the child's life: harmless while the
+connection works, but once error() has marked it failed the connection could
+never be replaced, and every later acquire() of that child would wait (twice the
+receive timeout) and give EBUSY.
+
+The request is known when C<$r> is passed to acquire() or tryacquire() in place
+of C<$s>, or, with C<$s>, when mod_perl keeps the current request: under
+C<SetHandler perl-script>, or with C<PerlOptions +GlobalRequest>. A lease
+acquired outside a request (for example in a C<PerlChildInitHandler>), or with
+C<$s> under C<SetHandler modperl> without C<+GlobalRequest>, is released only by
+release() or when it is destroyed.
+
+The object the handler kept stays usable as a released lease: C<released> is
+true and release() gives EINVAL. Its handle still reaches the connection the
+lease was taken on while that connection lasts, but without holding it: once the
+connection is replaced (after a failure), calls through that handle fail with
+ZINVALIDSTATE, and error() with such a code gives ECONNABORTED without marking
+the new connection failed. So acquire in each request, and keep data or a
+L<Net::ZooKeeper::Watch> between requests, not the lease:
+
+  our $ZK;    # wrong: the lease outlives its request
+  sub handler {
+      my ($r) = @_;
+      (my $rc, $ZK) = Apache2::ZooKeeper::acquire($r, 'main_cluster') unless $ZK;
+      my $motd = $ZK->handle->get('/config/motd');
+      # ... never released: when this request ends its lease is released with
+      # the warning above, and in later requests $ZK->released is true
+      return Apache2::Const::OK;
+  }
+
+  sub handler {    # right: acquire, use, release in every request
+      my ($r) = @_;
+      my ($rc, $zk) = Apache2::ZooKeeper::acquire($r, 'main_cluster');
+      return Apache2::Const::SERVER_ERROR unless $rc == APR::Const::SUCCESS;
+      my $motd = $zk->handle->get('/config/motd');
+      Apache2::ZooKeeper::release($r, $zk);
+      return Apache2::Const::OK;
+  }
+
+The rule for failed connections is unchanged: error() with ZCONNECTIONLOSS,
+ZINVALIDSTATE or ZSESSIONEXPIRED marks the connection failed, and it is replaced
+once every holder has released it; the end of a request releases what the
+request still held.
 
 =head1 CONNECTION OBJECTS
 

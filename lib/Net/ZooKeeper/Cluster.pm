@@ -224,7 +224,8 @@ ZOO_SESSION_EVENT with ZOO_EXPIRED_SESSION_STATE when it is replaced).
 
 =item $zk->released
 
-True once release() was called.
+True once release() was called (or, for a lease of L<Apache2::ZooKeeper>, once
+the request it was acquired in ended).
 
 =back
 

@@ -6,7 +6,8 @@ package ZKTest::Handler;
 #
 #   cluster=main pid=1234 interp=55d0c0ffee rc=0 generation=1 session=1c0a... exists=1 zkerr=0
 #
-# Endpoints (query parameters after ?):
+# Endpoints (query parameters after ?), also under /zk/g/ (e.g. /zk/g/session),
+# for a <Location /zk/g> with PerlOptions +GlobalRequest:
 #   /zk/session?cluster=A[&cluster=B][&path=/][&hold=MS]   per cluster: acquire,
 #        exists(path), error() if exists failed with another error than ZNONODE,
 #        keep holding the connection for MS milliseconds, release
@@ -21,12 +22,19 @@ package ZKTest::Handler;
 #   /zk/watch_wait?path=P&timeout=MS             wait on the kept watch (without holding
 #        the connection)
 #   /zk/watch_drop?path=P                        forget the kept watch
+#   /zk/keep?cluster=A[&via=r]                   acquire, passing $r->server (or, with
+#        via=r, $r itself), and keep the connection object in a global without
+#        releasing it; reports the file and line of the acquire call
+#   /zk/kept?cluster=A[&release=0][&drop=1]      look at the kept connection object:
+#        released?, release() again (not with release=0), exists("/") through its
+#        handle, error() with that code if it failed; drop=1 forgets it afterwards
 
 use strict;
 use warnings;
 
 use Apache2::RequestRec ();
 use Apache2::RequestIO ();
+use Apache2::RequestUtil ();
 use Apache2::ServerRec ();
 use Apache2::Const -compile => qw(OK NOT_FOUND);
 use APR::Const -compile => qw(SUCCESS ECONNABORTED);
@@ -38,6 +46,7 @@ use Net::ZooKeeper qw(:errors :node_flags :acls);
 
 our %WATCH;    # path => Net::ZooKeeper::Watch, kept between requests
 our $MARK;     # its address tells the Perl interpreters of a threaded MPM apart
+our %KEPT;     # cluster => connection object kept past its request (/zk/keep)
 
 my %DISPATCH = (
     session    => \&session,
@@ -49,6 +58,8 @@ my %DISPATCH = (
     watch_set  => \&watch_set,
     watch_wait => \&watch_wait,
     watch_drop => \&watch_drop,
+    keep       => \&keep,
+    kept       => \&kept,
 );
 
 sub _params {
@@ -101,7 +112,7 @@ sub _base {
 
 sub handler {
     my ($r) = @_;
-    my ($what) = $r->uri =~ m{^/zk/(\w+)};
+    my ($what) = $r->uri =~ m{^/zk/(?:g/)?(\w+)};
     my $code = defined $what ? $DISPATCH{$what} : undef;
     return Apache2::Const::NOT_FOUND unless $code;
     my $p = _params($r);
@@ -254,6 +265,47 @@ sub watch_drop {
     my $path = _one($p, 'path');
     my $had  = defined $path && delete $WATCH{$path} ? 1 : 0;
     return _line(pid => $$, path => $path, dropped => $had);
+}
+
+# A handler that keeps its lease past the request (the bug the request cleanup of
+# Apache2::ZooKeeper is for): acquire, and store the connection object in a global.
+sub keep {
+    my ($r, $p) = @_;
+    my $name = _one($p, 'cluster');
+    my $via  = _one($p, 'via', 's');
+    my $global = eval { my $cur = Apache2::RequestUtil->request; 1 } ? 1 : 0;
+    my ($rc, $zk, $line);
+    if ($via eq 'r') {
+        ($rc, $zk) = Apache2::ZooKeeper::acquire($r, $name); $line = __LINE__;
+    }
+    else {
+        ($rc, $zk) = Apache2::ZooKeeper::acquire($r->server, $name); $line = __LINE__;
+    }
+    my @out = (_base($name), via => $via, global => $global, rc => $rc, file => __FILE__, line => $line);
+    return _line(@out) unless $rc == APR::Const::SUCCESS;
+    $KEPT{$name} = $zk;
+    return _line(@out, generation => $zk->generation, session => session_hex($zk->handle),
+                 released => $zk->released ? 1 : 0);
+}
+
+sub kept {
+    my ($r, $p) = @_;
+    my $s    = $r->server;
+    my $name = _one($p, 'cluster');
+    my $zk   = $KEPT{$name};
+    return _line(_base($name), found => 0) unless $zk;
+    my @out = (_base($name), found => 1, generation => $zk->generation,
+               released => $zk->released ? 1 : 0);
+    push @out, release_again => Apache2::ZooKeeper::release($s, $zk) if _one($p, 'release', 1);
+    my $zkh    = $zk->handle;
+    my $exists = $zkh->exists('/') ? 1 : 0;
+    my $zkerr  = $zkh->get_error;
+    push @out, exists => $exists, zkerr => $zkerr;
+    if ($zkerr != ZOK && $zkerr != ZNONODE) {
+        push @out, error_rc => Apache2::ZooKeeper::error($s, $zk, $zkerr, 'ZKTest::Handler: kept lease call failed');
+    }
+    delete $KEPT{$name} if _one($p, 'drop');
+    return _line(@out);
 }
 
 1;

@@ -461,9 +461,10 @@ impl Client {
         let create_mode = options.mode;
         let sequential = create_mode.is_sequential();
         let chroot_path = if sequential { self.validate_sequential_path(path)? } else { self.validate_path(path)? };
-        if chroot_path.is_root() {
-            return Err(Error::BadArguments(&"can not create root node"));
-        }
+        // Patched for Net::ZooKeeper: "/" is sent, as the C client does (the server
+        // answers ZNODEEXISTS, or with a sequence flag creates "/0000000001"; under a
+        // chroot "/app", "/app0000000001", whose client path is the bare number).
+        let prefix = if chroot_path.is_root() && !self.chroot.is_none() { "" } else { path };
         let ttl = options.ttl.map(|ttl| ttl.as_millis() as i64).unwrap_or(0);
         let op_code = if ttl != 0 {
             OpCode::CreateTtl
@@ -482,7 +483,7 @@ impl Client {
             let mut buf = body.as_slice();
             let server_path = record::unmarshal_entity::<&str>(&"server path", &mut buf)?;
             let client_path = util::strip_root_path(server_path, self.chroot.root())?;
-            let sequence = if sequential { Self::parse_sequence(client_path, path)? } else { CreateSequence(-1) };
+            let sequence = if sequential { Self::parse_sequence(client_path, prefix)? } else { CreateSequence(-1) };
             let stat =
                 if op_code == OpCode::Create { Stat::new_invalid() } else { record::unmarshal::<Stat>(&mut buf)? };
             Ok((stat, sequence))
@@ -602,6 +603,44 @@ impl Client {
         path: &str,
     ) -> impl Future<Output = Result<(Vec<u8>, Stat, OneshotWatcher)>> + Send + '_ {
         let result = self.get_data_internally(self.chroot.as_ref(), path, true);
+        Self::map_wait(result, |(data, stat, watcher)| (data, stat, watcher.into_oneshot(&self.chroot)))
+    }
+
+    /// Patched for Net::ZooKeeper: `get_data_internally` with `None` for a node whose
+    /// data is null (length -1, as the Java client writes `null`), which
+    /// [Client::get_data] and [Client::get_and_watch_data] return as empty data.
+    fn get_nullable_data_internally(
+        &self,
+        path: &str,
+        watch: bool,
+    ) -> Result<impl Future<Output = Result<(Option<Vec<u8>>, Stat, WatchReceiver)>> + Send> {
+        let chroot_path = ChrootPath::new(self.chroot.as_ref(), path, false)?;
+        let request = GetRequest { path: chroot_path, watch };
+        let receiver = self.send_request(OpCode::GetData, &request);
+        Ok(async move {
+            let (mut body, watcher) = receiver.await?;
+            let null = body.starts_with(&(-1i32).to_be_bytes());
+            let data_len = body.len() - Stat::record_len();
+            let mut stat_buf = &body[data_len..];
+            let stat = record::unmarshal(&mut stat_buf)?;
+            body.truncate(data_len);
+            drop(body.drain(..4));
+            Ok((if null { None } else { Some(body) }, stat, watcher))
+        })
+    }
+
+    /// Patched for Net::ZooKeeper: [Client::get_data] with `None` for null data.
+    pub fn get_nullable_data(&self, path: &str) -> impl Future<Output = Result<(Option<Vec<u8>>, Stat)>> + Send {
+        let result = self.get_nullable_data_internally(path, false);
+        Self::map_wait(result, |(data, stat, _)| (data, stat))
+    }
+
+    /// Patched for Net::ZooKeeper: [Client::get_and_watch_data] with `None` for null data.
+    pub fn get_and_watch_nullable_data(
+        &self,
+        path: &str,
+    ) -> impl Future<Output = Result<(Option<Vec<u8>>, Stat, OneshotWatcher)>> + Send + '_ {
+        let result = self.get_nullable_data_internally(path, true);
         Self::map_wait(result, |(data, stat, watcher)| (data, stat, watcher.into_oneshot(&self.chroot)))
     }
 
