@@ -89,8 +89,8 @@ sub start_writer {
     my $pid = fork;
     die "fork: $!" unless defined $pid;
     if (!$pid) {
-        exec $^X, @INC_FLAGS, '-e', $WRITER, $srv->member_hosts(1), $path, $count;
-        POSIX::_exit(127);
+        exec $^X, @INC_FLAGS, '-e', $WRITER, $srv->member_hosts(1), $path, $count
+            or POSIX::_exit(127);
     }
     return $pid;
 }

@@ -97,8 +97,8 @@ sub spawn {
         close $out_r;
         POSIX::dup2(fileno $in_r, 0)  or POSIX::_exit(126);
         POSIX::dup2(fileno $out_w, 1) or POSIX::_exit(126);
-        exec $^X, @INC_FLAGS, '-e', $CHILD, $srv->hosts, "$root/$name", $n, $TIMEOUT;
-        POSIX::_exit(127);
+        exec $^X, @INC_FLAGS, '-e', $CHILD, $srv->hosts, "$root/$name", $n, $TIMEOUT
+            or POSIX::_exit(127);
     }
     close $in_r;
     close $out_w;
