@@ -30,6 +30,15 @@ use crate::watch::{NzkWaitStep, Waiter, Watch};
 
 const PANIC_MESSAGE: &str = "internal error in the Net::ZooKeeper core";
 
+/// Success, for the XS layer's checks of result codes (ZooKeeper's ZOK).
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub enum NzkResult {
+    Ok = 0,
+}
+
+const _: () = assert!(NzkResult::Ok as i32 == crate::error::ZOK);
+
 /// Runs `body`, turning a panic into `fallback`.
 fn guard<T>(fallback: T, body: impl FnOnce() -> T) -> T {
     catch_unwind(AssertUnwindSafe(body)).unwrap_or(fallback)

@@ -474,7 +474,7 @@ static void
 sink_result(void *ctx, int32_t code, const uint8_t *data, size_t len)
 {
     dTHX;
-    av_push((AV *) ctx, code == ZOK ? newSVpvn((const char *) data, len) : newSV(0));
+    av_push((AV *) ctx, code == NZK_RESULT_OK ? newSVpvn((const char *) data, len) : newSV(0));
 }
 
 #define RETURN_BOOL(ok) STMT_START { ST(0) = (ok) ? &PL_sv_yes : &PL_sv_no; XSRETURN(1); } STMT_END
@@ -577,7 +577,7 @@ add_auth(zkh, scheme, cert)
         c = arg_bytes(aTHX_ cert, &clen);
         code = nzk_add_auth(handle, (const uint8_t *) s, slen, (const uint8_t *) c, clen);
         LEAVE;
-        RETURN_BOOL(code == ZOK);
+        RETURN_BOOL(code == NZK_RESULT_OK);
 
 void
 create(zkh, path, buf, ...)
@@ -629,7 +629,7 @@ delete(zkh, path, ...)
         }
         nzk_options_clear(&opts);
         LEAVE;
-        RETURN_BOOL(code == ZOK);
+        RETURN_BOOL(code == NZK_RESULT_OK);
 
 void
 exists(zkh, path, ...)
@@ -652,7 +652,7 @@ exists(zkh, path, ...)
         }
         nzk_options_clear(&opts);
         LEAVE;
-        RETURN_BOOL(code == ZOK);
+        RETURN_BOOL(code == NZK_RESULT_OK);
 
 void
 get_children(zkh, path, ...)
@@ -680,7 +680,7 @@ get_children(zkh, path, ...)
             else {
                 size_t count = 0;
                 code = nzk_get_children(handle, (const uint8_t *) path_ptr, path_len, &opts, &count, sink_count);
-                if (code == ZOK)
+                if (code == NZK_RESULT_OK)
                     mXPUSHu(count);
                 else
                     XPUSHs(&PL_sv_undef);
@@ -769,7 +769,7 @@ set(zkh, path, buf, ...)
         }
         nzk_options_clear(&opts);
         LEAVE;
-        RETURN_BOOL(code == ZOK);
+        RETURN_BOOL(code == NZK_RESULT_OK);
 
 void
 get_acl(zkh, path, ...)
@@ -794,7 +794,7 @@ get_acl(zkh, path, ...)
         }
         nzk_options_clear(&opts);
         LEAVE;
-        RETURN_LIST(entries, code == ZOK);
+        RETURN_LIST(entries, code == NZK_RESULT_OK);
 
 void
 set_acl(zkh, path, acl_arr, ...)
@@ -827,7 +827,7 @@ set_acl(zkh, path, acl_arr, ...)
         }
         nzk_options_clear(&opts);
         LEAVE;
-        RETURN_BOOL(code == ZOK);
+        RETURN_BOOL(code == NZK_RESULT_OK);
 
 void
 stat(zkh)

@@ -52,7 +52,11 @@ impl TlsServerCertVerifier {
     fn new(roots: RootCertStore, hostname_verification: bool) -> Self {
         Self {
             roots,
-            supported: CryptoProvider::get_default().unwrap().signature_verification_algorithms,
+            // Patched for Net::ZooKeeper: ring's algorithms unless the process installed
+            // another provider (get_default is None until one is installed).
+            supported: CryptoProvider::get_default()
+                .map_or_else(|| rustls::crypto::ring::default_provider(), |provider| (**provider).clone())
+                .signature_verification_algorithms,
             hostname_verification,
         }
     }
