@@ -3,14 +3,15 @@
 use strict;
 use warnings;
 
-use Net::ZooKeeper qw(:node_flags :acls);
+use Net::ZooKeeper qw(:node_flags :acls :events :functions);
 
-my $zkh = Net::ZooKeeper->new($ENV{ZK_TEST_HOSTS} || 'localhost:7000');
+my $hosts = $ENV{ZK_TEST_HOSTS} || 'localhost:7000';
+my $zkh = Net::ZooKeeper->new($hosts);
 
 $zkh->create('/foo', 'bar',
              'flags' => ZOO_EPHEMERAL,
              'acl' => ZOO_OPEN_ACL_UNSAFE) or
-  die("unable to create node /foo: " . $zkh->get_error() . "\n");
+  die("unable to create node /foo: " . zerror($zkh->get_error()) . "\n");
 
 print "node /foo has value: " . $zkh->get('/foo') . "\n";
 
@@ -39,13 +40,20 @@ foreach my $acl_entry ($zkh->get_acl('/foo')) {
 my $watch = $zkh->watch('timeout' => 10000);
 $zkh->exists('/foo', 'watch' => $watch);
 
+# A second client changes /foo, which triggers the watch.
+my $zkh2 = Net::ZooKeeper->new($hosts);
+$zkh2->set('/foo', 'qux') or
+  die("unable to set node /foo: " . zerror($zkh2->get_error()) . "\n");
+
 if ($watch->wait()) {
   print "watch triggered on node /foo:\n";
-  print "  event: $watch->{event}\n";
+  print "  event: $watch->{event}",
+        ($watch->{event} == ZOO_CHANGED_EVENT ? " (ZOO_CHANGED_EVENT)" : ""), "\n";
   print "  state: $watch->{state}\n";
 }
 else {
   print "watch timed out after 10 seconds\n";
 }
 
-$zkh->delete('/foo');
+$zkh->delete('/foo') or
+  die("unable to delete node /foo: " . zerror($zkh->get_error()) . "\n");

@@ -19,7 +19,7 @@ use std::sync::Arc;
 use crate::acl::{self, AclList, Entry};
 use crate::attrs::{self, NzkAccess, NzkClass};
 use crate::caller::Caller;
-use crate::error::ZSYSTEMERROR;
+use crate::error::{self, ZSYSTEMERROR};
 use crate::handle::Handle;
 use crate::message;
 use crate::options::{self, NzkMethod, NzkOption, NzkOptions, SESSION_ID_LEN};
@@ -1007,6 +1007,13 @@ pub unsafe extern "C" fn nzk_waiter_free(waiter: *mut Waiter) {
 #[no_mangle]
 pub extern "C" fn nzk_set_log_level(level: i64) -> *const c_char {
     guard_message(|| ok_or_message(settings::set_log_level(level as i32)))
+}
+
+/// The C client's text for a result code ("unknown error" for any other number): a
+/// static NUL-terminated string.
+#[no_mangle]
+pub extern "C" fn nzk_zerror(code: i64) -> *const c_char {
+    guard_message(|| error::zerror(code).as_ptr())
 }
 
 /// Whether later handles try their hosts in the given order (true) or shuffled.

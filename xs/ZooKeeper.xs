@@ -873,6 +873,14 @@ set_log_level(level)
         XSRETURN_EMPTY;
 
 void
+zerror(code)
+        SV *code
+    PROTOTYPE: $
+    PPCODE:
+        ST(0) = sv_2mortal(newSVpv(nzk_zerror((int64_t) SvIV(code)), 0));
+        XSRETURN(1);
+
+void
 set_deterministic_conn_order(flag)
         SV *flag
     PROTOTYPE: $

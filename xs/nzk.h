@@ -710,6 +710,12 @@ void nzk_waiter_free(struct NzkWaiter *waiter);
 const char *nzk_set_log_level(int64_t level);
 
 /**
+ * The C client's text for a result code ("unknown error" for any other number): a
+ * static NUL-terminated string.
+ */
+const char *nzk_zerror(int64_t code);
+
+/**
  * Whether later handles try their hosts in the given order (true) or shuffled.
  */
 void nzk_set_deterministic_conn_order(bool flag);

@@ -63,7 +63,11 @@ our %EXPORT_TAGS = (
     my %seen;
     $EXPORT_TAGS{all} = [ grep { !$seen{$_}++ } map { @$_ } values %EXPORT_TAGS ];
 }
-our @EXPORT_OK = @{ $EXPORT_TAGS{all} };
+# Functions added since the original: exportable by name or with their own tag, and
+# in none of the original's tags (not even :all), so that those stay exactly as they were.
+my @functions = qw(zerror);
+our @EXPORT_OK = (@{ $EXPORT_TAGS{all} }, @functions);
+$EXPORT_TAGS{functions} = [@functions];
 our @EXPORT = ();
 
 sub _unknown { croak("unknown Net::ZooKeeper constant: $_[0]") }

@@ -97,6 +97,51 @@ sub _netty_jars {
            transport-native-epoll);
 }
 
+# What a server needs and is missing here: a list of hashes with
+#   what    => 'java' or "the Debian 'zookeeper' package"
+#   package => the Debian package that provides it
+#   why     => what was looked for
+# Empty when java and the ZooKeeper jars are both found.  Each is checked on
+# its own, so that only what is missing is installed or asked for.
+sub missing {
+    my @missing;
+    push @missing, {
+        what    => 'java',
+        package => 'default-jre-headless',
+        why     => 'no java executable on PATH, in $JAVA or in $JAVA_HOME/bin',
+    } unless defined find_java();
+    push @missing, {
+        what    => "the Debian 'zookeeper' package",
+        package => 'zookeeper',
+        why     => "no $JAVA_DIR/zookeeper*.jar or $ZK_SHARE_DIR, and no \$ZK_TEST_CLASSPATH",
+    } unless defined classpath();
+    return @missing;
+}
+
+# True if dpkg says the package is installed (false if dpkg cannot tell).
+sub _package_installed {
+    my ($pkg) = @_;
+    return 0 unless _which('dpkg-query');
+    my $status = qx{dpkg-query -W -f='\${Status}' $pkg 2>/dev/null};
+    return $? == 0 && $status =~ /\binstall ok installed\b/;
+}
+
+sub _sudo { return $> == 0 ? '' : 'sudo ' }
+
+# "java is missing (WHY); install with: apt-get install default-jre-headless",
+# or both ("java and the Debian 'zookeeper' package are missing (WHY; WHY); ...").
+sub _missing_message {
+    my (@missing) = @_;
+    my $what = join ' and ', map { $_->{what} } @missing;
+    my $msg  = "$what " . (@missing > 1 ? 'are' : 'is') . ' missing ('
+             . join('; ', map { $_->{why} } @missing) . ')';
+    my @pkgs = map { $_->{package} } grep { !_package_installed($_->{package}) } @missing;
+    my @have = map { $_->{package} } grep { _package_installed($_->{package}) } @missing;
+    $msg .= '; install with: ' . _sudo() . "apt-get install @pkgs" if @pkgs;
+    $msg .= "; the package @have is installed, but what it provides was not found" if @have;
+    return $msg;
+}
+
 sub _may_install {
     my ($opt) = @_;
     return $opt->{install} if exists $opt->{install};
@@ -104,15 +149,20 @@ sub _may_install {
     return $> == 0 || _env_true($ENV{CI});
 }
 
+# Installs the packages of what is missing, except those dpkg says are
+# installed already; at most once per process.
 sub _install_package {
-    my ($opt) = @_;
+    my ($opt, @missing) = @_;
+    my @pkgs = map { $_->{package} } grep { !_package_installed($_->{package}) } @missing;
+    return 0 unless @pkgs;
     return 0 if $INSTALL_TRIED++;
     return 0 unless _which('apt-get');
     my @sudo = $> == 0 ? () : _which('sudo') ? ('sudo', '-n') : return 0;
     my $lock = '-o DPkg::Lock::Timeout=300';
     my $cmd  = "@sudo apt-get $lock update && "
-             . "@sudo env DEBIAN_FRONTEND=noninteractive apt-get $lock install -y zookeeper";
-    print STDERR "# ZKTest::Server: installing ZooKeeper: $cmd\n";
+             . "@sudo env DEBIAN_FRONTEND=noninteractive apt-get $lock install -y @pkgs";
+    print STDERR '# ZKTest::Server: ', join(' and ', map { $_->{what} } @missing),
+        " missing; installing @pkgs: $cmd\n";
     # apt's stdout goes to our stderr so it cannot corrupt TAP output
     system('sh', '-c', "($cmd) 1>&2");
     return $? == 0;
@@ -242,7 +292,7 @@ sub protocol_check {
 
 sub available {
     my ($class, %opt) = @_;
-    return defined(find_java()) && defined(classpath());
+    return !missing();
 }
 
 sub start {
@@ -256,14 +306,10 @@ sub start {
         return undef;
     }
 
-    unless ($class->available) {
-        if (_may_install(\%opt)) {
-            _install_package(\%opt);
-        }
-        unless ($class->available) {
-            $ERROR = !defined(classpath())
-                ? "the Debian 'zookeeper' package is not installed (no $JAVA_DIR/zookeeper*.jar or $ZK_SHARE_DIR)"
-                : 'no java executable found (set JAVA or JAVA_HOME, or put java on PATH)';
+    if (my @missing = missing()) {
+        _install_package(\%opt, @missing) if _may_install(\%opt);
+        if (@missing = missing()) {
+            $ERROR = _missing_message(@missing);
             return undef;
         }
     }
@@ -824,10 +870,16 @@ of the object, see C<CLONE_SKIP>).  On Linux the server
 also gets C<SIGKILL> from the kernel if the starting process dies without
 cleaning up.
 
-If the ZooKeeper jars or C<java> are missing and installing is allowed (running
-as root or C<$ENV{CI}> true, and C<$ENV{ZK_TEST_NO_INSTALL}> not true; or
-C<< install => 1 >>), it runs
-C<apt-get update && apt-get install -y zookeeper> once (output to STDERR).
+C<java> and the ZooKeeper jars are checked separately (see C<missing>).  If
+either is missing and installing is allowed (running as root or C<$ENV{CI}>
+true, and C<$ENV{ZK_TEST_NO_INSTALL}> not true; or C<< install => 1 >>), it
+runs C<apt-get update && apt-get install -y PACKAGES> once per process
+(output to STDERR), with only the packages of what is missing and not
+installed already: C<default-jre-headless> for java, C<zookeeper> for the
+jars.  Otherwise, or if that did not help, C<start> returns undef at once,
+and C<$ERROR> says what is missing and the command that installs it, e.g.
+C<java is missing (no java executable on PATH, in $JAVA or in $JAVA_HOME/bin);
+install with: sudo apt-get install default-jre-headless>.
 
 =head1 CLASS METHODS
 
@@ -882,6 +934,13 @@ with the secure port (see C<tls_check>).
 =item available()
 
 True if java and the ZooKeeper jars are present (no install attempt).
+
+=item missing()
+
+What of java and the ZooKeeper jars is missing (no install attempt): a list
+of hashes with C<what> (C<java> or C<the Debian 'zookeeper' package>),
+C<package> (the Debian package that provides it: C<default-jre-headless> or
+C<zookeeper>) and C<why> (what was looked for); empty if nothing is.
 
 =item classpath(), find_java(), free_port(), find_openssl(), find_keytool()
 
