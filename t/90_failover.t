@@ -97,7 +97,9 @@ ok(guard(60, 'exists after reconnecting', sub { $zkh->exists($eph) }), 'calls su
     or diag('get_error: ' . $zkh->get_error);
 is(unpack('H*', $zkh->{session_id}), unpack('H*', $sid), 'session_id is unchanged: the same session');
 is($ens->member_of_session($sid), $leader, 'cons: the session is now connected through the next listed member');
-ok($other->exists($eph, stat => $stat), 'the ephemeral node is still there');
+# The other handle may be reconnecting too: its calls fail with ZCONNECTIONLOSS
+# until it has, so it is asked until it answers.
+ok(eventually(sub { $other->exists($eph, stat => $stat) }), 'the ephemeral node is still there');
 is($stat->{ephemeral_owner}, owner_of($sid), '... owned by the same session');
 is($zkh->set($root, 'r1') ? $zkh->get($root) : undef, 'r1', 'writes work through the new member');
 
@@ -137,7 +139,7 @@ is(unpack('H*', $zkh->{session_id}), unpack('H*', $sid), 'session_id is unchange
 my $now = $ens->member_of_session($sid);
 ok(defined $now && $now != $leader, 'cons: the session is connected through a surviving member')
     or diag('member: ' . ($now // 'none'));
-ok($other->exists($eph, stat => $stat), 'the ephemeral node survived the leader failover')
+ok(eventually(sub { $other->exists($eph, stat => $stat) }), 'the ephemeral node survived the leader failover')
     or diag('get_error: ' . $other->get_error);
 is($stat->{ephemeral_owner}, owner_of($sid), '... owned by the same session');
 my $new_leader = $ens->leader;
