@@ -32,12 +32,7 @@ use Net::ZooKeeper qw(:errors :acls :events :states :node_flags);
 
 $SIG{PIPE} = 'IGNORE';
 
-my $ens = eval { ZKTest::Ensemble->start(size => 3) };
-unless ($ens) {
-    my $why = 'cannot start a 3-member ensemble: ' . ($@ || $ZKTest::Ensemble::ERROR || 'unknown');
-    die $why if ZKTest::server_required();
-    plan skip_all => $why;
-}
+my $ens = ZKTest::Ensemble->start_or_skip(size => 3);
 
 my $root = ZKTest::test_root();
 my $TIMEOUT = 10000;

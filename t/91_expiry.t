@@ -37,12 +37,7 @@ use Net::ZooKeeper qw(:errors :acls :events :states :node_flags);
 
 $SIG{PIPE} = 'IGNORE';
 
-my $srv = eval { ZKTest::Ensemble->start(size => 1, tick_time => 500) };
-unless ($srv) {
-    my $why = 'cannot start a private server: ' . ($@ || $ZKTest::Ensemble::ERROR || 'unknown');
-    die $why if ZKTest::server_required();
-    plan skip_all => $why;
-}
+my $srv = ZKTest::Ensemble->start_or_skip(size => 1, tick_time => 500);
 my $proxy = ZKTest::SilentServer->start(forward_to => $srv->hosts);
 
 my $root = ZKTest::test_root();

@@ -36,12 +36,7 @@ use Net::ZooKeeper qw(:errors :acls :events :states :node_flags);
 
 $SIG{PIPE} = 'IGNORE';
 
-my $srv = eval { ZKTest::Ensemble->start(size => 1) };
-unless ($srv) {
-    my $why = 'cannot start a private server: ' . ($@ || $ZKTest::Ensemble::ERROR || 'unknown');
-    die $why if ZKTest::server_required();
-    plan skip_all => $why;
-}
+my $srv = ZKTest::Ensemble->start_or_skip(size => 1);
 
 my $root    = ZKTest::test_root();
 my $TIMEOUT = 4000;

@@ -229,6 +229,20 @@ sub is_running {
 
 # stop_member($i [, signal => 'TERM'|'KILL', timeout => 20]): the member's process
 # is ended (SIGTERM, SIGKILL if it is still there after the timeout) and reaped.
+# start_or_skip(%opt): start() for a test file. When no ensemble can be started,
+# the test dies if a server is required (CI, ZK_TEST_REQUIRE), else skips the file.
+sub start_or_skip {
+    my ($class, %opt) = @_;
+    my $ens = eval { $class->start(%opt) };
+    return $ens if $ens;
+    my $why = 'cannot start a ZooKeeper ensemble of ' . ($opt{size} // 3) . ': '
+        . ($@ || $ERROR || 'unknown');
+    require ZKTest;
+    die $why if ZKTest::server_required();
+    require Test::More;
+    Test::More::plan(skip_all => $why);
+}
+
 sub stop_member {
     my ($self, $i, %o) = @_;
     return 0 unless $self->_owned;
