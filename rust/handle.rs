@@ -94,6 +94,15 @@ impl Handle {
             path_read_len: AtomicI32::new(DEFAULT_READ_LEN),
             watch_timeout: AtomicU32::new(watch::DEFAULT_TIMEOUT_MS),
         };
+        // Once per handle, as zookeeper_init logs them (connects are retried).
+        crate::log::client_environment();
+        zlog!(
+            INFO,
+            "zookeeper_init",
+            "Initiating client connection, host={} sessionTimeout={}",
+            handle.connect_string,
+            handle.requested_timeout
+        );
         *handle.lock() = Conn::Connecting(handle.spawn_connect());
         Ok(handle)
     }
@@ -138,14 +147,6 @@ impl Handle {
         if settings::deterministic_conn_order() {
             connector.deterministic_order();
         }
-        crate::log::client_environment();
-        zlog!(
-            INFO,
-            "zookeeper_init",
-            "Initiating client connection, host={} sessionTimeout={}",
-            self.connect_string,
-            self.requested_timeout
-        );
         if let Some(bytes) = self.requested_session {
             let id = i64::from_ne_bytes(bytes[..8].try_into().expect("8 bytes"));
             connector.session(SessionInfo::from_parts(SessionId(id), bytes[8..].to_vec()));

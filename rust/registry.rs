@@ -90,7 +90,6 @@ pub fn lookup(name: &str) -> bool {
 pub struct Lease {
     pid: u32,
     pub cluster: Arc<Cluster>,
-    pub handle: Arc<Handle>,
     /// What every `handle()` object of this lease holds: the lease's own result of
     /// the last call, whichever of its objects made it (another thread's lease on the
     /// same connection has its own).
@@ -171,8 +170,8 @@ pub fn acquire(name: &str, wait: bool) -> Result<Lease, i32> {
     let handle = state.handle.clone().expect("a usable connection");
     let generation = state.generation;
     drop(state);
-    let caller = Arc::new(Caller::new(handle.clone()));
-    Ok(Lease { pid: runtime::pid(), cluster, handle, caller, generation, released: false })
+    let caller = Arc::new(Caller::new(handle));
+    Ok(Lease { pid: runtime::pid(), cluster, caller, generation, released: false })
 }
 
 impl Lease {
