@@ -178,11 +178,13 @@ pub struct IterableEndpoints {
 
 #[derive(Copy, Clone, Debug)]
 pub struct Index {
+    // Patched for Net::ZooKeeper: `cycles` is gone with the backoff (see `next`).
     offset: usize,
 }
 
 impl IterableEndpoints {
     pub fn new(endpoints: impl Into<Vec<Endpoint>>) -> Self {
+        // Patched for Net::ZooKeeper: `shuffle`, on by default (the crate always shuffled).
         Self { cycle: false, shuffle: true, start: 0, next: 0, endpoints: endpoints.into() }
     }
 
@@ -207,6 +209,7 @@ impl IterableEndpoints {
     pub fn reset(&mut self) {
         self.next = 0;
         self.start = 0;
+        // Patched for Net::ZooKeeper: only with `shuffle` (see set_shuffle).
         if self.shuffle {
             fastrand::shuffle(&mut self.endpoints);
         }
@@ -227,6 +230,8 @@ impl IterableEndpoints {
         Some(self.endpoints[index.offset].to_ref())
     }
 
+    // Patched for Net::ZooKeeper: `delay` and `timeout` (the backoff) are removed.
+
     /// Index for `next` and `peek`.
     fn index(&self) -> Option<Index> {
         let i = self.next - self.start;
@@ -234,6 +239,7 @@ impl IterableEndpoints {
         if i >= n && !self.cycle {
             return None;
         }
+        // Patched for Net::ZooKeeper: no count of cycles, as no backoff uses it.
         Some(Index { offset: i % self.endpoints.len() })
     }
 
@@ -325,6 +331,8 @@ mod tests {
 
     #[tokio::test]
     async fn test_iterable_endpoints_next() {
+        // Patched for Net::ZooKeeper: `next` no longer delays, so the test no longer
+        // measures the crate's backoff (`Index` and `timeout` are gone).
         use std::time::Duration;
 
         use assertor::*;
@@ -343,6 +351,7 @@ mod tests {
         assert_eq!(endpoints.next(Duration::MAX).await, Some(EndpointRef::new("host2", 2181, false)));
         assert_eq!(endpoints.next(Duration::MAX).await, Some(EndpointRef::new("host3", 2182, true)));
         assert_eq!(endpoints.next(Duration::MAX).await, Some(EndpointRef::new("host1", 2181, true)));
+        // Patched for Net::ZooKeeper: was `start` plus the backoff of the first cycle.
         assert_that!(std::time::Instant::now()).is_greater_than(start);
     }
 

@@ -483,6 +483,7 @@ impl Client {
             let mut buf = body.as_slice();
             let server_path = record::unmarshal_entity::<&str>(&"server path", &mut buf)?;
             let client_path = util::strip_root_path(server_path, self.chroot.root())?;
+            // Patched for Net::ZooKeeper: the sequence follows `prefix` (see above), not `path`.
             let sequence = if sequential { Self::parse_sequence(client_path, prefix)? } else { CreateSequence(-1) };
             let stat =
                 if op_code == OpCode::Create { Stat::new_invalid() } else { record::unmarshal::<Stat>(&mut buf)? };
@@ -1589,6 +1590,7 @@ pub struct Connector {
     readonly: bool,
     detached: bool,
     fail_eagerly: bool,
+    // Patched for Net::ZooKeeper: set by [Self::deterministic_order].
     deterministic_order: bool,
     server_version: Version,
     session_timeout: Duration,
@@ -1607,6 +1609,7 @@ impl Connector {
             readonly: false,
             detached: false,
             fail_eagerly: false,
+            // Patched for Net::ZooKeeper: servers in a random order by default, as before.
             deterministic_order: false,
             server_version: Version(u32::MAX, u32::MAX, u32::MAX),
             session_timeout: Duration::ZERO,
@@ -1714,12 +1717,14 @@ impl Connector {
         let builder = builder.with_sasl(self.sasl.take());
         let (mut session, state_receiver) = builder.build()?;
         let mut endpoints = IterableEndpoints::from(endpoints.as_slice());
+        // Patched for Net::ZooKeeper: no shuffle with deterministic_order.
         endpoints.set_shuffle(!self.deterministic_order);
         endpoints.reset();
         if !self.fail_eagerly {
             endpoints.cycle();
         }
-        // Grows on demand (and stays grown) when replies are larger.
+        // Patched for Net::ZooKeeper (memory; was 4096): grows on demand (and stays
+        // grown) when replies are larger.
         let mut buf = Vec::with_capacity(512);
         let mut depot = Depot::new();
         let conn = session.start(&mut endpoints, &mut buf, &mut depot).await?;

@@ -28,6 +28,8 @@ use crate::endpoint::{EndpointRef, IterableEndpoints};
 #[derive(Debug)]
 pub enum Connection {
     Raw(TcpStream),
+    // Patched for Net::ZooKeeper (memory): boxed, so that a plain connection and the
+    // futures holding one are not sized by the TLS stream (about 1.1 KB).
     #[cfg(feature = "tls")]
     Tls(Box<TlsStream<TcpStream>>),
 }
@@ -140,6 +142,7 @@ impl Connection {
 
     #[cfg(feature = "tls")]
     pub fn new_tls(stream: TlsStream<TcpStream>) -> Self {
+        // Patched for Net::ZooKeeper (memory): boxed, see `Connection::Tls`.
         Self::Tls(Box::new(stream))
     }
 
@@ -188,7 +191,8 @@ impl Connector {
     }
 
     /// A connector with the default TLS options (well-known CA roots), whose
-    /// config is made once per process and shared.
+    /// config is made once per process and shared. (Patched for Net::ZooKeeper
+    /// (memory): the crate made a config, about 22 KB, for every session.)
     #[cfg(feature = "tls")]
     pub fn with_default_tls() -> std::result::Result<Self, crate::Error> {
         static DEFAULT: std::sync::OnceLock<TlsConnector> = std::sync::OnceLock::new();

@@ -34,7 +34,8 @@ pub struct Depot {
 
 impl Depot {
     pub fn new() -> Self {
-        // Allocated on first use: a session with few requests in flight keeps
+        // Patched for Net::ZooKeeper (memory; the crate pre-sized them, about 27 KB):
+        // allocated on first use, so a session with few requests in flight keeps
         // small tables (they grow, and stay grown, under load).
         Depot {
             xid: Default::default(),

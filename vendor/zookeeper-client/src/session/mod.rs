@@ -14,6 +14,7 @@ use tokio::select;
 use tokio::sync::mpsc;
 use tokio::time::{self, Instant};
 use tracing::field::display;
+// Patched for Net::ZooKeeper: `error` for the C client's log lines.
 use tracing::{debug, error, info, instrument, warn, Span};
 
 use self::connection::{AsyncReadToBuf, Connection, Connector};
@@ -131,8 +132,9 @@ impl Builder {
         #[cfg(feature = "tls")]
         let connector = match self.tls {
             Some(tls) => Connector::with_tls(tls.into_config()?),
-            // One config with the well-known roots, shared by all sessions without
-            // TLS options (it costs ~22 KB: roots and a 256-entry resumption cache).
+            // Patched for Net::ZooKeeper (memory; the crate made one per session): one
+            // config with the well-known roots, shared by all sessions without TLS
+            // options (it costs ~22 KB: roots and a 256-entry resumption cache).
             None => Connector::with_default_tls()?,
         };
         #[cfg(not(feature = "tls"))]
@@ -167,6 +169,7 @@ impl Builder {
             state_sender,
             watch_manager,
             unwatch_receiver: Some(unwatch_receiver),
+            // Patched for Net::ZooKeeper: see `Session::tls_failed`.
             tls_failed: false,
         };
         let timeout = if self.session_timeout.is_zero() { DEFAULT_SESSION_TIMEOUT } else { self.session_timeout };
@@ -242,8 +245,9 @@ impl Session {
         endpoints.reset();
         self.serve_once(conn, &mut endpoints, &mut buf, &mut depot, &mut requester, &mut unwatch_requester).await;
         while !self.session_state.is_terminated() {
-            // Boxed: the reconnect future is large and rarely alive, so it should not
-            // size the session task for its whole life.
+            // Patched for Net::ZooKeeper: `reconnect` (the C client's policy) instead of
+            // `start`, and boxed (memory): the reconnect future is large and rarely
+            // alive, so it should not size the session task for its whole life.
             let conn = match Box::pin(self.reconnect(&mut endpoints, &mut buf, &mut depot, &mut requester)).await {
                 Err(err) => {
                     warn!("fail to connect to cluster {:?} due to {}", endpoints.endpoints(), err);
@@ -563,8 +567,13 @@ impl Session {
     ) -> Result<(), Error> {
         #[cfg(any(feature = "sasl-digest-md5", feature = "sasl-gssapi"))]
         self.sasl_session.take();
-        let mut seek_for_writable =
-            if self.session.readonly { Some(Box::pin(self.connector.clone().seek_for_writable(endpoints))) } else { None };
+        // Patched for Net::ZooKeeper (memory): the future is boxed, as it is large and
+        // alive only in read-only mode.
+        let mut seek_for_writable = if self.session.readonly {
+            Some(Box::pin(self.connector.clone().seek_for_writable(endpoints)))
+        } else {
+            None
+        };
         let mut tick = time::interval(self.tick_timeout);
         tick.set_missed_tick_behavior(time::MissedTickBehavior::Skip);
         let mut err = None;
@@ -694,6 +703,7 @@ impl Session {
                 return Err(Error::ConnectionLoss);
             },
             Ok(conn) => {
+                // Patched for Net::ZooKeeper: the C client's line (was a debug line).
                 info!(target: "zookeeper_interest", "initiated connection to server [{}:{}]", endpoint.host, endpoint.port);
                 conn
             },
@@ -709,6 +719,8 @@ impl Session {
         self.last_recv = self.last_send;
         self.last_ping = None;
         self.change_state(SessionState::Disconnected);
+        // Patched for Net::ZooKeeper: the C client's lines for an expired session and
+        // an established one (the latter was "succeeds to establish session to ...").
         match self.serve_connecting(&mut conn, buf, depot).await {
             Err(Error::SessionExpired) => {
                 error!(
@@ -813,6 +825,7 @@ impl Session {
             endpoints.endpoints()
         );
         let mut deadline = Deadline::until(self.last_recv + session_timeout);
+        // Patched for Net::ZooKeeper: no TLS failure yet in this attempt.
         self.tls_failed = false;
         let mut last_error = match self.start_once(endpoints, &mut deadline, buf, depot).await {
             Err(err) => err,
@@ -830,6 +843,8 @@ impl Session {
                 Ok(conn) => return Ok(conn),
             };
         }
+        // Patched for Net::ZooKeeper: all servers tried (fail_eagerly) and a TLS
+        // handshake failed: say so rather than NoHosts.
         if last_error == Error::NoHosts && self.tls_failed {
             return Err(Error::TlsHandshake);
         }

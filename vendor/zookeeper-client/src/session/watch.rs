@@ -219,10 +219,13 @@ pub struct WatchManager {
 
 impl WatchManager {
     /// Bound of the cache of path strings (it was the initial capacity, 1000).
+    /// (Patched for Net::ZooKeeper (memory), as the cache now starts empty.)
     const MAX_CACHED_PATHS: usize = 1000;
 
     pub fn new() -> (Self, mpsc::UnboundedReceiver<(WatcherId, StateResponser)>) {
         let (unwatch_sender, unwatch_receiver) = mpsc::unbounded_channel();
+        // Patched for Net::ZooKeeper (memory; the crate pre-sized them, about 22 KB):
+        // the tables are allocated on first use.
         let manager = WatchManager {
             cached_paths: LinkedHashSet::new(),
             cached_watches: Vec::new(),
@@ -313,6 +316,7 @@ impl WatchManager {
 
     fn remove_watches(&mut self, path: &str) {
         let (path, watch) = self.watches.remove_entry(path).unwrap();
+        // Patched for Net::ZooKeeper: the bound is a constant, not the capacity.
         if self.cached_paths.len() >= Self::MAX_CACHED_PATHS {
             self.cached_paths.pop_front();
         }
