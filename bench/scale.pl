@@ -55,7 +55,7 @@ sub threads {
     for my $tid (@tids) {
         open my $fh, '<', "/proc/self/task/$tid/comm" or next;
         my $comm = <$fh> // '';
-        $named++ if $comm =~ /^nzk-runtime/;
+        $named++ if $comm =~ /^nzk-(?:worker|blocking)$/;
     }
     return (scalar(@tids), $named);
 }

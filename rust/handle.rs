@@ -16,10 +16,9 @@ use std::time::{Duration, Instant};
 use tokio::task::JoinHandle;
 use zookeeper_client::{Acl, Client, CreateMode, OneshotWatcher, SessionId, SessionInfo, SessionState};
 
-use crate::acl::AclList;
 use crate::error::{self, ZINVALIDSTATE, ZOPERATIONTIMEOUT};
 use crate::log::{DEBUG, INFO};
-use crate::options::{NzkOptions, FLAG_EPHEMERAL, FLAG_SEQUENCE, SESSION_ID_LEN};
+use crate::options::{Options, FLAG_EPHEMERAL, FLAG_SEQUENCE, SESSION_ID_LEN};
 use crate::secure::{Prepared, Secure};
 use crate::stat::Stat;
 use crate::watch::{self, Record, Watch, Watches};
@@ -72,10 +71,9 @@ pub type CallResult<T> = Result<T, i32>;
 impl Handle {
     /// A handle for `hosts`, or the errno to report with `undef` for a bad host list
     /// or an unreadable password, CA, certificate or key file.
-    pub fn new(hosts: &[u8], opts: &NzkOptions) -> Result<Handle, i32> {
+    pub fn new(hosts: &[u8], opts: &Options) -> Result<Handle, i32> {
         let connect_string = validate::hosts(hosts)?;
-        // SAFETY: the options own their security settings for the duration of the call.
-        let secure = match unsafe { opts.secure.as_ref() } {
+        let secure = match opts.secure.as_ref() {
             Some(secure) => secure.prepare()?,
             None => Secure::default().prepare()?,
         };
@@ -84,7 +82,7 @@ impl Handle {
             hosts: hosts.to_vec(),
             connect_string,
             requested_timeout: opts.session_timeout,
-            requested_session: opts.session_id(),
+            requested_session: opts.session_id,
             secure,
             conn: Mutex::new(Conn::Failed),
             session: Mutex::default(),
@@ -347,7 +345,7 @@ impl Handle {
         });
     }
 
-    pub fn create(&self, path: &[u8], data: &[u8], opts: &NzkOptions) -> CallResult<Vec<u8>> {
+    pub fn create(&self, path: &[u8], data: &[u8], opts: &Options) -> CallResult<Vec<u8>> {
         let sequence = opts.flags & FLAG_SEQUENCE != 0;
         let path = self.checked_path("zoo_create", path, sequence)?;
         let mode = match (opts.flags & FLAG_EPHEMERAL != 0, sequence) {
@@ -357,8 +355,7 @@ impl Handle {
             (true, true) => CreateMode::EphemeralSequential,
         };
         // SAFETY: the options own their ACL list for the duration of the call.
-        let empty = AclList::default();
-        let acl: &[Acl] = &unsafe { opts.acl.as_ref() }.unwrap_or(&empty).entries;
+        let acl = opts.acl();
         let target = path.as_str();
         let created = self.call(|client| async move {
             let options = mode.with_acls(zookeeper_client::Acls::new(acl));
@@ -377,7 +374,7 @@ impl Handle {
         Ok(created_path)
     }
 
-    pub fn delete(&self, path: &[u8], opts: &NzkOptions) -> CallResult<()> {
+    pub fn delete(&self, path: &[u8], opts: &Options) -> CallResult<()> {
         let path = self.checked_path("zoo_delete", path, false)?;
         let version = (opts.version >= 0).then_some(opts.version);
         self.call(|client| async move { client.delete(&path, version).await })
@@ -427,7 +424,7 @@ impl Handle {
     pub fn get(
         &self,
         path: &[u8],
-        opts: &NzkOptions,
+        opts: &Options,
         stat: Option<&mut Stat>,
         watch: Option<&mut Watch>,
     ) -> CallResult<Option<Vec<u8>>> {
@@ -488,7 +485,7 @@ impl Handle {
             .collect()
     }
 
-    pub fn set(&self, path: &[u8], data: &[u8], opts: &NzkOptions, stat: Option<&mut Stat>) -> CallResult<()> {
+    pub fn set(&self, path: &[u8], data: &[u8], opts: &Options, stat: Option<&mut Stat>) -> CallResult<()> {
         let path = self.checked_path("zoo_set", path, false)?;
         let version = (opts.version >= 0).then_some(opts.version);
         let found = self.call(|client| async move { client.set_data(&path, data, version).await })?;
@@ -521,10 +518,10 @@ impl Handle {
         Ok(acl)
     }
 
-    pub fn set_acl(&self, path: &[u8], acl: &AclList, opts: &NzkOptions) -> CallResult<()> {
+    pub fn set_acl(&self, path: &[u8], opts: &Options) -> CallResult<()> {
         let path = self.checked_path("zoo_set_acl", path, false)?;
-        let version = (opts.version >= 0).then_some(opts.version);
-        self.call(|client| async move { client.set_acl(&path, &acl.entries, version).await }).map(|_| ())
+        let (acl, version) = (opts.acl(), (opts.version >= 0).then_some(opts.version));
+        self.call(|client| async move { client.set_acl(&path, acl, version).await }).map(|_| ())
     }
 
     pub fn add_auth(&self, scheme: &[u8], cert: &[u8]) -> CallResult<()> {

@@ -17,6 +17,7 @@ pub mod registry;
 pub mod runtime;
 pub mod secure;
 pub mod settings;
+pub mod shared;
 pub mod stat;
 pub mod validate;
 pub mod watch;

@@ -1,10 +1,12 @@
-//! Messages for Perl's `croak` and `warn`, all written in one place.
+//! Every text the core gives Perl to `croak` or `warn` with, written in one place.
 //!
 //! A message is kept in a thread-local buffer and handed to C as a NUL-terminated
 //! string, valid until the next message of the same thread.
 
 use std::cell::RefCell;
-use std::ffi::{c_char, CString};
+use std::ffi::{c_char, CStr, CString};
+
+use crate::attrs::{self, NzkClass};
 
 thread_local! {
     static LAST: RefCell<CString> = RefCell::new(CString::default());
@@ -21,12 +23,9 @@ pub fn set(text: impl Into<Vec<u8>>) -> *const c_char {
     })
 }
 
-/// `<what> <key>` with the key exactly as the caller wrote it.
-pub fn with_key(what: &str, key: &[u8]) -> *const c_char {
-    let mut text = what.as_bytes().to_vec();
-    text.extend_from_slice(key);
-    set(text)
-}
+/// What a panic inside the core reaches Perl as. Static, so that reporting a panic
+/// cannot fail in turn.
+pub const PANIC: &CStr = c"internal error in the Net::ZooKeeper core";
 
 pub const INVALID_HANDLE: &str = "invalid handle";
 pub const INVALID_ARG_COUNT: &str = "invalid number of arguments";
@@ -40,3 +39,36 @@ pub const NO_ACL_PERMS: &str = "no ACL entry perms element";
 pub const INVALID_ACL_PERMS: &str = "invalid ACL entry perms";
 pub const NO_ACL_SCHEME: &str = "no ACL entry scheme element";
 pub const NO_ACL_ID: &str = "no ACL entry id element";
+/// xsubpp's wording for an argument that must be an array reference.
+pub const ACL_ARR_NOT_ARRAY: &str = "Net::ZooKeeper::set_acl: acl_arr is not an ARRAY reference";
+pub const NOT_CLUSTER_CONNECTION: &str = "zk is not a Net::ZooKeeper::Cluster::Connection";
+
+/// `invalid <what>: <value>`, the original's message for an out-of-range number.
+pub fn invalid(what: &str, value: impl std::fmt::Display) -> String {
+    format!("invalid {what}: {value}")
+}
+
+pub fn inherited_handle(pid: u32) -> String {
+    format!("Net::ZooKeeper handle cannot be used after fork: it belongs to process {pid}")
+}
+
+/// `<var> is not a hash reference of type <class>`.
+pub fn not_object(var: &[u8], class: NzkClass) -> Vec<u8> {
+    let mut text = var.to_vec();
+    text.extend_from_slice(b" is not a hash reference of type ");
+    text.extend_from_slice(attrs::class_name(class).to_bytes());
+    text
+}
+
+/// `invalid element: <key>` (unknown key) or `read-only element: <key>`, with the key
+/// exactly as the caller wrote it.
+pub fn element(read_only: bool, key: &[u8]) -> Vec<u8> {
+    let mut text = if read_only { b"read-only element: ".to_vec() } else { b"invalid element: ".to_vec() };
+    text.extend_from_slice(key);
+    text
+}
+
+/// The tie operations the classes refuse.
+pub fn unsupported(what: &str, class: NzkClass) -> String {
+    format!("{what} of class {} not supported", attrs::class_name(class).to_string_lossy())
+}

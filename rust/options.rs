@@ -1,10 +1,10 @@
 //! Option lists of the API (`name => value` pairs after the fixed arguments): which
 //! names each method knows, and the checks on their values, in one place.
 
-use std::ptr;
-
 use crate::acl::AclList;
+use crate::message;
 use crate::secure::{SaslSettings, Secure};
+use crate::shared::Shared;
 use crate::stat::Stat;
 use crate::watch::Watch;
 
@@ -32,6 +32,8 @@ pub enum NzkMethod {
 pub enum NzkOption {
     /// Unknown to this method: silently ignored, as the original did.
     Ignored,
+    /// The core failed (a panic); the XS layer croaks.
+    Panic,
     SessionTimeout,
     SessionId,
     SaslOptions,
@@ -49,10 +51,11 @@ pub enum NzkOption {
     TlsVerifyHostname,
 }
 
-/// The options of one call, with their defaults until set.
-#[repr(C)]
-#[derive(Debug)]
-pub struct NzkOptions {
+/// The options of one call, with their defaults until set. Opaque to C: Rust owns
+/// everything in it (ACL list, security settings, the session id copied, references
+/// to stat and watch objects) and frees it on every path with the options.
+pub struct Options {
+    pub method: NzkMethod,
     pub session_timeout: i32,
     pub flags: i32,
     /// -1: the handle's `path_read_len` attribute.
@@ -61,42 +64,18 @@ pub struct NzkOptions {
     pub data_read_len: i32,
     /// -1: any version.
     pub version: i32,
-    pub has_timeout: bool,
-    pub timeout: u32,
-    pub stat: *mut Stat,
-    pub watch: *mut Watch,
-    /// Owned by the options; freed by `nzk_options_clear`.
-    pub acl: *mut AclList,
-    /// Borrowed from the caller's Perl string for the duration of the call.
-    pub session_id: *const u8,
-    pub session_id_len: usize,
-    /// SASL and TLS settings of `new()`; owned, freed by `nzk_options_clear`.
-    pub secure: *mut Secure,
+    pub timeout: Option<u32>,
+    pub stat: Option<Shared<Stat>>,
+    pub watch: Option<Shared<Watch>>,
+    pub acl: Option<AclList>,
+    pub session_id: Option<[u8; SESSION_ID_LEN]>,
+    /// SASL and TLS settings of `new()`.
+    pub secure: Option<Secure>,
 }
 
 pub const DEFAULT_SESSION_TIMEOUT_MS: i32 = 10_000;
 pub const MAX_SESSION_TIMEOUT_MS: i32 = 0x3FFF_FFFF;
 pub const SESSION_ID_LEN: usize = 24;
-
-impl Default for NzkOptions {
-    fn default() -> Self {
-        NzkOptions {
-            session_timeout: DEFAULT_SESSION_TIMEOUT_MS,
-            flags: 0,
-            path_read_len: -1,
-            data_read_len: -1,
-            version: -1,
-            has_timeout: false,
-            timeout: 0,
-            stat: ptr::null_mut(),
-            watch: ptr::null_mut(),
-            acl: ptr::null_mut(),
-            session_id: ptr::null(),
-            session_id_len: 0,
-            secure: ptr::null_mut(),
-        }
-    }
-}
 
 /// What `name` means to `method`.
 pub fn option(method: NzkMethod, name: &[u8]) -> NzkOption {
@@ -129,21 +108,61 @@ pub const CREATE_FLAGS: i32 = 3;
 pub const FLAG_EPHEMERAL: i32 = 1;
 pub const FLAG_SEQUENCE: i32 = 2;
 
-impl NzkOptions {
+/// A handle's `data_read_len`, as the option and the attribute check it.
+pub fn data_read_len(value: i32) -> Result<i32, String> {
+    if value >= 0 {
+        Ok(value)
+    } else {
+        Err(message::invalid("data read length", value))
+    }
+}
+
+/// A path read length of at least `min` (2 for create's option, 0 for the attribute,
+/// as in the original).
+pub fn path_read_len(value: i32, min: i32) -> Result<i32, String> {
+    if value >= min {
+        Ok(value)
+    } else {
+        Err(message::invalid("path read length", value))
+    }
+}
+
+impl Options {
+    /// The defaults of `method`'s options.
+    pub fn new(method: NzkMethod) -> Options {
+        Options {
+            method,
+            session_timeout: DEFAULT_SESSION_TIMEOUT_MS,
+            flags: 0,
+            path_read_len: -1,
+            data_read_len: -1,
+            version: -1,
+            timeout: None,
+            stat: None,
+            watch: None,
+            acl: None,
+            session_id: None,
+            secure: None,
+        }
+    }
+
+    /// What option `name` means to this call's method.
+    pub fn find(&self, name: &[u8]) -> NzkOption {
+        option(self.method, name)
+    }
+
     /// Sets an integer option (already truncated to a C int, as the original did);
     /// `Err` with the croak message when the value is out of range.
     pub fn set_int(&mut self, option: NzkOption, value: i32) -> Result<(), String> {
         match option {
             NzkOption::SessionTimeout if (0..=MAX_SESSION_TIMEOUT_MS).contains(&value) => self.session_timeout = value,
-            NzkOption::SessionTimeout => return Err(format!("invalid session timeout: {value}")),
+            NzkOption::SessionTimeout => return Err(message::invalid("session timeout", value)),
             NzkOption::Flags if value & !CREATE_FLAGS == 0 => self.flags = value,
-            NzkOption::Flags => return Err(format!("invalid create flags: {value}")),
-            NzkOption::PathReadLen if value >= 2 => self.path_read_len = value,
-            NzkOption::PathReadLen => return Err(format!("invalid path read length: {value}")),
-            NzkOption::DataReadLen if value >= 0 => self.data_read_len = value,
-            NzkOption::DataReadLen => return Err(format!("invalid data read length: {value}")),
+            NzkOption::Flags => return Err(message::invalid("create flags", value)),
+            NzkOption::PathReadLen => self.path_read_len = path_read_len(value, 2)?,
+            NzkOption::DataReadLen => self.data_read_len = data_read_len(value)?,
             NzkOption::Version if value >= 0 => self.version = value,
-            NzkOption::Version => return Err(format!("invalid version requirement: {value}")),
+            NzkOption::Version => return Err(message::invalid("version requirement", value)),
             NzkOption::TlsVerifyHostname => self.secure().tls.verify_hostname = value != 0,
             _ => {}
         }
@@ -151,23 +170,34 @@ impl NzkOptions {
     }
 
     pub fn set_timeout(&mut self, value: u32) {
-        self.has_timeout = true;
-        self.timeout = value;
+        self.timeout = Some(value);
     }
 
-    /// Replaces the ACL, freeing one given earlier in the same call.
-    pub fn set_acl(&mut self, acl: Box<AclList>) {
-        self.clear_acl();
-        self.acl = Box::into_raw(acl);
+    /// The `timeout` option, else `default`.
+    pub fn timeout_or(&self, default: u32) -> u32 {
+        self.timeout.unwrap_or(default)
+    }
+
+    /// Sets the `session_id` option from the caller's bytes (copied).
+    pub fn set_session_id(&mut self, id: &[u8]) -> Result<(), &'static str> {
+        self.session_id = Some(id.try_into().map_err(|_| message::INVALID_SESSION_ID)?);
+        Ok(())
+    }
+
+    /// Starts the ACL (create's `acl` option, set_acl's list), replacing one given
+    /// earlier in the same call.
+    pub fn begin_acl(&mut self) -> &mut AclList {
+        self.acl.insert(AclList::default())
+    }
+
+    /// The ACL given, or an empty one.
+    pub fn acl(&self) -> &[zookeeper_client::Acl] {
+        self.acl.as_ref().map_or(&[], |acl| &acl.entries)
     }
 
     /// The security settings, made on first use.
     pub fn secure(&mut self) -> &mut Secure {
-        if self.secure.is_null() {
-            self.secure = Box::into_raw(Box::default());
-        }
-        // SAFETY: `secure` is only ever set from Box::into_raw here.
-        unsafe { &mut *self.secure }
+        self.secure.get_or_insert_with(Secure::default)
     }
 
     /// Sets a string option (a file name).
@@ -188,38 +218,20 @@ impl NzkOptions {
     }
 
     /// Adds one entry to the `sasl_options` hash begun with `begin_sasl`.
-    pub fn begin_sasl_entry(&mut self, key: &[u8], value: &[u8]) {
+    pub fn add_sasl(&mut self, key: &[u8], value: &[u8]) {
         if let Some(sasl) = self.secure().sasl.as_mut() {
             sasl.set(key, value);
         }
     }
 
-    /// Frees what the options own.
-    pub fn clear(&mut self) {
-        self.clear_acl();
-        if !self.secure.is_null() {
-            // SAFETY: set from Box::into_raw in `secure`.
-            drop(unsafe { Box::from_raw(self.secure) });
-            self.secure = ptr::null_mut();
-        }
+    /// The stat object given, for the call.
+    pub fn stat(&self) -> Option<&mut Stat> {
+        self.stat.as_ref().map(Shared::get)
     }
 
-    pub fn clear_acl(&mut self) {
-        if !self.acl.is_null() {
-            // SAFETY: `acl` is only ever set from Box::into_raw in set_acl.
-            drop(unsafe { Box::from_raw(self.acl) });
-            self.acl = ptr::null_mut();
-        }
-    }
-
-    /// The session id option, if given (its length was checked when it was set).
-    pub fn session_id(&self) -> Option<[u8; SESSION_ID_LEN]> {
-        if self.session_id.is_null() {
-            return None;
-        }
-        // SAFETY: set from a live Perl string of exactly SESSION_ID_LEN bytes.
-        let bytes = unsafe { std::slice::from_raw_parts(self.session_id, SESSION_ID_LEN) };
-        bytes.try_into().ok()
+    /// The watch object given, for the call.
+    pub fn watch(&self) -> Option<&mut Watch> {
+        self.watch.as_ref().map(Shared::get)
     }
 }
 
@@ -236,7 +248,7 @@ mod tests {
 
     #[test]
     fn values_are_checked_with_the_original_messages() {
-        let mut opts = NzkOptions::default();
+        let mut opts = Options::new(NzkMethod::New);
         assert_eq!(opts.set_int(NzkOption::Version, -1).unwrap_err(), "invalid version requirement: -1");
         assert_eq!(opts.set_int(NzkOption::Flags, 4).unwrap_err(), "invalid create flags: 4");
         assert_eq!(opts.set_int(NzkOption::PathReadLen, 1).unwrap_err(), "invalid path read length: 1");

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use crate::caller::Caller;
 use crate::error::{ZCONNECTIONLOSS, ZINVALIDSTATE, ZSESSIONEXPIRED};
 use crate::handle::Handle;
-use crate::options::{NzkOptions, MAX_SESSION_TIMEOUT_MS};
+use crate::options::{NzkMethod, Options, MAX_SESSION_TIMEOUT_MS};
 use crate::{runtime, validate};
 
 // APR's values (APR::Const in mod_perl), so that handlers compare them directly.
@@ -120,10 +120,8 @@ impl Cluster {
         if let Some(old) = state.handle.take() {
             old.abandon();
         }
-        let mut opts = NzkOptions { session_timeout: self.recv_timeout, ..NzkOptions::default() };
-        let made = Handle::new(self.hosts.as_bytes(), &opts);
-        opts.clear();
-        match made {
+        let opts = Options { session_timeout: self.recv_timeout, ..Options::new(NzkMethod::New) };
+        match Handle::new(self.hosts.as_bytes(), &opts) {
             Ok(handle) => {
                 state.handle = Some(Arc::new(handle));
                 state.failed = false;

@@ -48,7 +48,7 @@ pub fn get() -> &'static Runtime {
         let runtime = Builder::new_multi_thread()
             .worker_threads(WORKER_THREADS)
             .max_blocking_threads(1)
-            .thread_name("nzk-runtime")
+            .thread_name_fn(thread_name())
             .on_thread_start(block_async_signals)
             .enable_all()
             .build()
@@ -60,6 +60,17 @@ pub fn get() -> &'static Runtime {
             drop(unsafe { Box::from_raw(made) });
         }
         // On success the previous runtime (a parent's) is deliberately leaked.
+    }
+}
+
+/// Names the runtime's threads: its workers (started when it is built) `nzk-worker`,
+/// threads of its blocking pool (name resolution) `nzk-blocking`, so that the thread
+/// budget can be checked in /proc (t/38_thread_count.t, bench/scale.pl).
+fn thread_name() -> impl Fn() -> String + Send + Sync + 'static {
+    let started = std::sync::atomic::AtomicUsize::new(0);
+    move || {
+        let kind = if started.fetch_add(1, Ordering::Relaxed) < WORKER_THREADS { "worker" } else { "blocking" };
+        format!("nzk-{kind}")
     }
 }
 

@@ -11,7 +11,7 @@ static DETERMINISTIC_ORDER: AtomicBool = AtomicBool::new(false);
 /// Sets the log level; `Err` with the croak message for a level outside OFF..DEBUG.
 pub fn set_log_level(level: i32) -> Result<(), String> {
     if !(LOG_LEVEL_OFF..=LOG_LEVEL_DEBUG).contains(&level) {
-        return Err(format!("invalid log level: {level}"));
+        return Err(crate::message::invalid("log level", level));
     }
     LOG_LEVEL.store(level, Ordering::Relaxed);
     Ok(())

@@ -9,10 +9,13 @@
 //! Notifications are recorded by tasks on the shared runtime, so attribute reads
 //! show them whether or not anybody waits.
 
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use zookeeper_client::{EventType, SessionState, WatchedEvent};
+
+use crate::options::Options;
 
 /// Default `timeout` of a new watch, from the handle's `watch_timeout` attribute.
 pub const DEFAULT_TIMEOUT_MS: u32 = 60_000;
@@ -121,13 +124,29 @@ pub fn state_code(state: SessionState) -> Option<i32> {
 /// A `Net::ZooKeeper::Watch`: its timeout and its current record.
 #[derive(Debug)]
 pub struct Watch {
-    pub timeout: u32,
+    /// Atomic only so that the attribute table can set it through `&Watch`.
+    timeout: AtomicU32,
     record: Arc<Record>,
 }
 
 impl Watch {
     pub fn new(timeout: u32) -> Watch {
-        Watch { timeout, record: Arc::default() }
+        Watch { timeout: AtomicU32::new(timeout), record: Arc::default() }
+    }
+
+    /// A watch made by `$zkh->watch(timeout => ...)`: the option's timeout, else the
+    /// handle's `watch_timeout`.
+    pub fn with_options(watch_timeout: u32, opts: &Options) -> Watch {
+        Watch::new(opts.timeout_or(watch_timeout))
+    }
+
+    /// How long `wait` waits by default (ms).
+    pub fn timeout(&self) -> u32 {
+        self.timeout.load(Ordering::Relaxed)
+    }
+
+    pub fn set_timeout(&self, timeout: u32) {
+        self.timeout.store(timeout, Ordering::Relaxed);
     }
 
     pub fn event(&self) -> i32 {
@@ -167,9 +186,16 @@ pub enum NzkWaitStep {
     Fired,
     TimedOut,
     Pending,
+    /// The core failed (a panic); the XS layer croaks.
+    Panic,
 }
 
 impl Waiter {
+    /// A wait for `$w->wait(timeout => ...)`: the option's timeout, else the watch's.
+    pub fn with_options(watch: &Watch, opts: &Options) -> Waiter {
+        Waiter::new(watch, opts.timeout_or(watch.timeout()))
+    }
+
     pub fn new(watch: &Watch, timeout_ms: u32) -> Waiter {
         Waiter { record: watch.record(), deadline: Instant::now() + Duration::from_millis(timeout_ms.into()) }
     }

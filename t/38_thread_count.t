@@ -22,22 +22,40 @@ plan skip_all => 'threads are counted through /proc/PID/task (Linux only)'
 my $hosts = ZKTest::server_hosts();   # the server must accept 200 connections from us
 
 my $HANDLES = 200;
-my $MAX     = 1 + 2 + 1;   # the interpreter, 2 runtime workers, 1 blocking-pool thread
 
-sub thread_count {
+# The README's promise: one runtime per process with 1 worker thread and at most
+# 1 blocking-pool thread (name resolution), whatever the number of handles. The
+# runtime names them nzk-worker and nzk-blocking.
+sub threads {
     opendir(my $dh, "/proc/$$/task") or die "cannot read /proc/$$/task: $!";
-    my $n = grep { /^\d+$/ } readdir $dh;
+    my @tids = grep { /^\d+$/ } readdir $dh;
     closedir $dh;
-    return $n;
+    my %count = (all => scalar @tids, worker => 0, blocking => 0);
+    for my $tid (@tids) {
+        open(my $fh, '<', "/proc/$$/task/$tid/comm") or next;
+        my $comm = <$fh> // '';
+        $count{$1}++ if $comm =~ /^nzk-(worker|blocking)$/;
+    }
+    return \%count;
 }
 
-note('threads before any handle exists: ' . thread_count());
+sub budget_ok {
+    my ($when) = @_;
+    my $t = threads();
+    is($t->{worker}, 1, "$when: exactly 1 runtime worker thread");
+    cmp_ok($t->{blocking}, '<=', 1, "$when: at most 1 blocking-pool thread ($t->{blocking})");
+    is($t->{all}, 1 + $t->{worker} + $t->{blocking},
+       "$when: no other thread than the interpreter's and the runtime's ($t->{all} in all)");
+    return $t;
+}
+
+my $before = threads();
+is($before->{all}, 1, 'before any handle exists the process has only the interpreter thread');
 
 my @handles;
 push @handles, Net::ZooKeeper->new($hosts);
 ok($handles[0] && $handles[0]->exists('/'), 'a first handle connects and works');
-my $after_one = thread_count();
-cmp_ok($after_one, '<=', $MAX, "with 1 handle the process has at most $MAX threads");
+budget_ok('with 1 handle');
 
 my $failed = 0;
 for my $i (2 .. $HANDLES) {
@@ -48,16 +66,13 @@ for my $i (2 .. $HANDLES) {
     }
 }
 is($failed, 0, "$HANDLES handles are open at once and each one works");
-
-my $after_all = thread_count();
-cmp_ok($after_all, '<=', $MAX, "with $HANDLES open handles the process still has at most $MAX threads");
-is($after_all, $after_one, "the thread count with $HANDLES handles equals the count with 1 handle");
+budget_ok("with $HANDLES open handles");
 
 $failed = 0;
 for my $zkh (@handles) {
     $failed++ unless $zkh && $zkh->DESTROY;
 }
 is($failed, 0, "all $HANDLES handles close");
-cmp_ok(thread_count(), '<=', $MAX, "after closing the handles the process has at most $MAX threads");
+budget_ok('after closing the handles');
 
 done_testing();

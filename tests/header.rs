@@ -1,5 +1,5 @@
 //! The C header the XS layer compiles against (`xs/nzk.h`) is committed, so the ABI can
-//! be reviewed; this test fails when it is not what cbindgen makes of `rust/ffi.rs` now.
+//! be reviewed; this test fails when it is not what cbindgen makes of `rust/ffi/` now.
 //! `NZK_BLESS=1 cargo test --test header` rewrites it.
 
 use std::path::PathBuf;

@@ -1,5 +1,5 @@
 /*
- * Net::ZooKeeper: the Perl face of the Rust core (see rust/ffi.rs).
+ * Net::ZooKeeper: the Perl face of the Rust core (see rust/ffi/).
  *
  * This file converts Perl values to the core's C ABI and back, and keeps the
  * original's object model: every object is a reference to an outer hash tied to an
@@ -13,10 +13,6 @@
 
 #include <errno.h>
 #include "nzk.h"
-
-static const char *const class_names[] = {
-    "Net::ZooKeeper", "Net::ZooKeeper::Stat", "Net::ZooKeeper::Watch"
-};
 
 /* The core object behind an inner hash is freed when its magic goes: on DESTROY
  * (sv_unmagicext) or when Perl frees the hash. That is its only free path. */
@@ -38,24 +34,79 @@ static MGVTBL vtbls[] = {
 
 #define croak_text(msg) croak("%s", (msg))
 
+/* Checks on what the core returns: each croaks "internal error in the
+ * Net::ZooKeeper core" for the result a panic in the core gives. */
+static void
+croak_panic(pTHX)
+{
+    croak_text(nzk_message(NZK_MESSAGE_PANIC, NZK_CLASS_HANDLE));
+}
+
+/* A result code (ZooKeeper code, errno, APR status). */
+static int32_t
+core_code(pTHX_ int32_t code)
+{
+    if (code == NZK_RESULT_PANIC)
+        croak_panic(aTHX);
+    return code;
+}
+
+/* A text that is never NULL (a fixed message, zerror). */
+static const char *
+core_text(pTHX_ NzkText text)
+{
+    if (!text)
+        croak_panic(aTHX);
+    return text;
+}
+
+/* A new object or reference. */
+static void *
+core_ptr(pTHX_ void *ptr)
+{
+    if (!ptr)
+        croak_panic(aTHX);
+    return ptr;
+}
+
+/* A croak message, or NULL when all is well. */
+static void
+core_check(pTHX_ const char *msg)
+{
+    if (msg)
+        croak_text(msg);
+}
+
+static const char *
+class_name(pTHX_ NzkClass cls)
+{
+    return core_text(aTHX_ nzk_class_name(cls));
+}
+
 static void
 croak_message(pTHX_ NzkMessage which, NzkClass cls)
 {
-    croak_text(nzk_message(which, cls));
+    croak_text(core_text(aTHX_ nzk_message(which, cls)));
+}
+
+static void
+warn_message(pTHX_ NzkText text)
+{
+    warn("%s", core_text(aTHX_ text));
 }
 
 /* A reference to a hash blessed into the class (or a subclass). */
 static int
 is_object(pTHX_ SV *sv, NzkClass cls)
 {
-    return SvROK(sv) && SvTYPE(SvRV(sv)) == SVt_PVHV && sv_derived_from(sv, class_names[cls]);
+    return SvROK(sv) && SvTYPE(SvRV(sv)) == SVt_PVHV && sv_derived_from(sv, class_name(aTHX_ cls));
 }
 
 static void
 check_object(pTHX_ SV *sv, const char *var, NzkClass cls)
 {
     if (!is_object(aTHX_ sv, cls))
-        croak_text(nzk_message_not_object((const uint8_t *) var, strlen(var), cls));
+        croak_text(core_text(aTHX_ nzk_message_not_object((const uint8_t *) var, strlen(var), cls)));
 }
 
 /* Our magic on sv, or NULL (only SVs of PVMG type and above can carry magic). */
@@ -142,9 +193,9 @@ static void
 hold_core(pTHX_ void *ptr, NzkClass cls)
 {
     switch (cls) {
-    case NZK_CLASS_HANDLE: SAVEDESTRUCTOR_X(release_handle, nzk_handle_retain((NzkHandle *) ptr)); break;
-    case NZK_CLASS_STAT:   SAVEDESTRUCTOR_X(release_stat, nzk_stat_retain((NzkStat *) ptr)); break;
-    default:               SAVEDESTRUCTOR_X(release_watch, nzk_watch_retain((NzkWatch *) ptr)); break;
+    case NZK_CLASS_HANDLE: SAVEDESTRUCTOR_X(release_handle, core_ptr(aTHX_ nzk_handle_retain((NzkHandle *) ptr))); break;
+    case NZK_CLASS_STAT:   SAVEDESTRUCTOR_X(release_stat, core_ptr(aTHX_ nzk_stat_retain((NzkStat *) ptr))); break;
+    default:               SAVEDESTRUCTOR_X(release_watch, core_ptr(aTHX_ nzk_watch_retain((NzkWatch *) ptr))); break;
     }
 }
 
@@ -197,9 +248,7 @@ static NzkHandle *
 begin_call(pTHX_ SV *zkh, bool reset_error)
 {
     NzkHandle *handle = (NzkHandle *) outer_ptr(aTHX_ zkh, NZK_CLASS_HANDLE);
-    const char *msg = nzk_handle_begin(handle, reset_error);
-    if (msg)
-        croak_text(msg);
+    core_check(aTHX_ nzk_handle_begin(handle, reset_error));
     ENTER;
     hold_core(aTHX_ handle, NZK_CLASS_HANDLE);
     return handle;
@@ -230,25 +279,35 @@ check_parity(pTHX_ I32 count)
         croak_message(aTHX_ NZK_MESSAGE_INVALID_ARG_COUNT, NZK_CLASS_HANDLE);
 }
 
-/* Converts an ACL array reference; returns a croak message, or NULL with *out set. */
-static const char *
-convert_acl(pTHX_ SV *val, NzkAcl **out)
+static void release_options(pTHX_ void *opts) { nzk_options_free((NzkOptions *) opts); }
+
+/* New options for a call, freed when the current scope ends, however it ends (a
+ * croak, or a die in Perl code run while a value is converted). */
+static NzkOptions *
+new_options(pTHX_ NzkMethod method)
+{
+    NzkOptions *opts = (NzkOptions *) core_ptr(aTHX_ nzk_options_new(method));
+    SAVEDESTRUCTOR_X(release_options, opts);
+    return opts;
+}
+
+/* Converts an ACL array reference into the options' ACL; croaks for a bad one. */
+static void
+convert_acl(pTHX_ NzkOptions *opts, SV *val)
 {
     AV *av;
-    NzkAcl *acl;
     SSize_t i, last;
+    int is_array = SvROK(val) && SvTYPE(SvRV(val)) == SVt_PVAV;
 
-    if (!SvROK(val) || SvTYPE(SvRV(val)) != SVt_PVAV)
-        return nzk_message(NZK_MESSAGE_INVALID_ACL_ARRAY, NZK_CLASS_HANDLE);
+    core_check(aTHX_ nzk_options_begin_acl(opts, is_array));
     /* Converting elements can run Perl code that changes the array or its entries:
      * the array and each entry's values are held (mortal) while they are read. */
     av = (AV *) sv_2mortal(SvREFCNT_inc_simple_NN(SvRV(val)));
-    acl = nzk_acl_new();
     last = av_len(av);
     for (i = 0; i <= last; i++) {
         SV **elem = av_fetch(av, i, 0);
         SV *perms = NULL, *scheme = NULL, *id = NULL;
-        const char *s = NULL, *d = NULL, *msg;
+        const char *s = NULL, *d = NULL;
         STRLEN slen = 0, dlen = 0;
         int64_t perms_iv = 0;
         int is_hash;
@@ -271,35 +330,32 @@ convert_acl(pTHX_ SV *val, NzkAcl **out)
             if (id)
                 d = arg_bytes(aTHX_ id, &dlen);
         }
-        msg = nzk_acl_push(acl, is_hash, perms != NULL, perms_iv,
-                           (const uint8_t *) s, slen, (const uint8_t *) d, dlen);
-        if (msg) {
-            nzk_acl_free(acl);
-            return msg;
-        }
+        core_check(aTHX_ nzk_options_push_acl(opts, is_hash, perms != NULL, perms_iv,
+                                              (const uint8_t *) s, slen, (const uint8_t *) d, dlen));
     }
-    *out = acl;
-    return NULL;
 }
 
 /* Reads `name => value` pairs into opts, in order; croaks at the first bad one.
  * Runs inside a call's scope: stat and watch objects are taken and held when their
  * option is read, so converting a later value (which can run Perl code) cannot free
- * them; strings the options keep are copies. */
+ * them; the options copy what they keep. */
 static void
-parse_options(pTHX_ NzkMethod method, NzkOptions *opts, SV **args, I32 count)
+parse_options(pTHX_ NzkOptions *opts, SV **args, I32 count)
 {
     I32 i;
-    const char *msg = NULL;
 
     check_parity(aTHX_ count);
     for (i = 0; i < count; i += 2) {
         STRLEN len;
         const char *name = SvPV(args[i], len);
         SV *val = args[i + 1];
-        NzkOption option = nzk_option(method, (const uint8_t *) name, len);
+        NzkOption option = nzk_option(opts, (const uint8_t *) name, len);
+        const char *msg = NULL;
 
         switch (option) {
+        case NZK_OPTION_PANIC:
+            croak_panic(aTHX);
+            break;
         case NZK_OPTION_SESSION_TIMEOUT:
         case NZK_OPTION_FLAGS:
         case NZK_OPTION_PATH_READ_LEN:
@@ -308,11 +364,11 @@ parse_options(pTHX_ NzkMethod method, NzkOptions *opts, SV **args, I32 count)
             msg = nzk_options_set_int(opts, option, (int64_t) SvIV(val));
             break;
         case NZK_OPTION_TIMEOUT:
-            nzk_options_set_timeout(opts, (uint64_t) SvUV(val));
+            msg = nzk_options_set_timeout(opts, (uint64_t) SvUV(val));
             break;
         case NZK_OPTION_SESSION_ID: {
             STRLEN idlen;
-            const char *id = arg_bytes(aTHX_ val, &idlen);
+            const char *id = SvPV(val, idlen);
             msg = nzk_options_set_session_id(opts, (const uint8_t *) id, idlen);
             break;
         }
@@ -330,19 +386,15 @@ parse_options(pTHX_ NzkMethod method, NzkOptions *opts, SV **args, I32 count)
             msg = nzk_options_set_watch(opts, ok, ok ? (NzkWatch *) take_object(aTHX_ val, NZK_CLASS_WATCH) : NULL);
             break;
         }
-        case NZK_OPTION_ACL: {
-            NzkAcl *acl = NULL;
-            msg = convert_acl(aTHX_ val, &acl);
-            if (!msg)
-                nzk_options_set_acl(opts, acl);
+        case NZK_OPTION_ACL:
+            convert_acl(aTHX_ opts, val);
             break;
-        }
         case NZK_OPTION_TLS_CA_FILE:
         case NZK_OPTION_TLS_CERT_FILE:
         case NZK_OPTION_TLS_KEY_FILE: {
             STRLEN flen;
             const char *file = SvPV(val, flen);
-            nzk_options_set_text(opts, option, (const uint8_t *) file, flen);
+            msg = nzk_options_set_text(opts, option, (const uint8_t *) file, flen);
             break;
         }
         case NZK_OPTION_TLS_VERIFY_HOSTNAME:
@@ -350,34 +402,47 @@ parse_options(pTHX_ NzkMethod method, NzkOptions *opts, SV **args, I32 count)
             break;
         case NZK_OPTION_SASL_OPTIONS: {
             int is_hash = SvROK(val) && SvTYPE(SvRV(val)) == SVt_PVHV;
-            msg = nzk_options_begin_sasl(opts, is_hash);
-            if (!msg) {
-                /* FETCH or overloading of a value can change the hash: it and the
-                 * value are held, and the key copied, while the value is converted. */
-                HV *hv = (HV *) hold_sv(aTHX_ SvRV(val));
-                HE *he;
-                hv_iterinit(hv);
-                while ((he = hv_iternext(hv))) {
-                    STRLEN klen, vlen;
-                    const char *k = arg_bytes(aTHX_ hv_iterkeysv(he), &klen);
-                    SV *value = sv_2mortal(SvREFCNT_inc_simple_NN(hv_iterval(hv, he)));
-                    const char *v = arg_bytes(aTHX_ value, &vlen);
-                    nzk_options_add_sasl(opts, (const uint8_t *) k, klen, (const uint8_t *) v, vlen);
-                }
+            HV *hv;
+            HE *he;
+            core_check(aTHX_ nzk_options_begin_sasl(opts, is_hash));
+            /* FETCH or overloading of a value can change the hash: it and the value
+             * are held, and the key copied, while the value is converted. */
+            hv = (HV *) hold_sv(aTHX_ SvRV(val));
+            hv_iterinit(hv);
+            while ((he = hv_iternext(hv))) {
+                STRLEN klen, vlen;
+                const char *k = arg_bytes(aTHX_ hv_iterkeysv(he), &klen);
+                SV *value = sv_2mortal(SvREFCNT_inc_simple_NN(hv_iterval(hv, he)));
+                const char *v = SvPV(value, vlen);
+                core_check(aTHX_ nzk_options_add_sasl(opts, (const uint8_t *) k, klen, (const uint8_t *) v, vlen));
             }
             break;
         }
         default:  /* unknown names are ignored, as the original did */
             break;
         }
-        if (msg)
-            break;
-    }
-    if (msg) {
-        nzk_options_clear(opts);
-        croak_text(msg);
+        core_check(aTHX_ msg);
     }
 }
+
+/* The prologue of a handle method: holds the arguments, checks the handle and holds
+ * it in a new scope, and makes the call's options (freed with the scope). The method
+ * then converts its fixed arguments, reads its options with parse_options, calls the
+ * core, and ends the scope with LEAVE (the epilogue). */
+static NzkHandle *
+begin_method(pTHX_ SV **args, I32 items, NzkMethod method, NzkOptions **opts)
+{
+    NzkHandle *handle;
+    hold_args(aTHX_ args, items);
+    check_object(aTHX_ args[0], "zkh", NZK_CLASS_HANDLE);
+    handle = begin_call(aTHX_ args[0], 1);
+    *opts = new_options(aTHX_ method);
+    return handle;
+}
+
+#define BEGIN_METHOD(method) handle = begin_method(aTHX_ &ST(0), items, (method), &opts)
+#define OPTIONS_FROM(first) parse_options(aTHX_ opts, &ST(first), items - (first))
+#define PATH_ARG(path) STRLEN path##_len; const uint8_t *path##_ptr = (const uint8_t *) arg_bytes(aTHX_ path, &path##_len)
 
 static SV *
 value_sv(pTHX_ const NzkValue *v)
@@ -479,10 +544,10 @@ sink_result(void *ctx, int32_t code, const uint8_t *data, size_t len)
 
 #define RETURN_BOOL(ok) STMT_START { ST(0) = (ok) ? &PL_sv_yes : &PL_sv_no; XSRETURN(1); } STMT_END
 
-/* Returns a list in list context, its length (or undef on failure) in scalar context. */
+/* Returns a list (a mortal array) in list context, its length (or undef on failure)
+ * in scalar context. */
 #define RETURN_LIST(av, ok) STMT_START {                                   \
         SSize_t n_ = av_len(av) + 1, i_;                                   \
-        sv_2mortal((SV *) (av));                                           \
         if (GIMME_V == G_LIST) {                                           \
             EXTEND(SP, n_);                                                \
             for (i_ = 0; i_ < n_; i_++)                                    \
@@ -494,7 +559,6 @@ sink_result(void *ctx, int32_t code, const uint8_t *data, size_t len)
             XPUSHs(&PL_sv_undef);                                          \
     } STMT_END
 
-#define PATH_ARGS(path) STRLEN path##_len; const char *path##_ptr = arg_bytes(aTHX_ path, &path##_len)
 
 MODULE = Net::ZooKeeper  PACKAGE = Net::ZooKeeper
 
@@ -506,22 +570,21 @@ new(package, hosts, ...)
         SV *hosts
     PROTOTYPE: $$;@
     PREINIT:
-        NzkOptions opts;
-        NzkHandle *handle;
+        NzkOptions *opts;
+        NzkHandle *handle = NULL;
         STRLEN len;
         const char *h;
-        int err = 0;
+        int32_t rc;
     PPCODE:
         hold_args(aTHX_ &ST(0), items);
         ENTER;
-        nzk_options_init(&opts);
-        parse_options(aTHX_ NZK_METHOD_NEW, &opts, &ST(2), items - 2);
+        opts = new_options(aTHX_ NZK_METHOD_NEW);
+        OPTIONS_FROM(2);
         h = SvPV(hosts, len);
-        handle = nzk_handle_new((const uint8_t *) h, len, &opts, &err);
-        nzk_options_clear(&opts);
+        rc = core_code(aTHX_ nzk_handle_new((const uint8_t *) h, len, opts, &handle));
         LEAVE;
         if (!handle) {
-            errno = err;
+            errno = rc;
             XSRETURN_UNDEF;
         }
         ST(0) = sv_2mortal(make_object(aTHX_ handle, NZK_CLASS_HANDLE, SvPV_nolen(package)));
@@ -553,7 +616,7 @@ get_error(zkh)
     PPCODE:
         check_object(aTHX_ zkh, "zkh", NZK_CLASS_HANDLE);
         handle = begin_call(aTHX_ zkh, 0);
-        code = nzk_handle_get_error(handle, &err);
+        code = core_code(aTHX_ nzk_handle_get_error(handle, &err));
         LEAVE;
         errno = err;
         mXPUSHi(code);
@@ -575,7 +638,7 @@ add_auth(zkh, scheme, cert)
         handle = begin_call(aTHX_ zkh, 1);
         s = arg_bytes(aTHX_ scheme, &slen);
         c = arg_bytes(aTHX_ cert, &clen);
-        code = nzk_add_auth(handle, (const uint8_t *) s, slen, (const uint8_t *) c, clen);
+        code = core_code(aTHX_ nzk_add_auth(handle, (const uint8_t *) s, slen, (const uint8_t *) c, clen));
         LEAVE;
         RETURN_BOOL(code == NZK_RESULT_OK);
 
@@ -587,23 +650,16 @@ create(zkh, path, buf, ...)
     PROTOTYPE: $$$;@
     PREINIT:
         NzkHandle *handle;
-        NzkOptions opts;
-        STRLEN dlen;
-        const char *d;
+        NzkOptions *opts;
         SV *created = NULL;
     PPCODE:
-        hold_args(aTHX_ &ST(0), items);
-        check_object(aTHX_ zkh, "zkh", NZK_CLASS_HANDLE);
-        handle = begin_call(aTHX_ zkh, 1);
+        BEGIN_METHOD(NZK_METHOD_CREATE);
         {
-            PATH_ARGS(path);
-            d = arg_bytes(aTHX_ buf, &dlen);
-            nzk_options_init(&opts);
-            parse_options(aTHX_ NZK_METHOD_CREATE, &opts, &ST(3), items - 3);
-            nzk_create(handle, (const uint8_t *) path_ptr, path_len, (const uint8_t *) d, dlen,
-                       &opts, &created, sink_scalar);
+            PATH_ARG(path);
+            PATH_ARG(buf);
+            OPTIONS_FROM(3);
+            core_code(aTHX_ nzk_create(handle, path_ptr, path_len, buf_ptr, buf_len, opts, &created, sink_scalar));
         }
-        nzk_options_clear(&opts);
         LEAVE;
         ST(0) = created ? sv_2mortal(created) : &PL_sv_undef;
         XSRETURN(1);
@@ -615,19 +671,15 @@ delete(zkh, path, ...)
     PROTOTYPE: $$;@
     PREINIT:
         NzkHandle *handle;
-        NzkOptions opts;
+        NzkOptions *opts;
         int32_t code;
     PPCODE:
-        hold_args(aTHX_ &ST(0), items);
-        check_object(aTHX_ zkh, "zkh", NZK_CLASS_HANDLE);
-        handle = begin_call(aTHX_ zkh, 1);
+        BEGIN_METHOD(NZK_METHOD_DELETE);
         {
-            PATH_ARGS(path);
-            nzk_options_init(&opts);
-            parse_options(aTHX_ NZK_METHOD_DELETE, &opts, &ST(2), items - 2);
-            code = nzk_delete(handle, (const uint8_t *) path_ptr, path_len, &opts);
+            PATH_ARG(path);
+            OPTIONS_FROM(2);
+            code = core_code(aTHX_ nzk_delete(handle, path_ptr, path_len, opts));
         }
-        nzk_options_clear(&opts);
         LEAVE;
         RETURN_BOOL(code == NZK_RESULT_OK);
 
@@ -638,19 +690,15 @@ exists(zkh, path, ...)
     PROTOTYPE: $$;@
     PREINIT:
         NzkHandle *handle;
-        NzkOptions opts;
+        NzkOptions *opts;
         int32_t code;
     PPCODE:
-        hold_args(aTHX_ &ST(0), items);
-        check_object(aTHX_ zkh, "zkh", NZK_CLASS_HANDLE);
-        handle = begin_call(aTHX_ zkh, 1);
+        BEGIN_METHOD(NZK_METHOD_EXISTS);
         {
-            PATH_ARGS(path);
-            nzk_options_init(&opts);
-            parse_options(aTHX_ NZK_METHOD_EXISTS, &opts, &ST(2), items - 2);
-            code = nzk_exists(handle, (const uint8_t *) path_ptr, path_len, &opts);
+            PATH_ARG(path);
+            OPTIONS_FROM(2);
+            code = core_code(aTHX_ nzk_exists(handle, path_ptr, path_len, opts));
         }
-        nzk_options_clear(&opts);
         LEAVE;
         RETURN_BOOL(code == NZK_RESULT_OK);
 
@@ -661,32 +709,29 @@ get_children(zkh, path, ...)
     PROTOTYPE: $$;@
     PREINIT:
         NzkHandle *handle;
-        NzkOptions opts;
+        NzkOptions *opts;
         int32_t code;
     PPCODE:
-        hold_args(aTHX_ &ST(0), items);
-        check_object(aTHX_ zkh, "zkh", NZK_CLASS_HANDLE);
-        handle = begin_call(aTHX_ zkh, 1);
+        BEGIN_METHOD(NZK_METHOD_GET_CHILDREN);
         {
-            PATH_ARGS(path);
-            nzk_options_init(&opts);
-            parse_options(aTHX_ NZK_METHOD_GET_CHILDREN, &opts, &ST(2), items - 2);
+            PATH_ARG(path);
+            OPTIONS_FROM(2);
             if (GIMME_V == G_LIST) {
                 /* Names go straight onto the Perl stack: no array in between. */
                 PUTBACK;
-                code = nzk_get_children(handle, (const uint8_t *) path_ptr, path_len, &opts, NULL, sink_stack);
+                code = nzk_get_children(handle, path_ptr, path_len, opts, NULL, sink_stack);
                 SPAGAIN;
+                core_code(aTHX_ code);
             }
             else {
                 size_t count = 0;
-                code = nzk_get_children(handle, (const uint8_t *) path_ptr, path_len, &opts, &count, sink_count);
+                code = core_code(aTHX_ nzk_get_children(handle, path_ptr, path_len, opts, &count, sink_count));
                 if (code == NZK_RESULT_OK)
                     mXPUSHu(count);
                 else
                     XPUSHs(&PL_sv_undef);
             }
         }
-        nzk_options_clear(&opts);
         LEAVE;
 
 void
@@ -696,19 +741,15 @@ get(zkh, path, ...)
     PROTOTYPE: $$;@
     PREINIT:
         NzkHandle *handle;
-        NzkOptions opts;
+        NzkOptions *opts;
         SV *data = NULL;
     PPCODE:
-        hold_args(aTHX_ &ST(0), items);
-        check_object(aTHX_ zkh, "zkh", NZK_CLASS_HANDLE);
-        handle = begin_call(aTHX_ zkh, 1);
+        BEGIN_METHOD(NZK_METHOD_GET);
         {
-            PATH_ARGS(path);
-            nzk_options_init(&opts);
-            parse_options(aTHX_ NZK_METHOD_GET, &opts, &ST(2), items - 2);
-            nzk_get(handle, (const uint8_t *) path_ptr, path_len, &opts, &data, sink_scalar);
+            PATH_ARG(path);
+            OPTIONS_FROM(2);
+            core_code(aTHX_ nzk_get(handle, path_ptr, path_len, opts, &data, sink_scalar));
         }
-        nzk_options_clear(&opts);
         LEAVE;
         ST(0) = data ? sv_2mortal(data) : &PL_sv_undef;
         XSRETURN(1);
@@ -737,7 +778,7 @@ get_many(zkh, ...)
         results = newAV();
         sv_2mortal((SV *) results);
         if (n > 0)
-            nzk_get_many(handle, paths, (size_t) n, results, sink_result);
+            core_code(aTHX_ nzk_get_many(handle, paths, (size_t) n, results, sink_result));
         LEAVE;
         n = av_len(results) + 1;
         EXTEND(SP, n);
@@ -752,22 +793,16 @@ set(zkh, path, buf, ...)
     PROTOTYPE: $$$;@
     PREINIT:
         NzkHandle *handle;
-        NzkOptions opts;
-        STRLEN dlen;
-        const char *d;
+        NzkOptions *opts;
         int32_t code;
     PPCODE:
-        hold_args(aTHX_ &ST(0), items);
-        check_object(aTHX_ zkh, "zkh", NZK_CLASS_HANDLE);
-        handle = begin_call(aTHX_ zkh, 1);
+        BEGIN_METHOD(NZK_METHOD_SET);
         {
-            PATH_ARGS(path);
-            d = arg_bytes(aTHX_ buf, &dlen);
-            nzk_options_init(&opts);
-            parse_options(aTHX_ NZK_METHOD_SET, &opts, &ST(3), items - 3);
-            code = nzk_set(handle, (const uint8_t *) path_ptr, path_len, (const uint8_t *) d, dlen, &opts);
+            PATH_ARG(path);
+            PATH_ARG(buf);
+            OPTIONS_FROM(3);
+            code = core_code(aTHX_ nzk_set(handle, path_ptr, path_len, buf_ptr, buf_len, opts));
         }
-        nzk_options_clear(&opts);
         LEAVE;
         RETURN_BOOL(code == NZK_RESULT_OK);
 
@@ -778,21 +813,17 @@ get_acl(zkh, path, ...)
     PROTOTYPE: $$;@
     PREINIT:
         NzkHandle *handle;
-        NzkOptions opts;
+        NzkOptions *opts;
         int32_t code;
         AV *entries;
     PPCODE:
-        hold_args(aTHX_ &ST(0), items);
-        check_object(aTHX_ zkh, "zkh", NZK_CLASS_HANDLE);
-        handle = begin_call(aTHX_ zkh, 1);
-        entries = newAV();
+        BEGIN_METHOD(NZK_METHOD_GET_ACL);
+        entries = (AV *) sv_2mortal((SV *) newAV());
         {
-            PATH_ARGS(path);
-            nzk_options_init(&opts);
-            parse_options(aTHX_ NZK_METHOD_GET_ACL, &opts, &ST(2), items - 2);
-            code = nzk_get_acl(handle, (const uint8_t *) path_ptr, path_len, &opts, entries, sink_acl);
+            PATH_ARG(path);
+            OPTIONS_FROM(2);
+            code = core_code(aTHX_ nzk_get_acl(handle, path_ptr, path_len, opts, entries, sink_acl));
         }
-        nzk_options_clear(&opts);
         LEAVE;
         RETURN_LIST(entries, code == NZK_RESULT_OK);
 
@@ -804,28 +835,21 @@ set_acl(zkh, path, acl_arr, ...)
     PROTOTYPE: $$$;@
     PREINIT:
         NzkHandle *handle;
-        NzkOptions opts;
-        NzkAcl *acl = NULL;
-        const char *msg;
+        NzkOptions *opts;
         int32_t code;
     PPCODE:
         hold_args(aTHX_ &ST(0), items);
         check_object(aTHX_ zkh, "zkh", NZK_CLASS_HANDLE);
         if (!SvROK(acl_arr) || SvTYPE(SvRV(acl_arr)) != SVt_PVAV)
             croak_message(aTHX_ NZK_MESSAGE_ACL_ARR_NOT_ARRAY, NZK_CLASS_HANDLE);
-        handle = begin_call(aTHX_ zkh, 1);
+        BEGIN_METHOD(NZK_METHOD_SET_ACL);
         check_parity(aTHX_ items - 3);
-        msg = convert_acl(aTHX_ acl_arr, &acl);
-        if (msg)
-            croak_text(msg);
-        nzk_options_init(&opts);
-        nzk_options_set_acl(&opts, acl);
-        parse_options(aTHX_ NZK_METHOD_SET_ACL, &opts, &ST(3), items - 3);
+        convert_acl(aTHX_ opts, acl_arr);
+        OPTIONS_FROM(3);
         {
-            PATH_ARGS(path);
-            code = nzk_set_acl(handle, (const uint8_t *) path_ptr, path_len, &opts);
+            PATH_ARG(path);
+            code = core_code(aTHX_ nzk_set_acl(handle, path_ptr, path_len, opts));
         }
-        nzk_options_clear(&opts);
         LEAVE;
         RETURN_BOOL(code == NZK_RESULT_OK);
 
@@ -837,7 +861,8 @@ stat(zkh)
         check_object(aTHX_ zkh, "zkh", NZK_CLASS_HANDLE);
         (void) begin_call(aTHX_ zkh, 1);
         LEAVE;
-        ST(0) = sv_2mortal(make_object(aTHX_ nzk_stat_new(), NZK_CLASS_STAT, class_names[NZK_CLASS_STAT]));
+        ST(0) = sv_2mortal(make_object(aTHX_ core_ptr(aTHX_ nzk_stat_new()), NZK_CLASS_STAT,
+                                       class_name(aTHX_ NZK_CLASS_STAT)));
         XSRETURN(1);
 
 void
@@ -846,30 +871,22 @@ watch(zkh, ...)
     PROTOTYPE: $;@
     PREINIT:
         NzkHandle *handle;
-        NzkOptions opts;
+        NzkOptions *opts;
         NzkWatch *watch;
     PPCODE:
-        hold_args(aTHX_ &ST(0), items);
-        check_object(aTHX_ zkh, "zkh", NZK_CLASS_HANDLE);
-        handle = begin_call(aTHX_ zkh, 1);
-        nzk_options_init(&opts);
-        parse_options(aTHX_ NZK_METHOD_WATCH, &opts, &ST(1), items - 1);
-        watch = nzk_watch_new(handle, &opts);
-        nzk_options_clear(&opts);
+        BEGIN_METHOD(NZK_METHOD_WATCH);
+        OPTIONS_FROM(1);
+        watch = (NzkWatch *) core_ptr(aTHX_ nzk_watch_new(handle, opts));
         LEAVE;
-        ST(0) = sv_2mortal(make_object(aTHX_ watch, NZK_CLASS_WATCH, class_names[NZK_CLASS_WATCH]));
+        ST(0) = sv_2mortal(make_object(aTHX_ watch, NZK_CLASS_WATCH, class_name(aTHX_ NZK_CLASS_WATCH)));
         XSRETURN(1);
 
 void
 set_log_level(level)
         SV *level
     PROTOTYPE: $
-    PREINIT:
-        const char *msg;
     PPCODE:
-        msg = nzk_set_log_level((int64_t) (int) SvIV(level));
-        if (msg)
-            croak_text(msg);
+        core_check(aTHX_ nzk_set_log_level((int64_t) (int) SvIV(level)));
         XSRETURN_EMPTY;
 
 void
@@ -877,7 +894,7 @@ zerror(code)
         SV *code
     PROTOTYPE: $
     PPCODE:
-        ST(0) = sv_2mortal(newSVpv(nzk_zerror((int64_t) SvIV(code)), 0));
+        ST(0) = sv_2mortal(newSVpv(core_text(aTHX_ nzk_zerror((int64_t) SvIV(code))), 0));
         XSRETURN(1);
 
 void
@@ -885,7 +902,7 @@ set_deterministic_conn_order(flag)
         SV *flag
     PROTOTYPE: $
     PPCODE:
-        nzk_set_deterministic_conn_order(SvTRUE(flag));
+        core_code(aTHX_ nzk_set_deterministic_conn_order(SvTRUE(flag)));
         XSRETURN_EMPTY;
 
 void
@@ -946,11 +963,11 @@ FIRSTKEY(attr_hash)
         Net::ZooKeeper::Stat::FIRSTKEY = 1
         Net::ZooKeeper::Watch::FIRSTKEY = 2
     PREINIT:
-        size_t len;
+        int32_t len;
         const uint8_t *key;
     PPCODE:
         (void) tie_state(aTHX_ attr_hash, (NzkClass) ix, 0);
-        key = nzk_attr_key((NzkClass) ix, 0, &len);
+        len = core_code(aTHX_ nzk_attr_key((NzkClass) ix, 0, &key));
         mXPUSHp((const char *) key, len);
 
 void
@@ -964,15 +981,17 @@ NEXTKEY(attr_hash, attr_key)
     PREINIT:
         STRLEN klen;
         const char *k;
-        size_t len;
+        int32_t len = -1;
         const uint8_t *key;
         int32_t index;
+        NzkAccess access;
     PPCODE:
         (void) tie_state(aTHX_ attr_hash, (NzkClass) ix, 0);
         k = SvPV(attr_key, klen);
-        index = nzk_attr_index((NzkClass) ix, (const uint8_t *) k, klen);
-        key = index < 0 ? NULL : nzk_attr_key((NzkClass) ix, index + 1, &len);
-        if (!key)
+        index = core_code(aTHX_ nzk_attr_index((NzkClass) ix, (const uint8_t *) k, klen, &access));
+        if (index >= 0)
+            len = core_code(aTHX_ nzk_attr_key((NzkClass) ix, index + 1, &key));
+        if (len < 0)
             XSRETURN_EMPTY;
         mXPUSHp((const char *) key, len);
 
@@ -1000,21 +1019,18 @@ FETCH(attr_hash, attr_key)
         STRLEN klen;
         const char *k;
         int32_t index;
+        NzkAccess access;
         NzkValue value;
     PPCODE:
         obj = tie_state(aTHX_ attr_hash, (NzkClass) ix, 1);
         k = SvPV(attr_key, klen);
-        index = nzk_attr_index((NzkClass) ix, (const uint8_t *) k, klen);
+        index = core_code(aTHX_ nzk_attr_index((NzkClass) ix, (const uint8_t *) k, klen, &access));
         if (index < 0) {
             LEAVE;
-            warn("%s", nzk_message_element(0, (const uint8_t *) k, klen));
+            warn_message(aTHX_ nzk_message_element((NzkClass) ix, (const uint8_t *) k, klen));
             XSRETURN_UNDEF;
         }
-        switch (ix) {
-        case NZK_CLASS_HANDLE: nzk_handle_fetch((NzkHandle *) obj, index, &value); break;
-        case NZK_CLASS_STAT:   nzk_stat_fetch((NzkStat *) obj, index, &value); break;
-        default:               nzk_watch_fetch((NzkWatch *) obj, index, &value); break;
-        }
+        core_code(aTHX_ nzk_attr_fetch((NzkClass) ix, obj, index, &value));
         ST(0) = sv_2mortal(value_sv(aTHX_ &value));
         LEAVE;
         XSRETURN(1);
@@ -1039,23 +1055,19 @@ STORE(attr_hash, attr_key, attr_val)
         hold_args(aTHX_ &ST(0), items);
         obj = tie_state(aTHX_ attr_hash, (NzkClass) ix, 1);
         k = SvPV(attr_key, klen);
-        index = nzk_attr_index((NzkClass) ix, (const uint8_t *) k, klen);
-        access = nzk_attr_access((NzkClass) ix, index);
+        index = core_code(aTHX_ nzk_attr_index((NzkClass) ix, (const uint8_t *) k, klen, &access));
         if (index < 0 || access == NZK_ACCESS_READ_ONLY) {
             LEAVE;
-            warn("%s", nzk_message_element(index >= 0, (const uint8_t *) k, klen));
+            warn_message(aTHX_ nzk_message_element((NzkClass) ix, (const uint8_t *) k, klen));
             XSRETURN_EMPTY;
         }
-        if (ix == NZK_CLASS_HANDLE) {
+        {
             int64_t iv = access == NZK_ACCESS_INT ? (int64_t) SvIV(attr_val) : 0;
             uint64_t uv = access == NZK_ACCESS_UINT ? (uint64_t) SvUV(attr_val) : 0;
-            msg = nzk_handle_store((NzkHandle *) obj, index, iv, uv);
+            msg = nzk_attr_store((NzkClass) ix, obj, index, iv, uv);
         }
-        else
-            nzk_watch_store((NzkWatch *) obj, index, (uint64_t) SvUV(attr_val));
         LEAVE;
-        if (msg)
-            croak_text(msg);
+        core_check(aTHX_ msg);
         XSRETURN_EMPTY;
 
 void
@@ -1069,10 +1081,11 @@ EXISTS(attr_hash, attr_key)
     PREINIT:
         STRLEN klen;
         const char *k;
+        NzkAccess access;
     PPCODE:
         (void) tie_state(aTHX_ attr_hash, (NzkClass) ix, 0);
         k = SvPV(attr_key, klen);
-        RETURN_BOOL(nzk_attr_index((NzkClass) ix, (const uint8_t *) k, klen) >= 0);
+        RETURN_BOOL(core_code(aTHX_ nzk_attr_index((NzkClass) ix, (const uint8_t *) k, klen, &access)) >= 0);
 
 void
 DELETE(attr_hash, attr_key)
@@ -1085,7 +1098,7 @@ DELETE(attr_hash, attr_key)
     PPCODE:
         PERL_UNUSED_VAR(attr_key);
         check_object(aTHX_ attr_hash, "attr_hash", (NzkClass) ix);
-        warn("%s", nzk_message(NZK_MESSAGE_DELETE_NOT_SUPPORTED, (NzkClass) ix));
+        warn_message(aTHX_ nzk_message(NZK_MESSAGE_DELETE_NOT_SUPPORTED, (NzkClass) ix));
         XSRETURN_EMPTY;
 
 void
@@ -1097,7 +1110,7 @@ CLEAR(attr_hash)
         Net::ZooKeeper::Watch::CLEAR = 2
     PPCODE:
         check_object(aTHX_ attr_hash, "attr_hash", (NzkClass) ix);
-        warn("%s", nzk_message(NZK_MESSAGE_CLEAR_NOT_SUPPORTED, (NzkClass) ix));
+        warn_message(aTHX_ nzk_message(NZK_MESSAGE_CLEAR_NOT_SUPPORTED, (NzkClass) ix));
         XSRETURN_EMPTY;
 
 
@@ -1138,31 +1151,32 @@ wait(zkwh, ...)
     PROTOTYPE: $;@
     PREINIT:
         NzkWatch *watch;
-        NzkOptions opts;
+        NzkOptions *opts;
         NzkWaiter *waiter;
         NzkWaitStep step;
         int saved_errno = errno;
     PPCODE:
         hold_args(aTHX_ &ST(0), items);
         (void) wait_target(aTHX_ zkwh);
-        nzk_options_init(&opts);
-        parse_options(aTHX_ NZK_METHOD_WAIT, &opts, &ST(1), items - 1);
+        ENTER;
+        opts = new_options(aTHX_ NZK_METHOD_WAIT);
+        OPTIONS_FROM(1);
         /* Perl code run from here on (converting the options, signal handlers between
          * steps) can point zkwh at another watch, or give the watch to another call:
          * wait() waits for the current assignment of the watch zkwh names, taken
          * afresh after any Perl code ran, so its result agrees with $w->{event}. */
         watch = wait_target(aTHX_ zkwh);
-        waiter = nzk_waiter_new(watch, &opts);
-        nzk_options_clear(&opts);
+        waiter = (NzkWaiter *) core_ptr(aTHX_ nzk_waiter_new(watch, opts));
         /* Wait in short steps and let Perl run signal handlers in between; a handler
          * that dies leaves through LEAVE, which frees the waiter. */
-        ENTER;
         SAVEDESTRUCTOR(free_waiter, waiter);
         while ((step = nzk_waiter_step(waiter)) == NZK_WAIT_STEP_PENDING) {
             PERL_ASYNC_CHECK();
-            nzk_waiter_follow(waiter, wait_target(aTHX_ zkwh));
+            core_code(aTHX_ nzk_waiter_follow(waiter, wait_target(aTHX_ zkwh)));
         }
         LEAVE;
+        if (step == NZK_WAIT_STEP_PANIC)
+            croak_panic(aTHX);
         /* Timed waits set errno (ETIMEDOUT); the original's left $! alone. */
         errno = saved_errno;
         RETURN_BOOL(step == NZK_WAIT_STEP_FIRED);
@@ -1183,7 +1197,7 @@ _define(name, hosts, recv_timeout)
     CODE:
         n = arg_bytes(aTHX_ name, &nlen);
         h = SvPV(hosts, hlen);
-        RETVAL = nzk_cluster_define((const uint8_t *) n, nlen, (const uint8_t *) h, hlen, (int64_t) recv_timeout);
+        RETVAL = core_code(aTHX_ nzk_cluster_define((const uint8_t *) n, nlen, (const uint8_t *) h, hlen, (int64_t) recv_timeout));
     OUTPUT:
         RETVAL
 
@@ -1195,7 +1209,7 @@ _check_hosts(hosts)
         const char *h;
     CODE:
         h = SvPV(hosts, hlen);
-        RETVAL = nzk_hosts_check((const uint8_t *) h, hlen);
+        RETVAL = core_code(aTHX_ nzk_hosts_check((const uint8_t *) h, hlen));
     OUTPUT:
         RETVAL
 
@@ -1207,7 +1221,7 @@ _lookup(name)
         const char *n;
     PPCODE:
         n = SvPV(name, nlen);
-        RETURN_BOOL(nzk_cluster_lookup((const uint8_t *) n, nlen));
+        RETURN_BOOL(core_code(aTHX_ nzk_cluster_lookup((const uint8_t *) n, nlen)) == 1);
 
 void
 _acquire(name, wait)
@@ -1220,7 +1234,7 @@ _acquire(name, wait)
         int32_t status;
     PPCODE:
         n = SvPV(name, nlen);
-        status = nzk_cluster_acquire((const uint8_t *) n, nlen, wait, &lease);
+        status = core_code(aTHX_ nzk_cluster_acquire((const uint8_t *) n, nlen, wait, &lease));
         mXPUSHi(status);
         if (lease)
             XPUSHs(sv_2mortal(make_lease(aTHX_ lease)));
@@ -1233,13 +1247,23 @@ MODULE = Net::ZooKeeper  PACKAGE = Net::ZooKeeper::Cluster::Connection
 PROTOTYPES: DISABLE
 
 void
-_fetch(zk, index)
+_fetch(zk, key)
         SV *zk
-        int index
+        SV *key
     PREINIT:
+        NzkLease *lease;
+        STRLEN klen;
+        const char *k;
+        int32_t index;
+        NzkAccess access;
         NzkValue value;
     PPCODE:
-        nzk_lease_fetch(lease_arg(aTHX_ zk), index, &value);
+        lease = lease_arg(aTHX_ zk);
+        k = SvPV(key, klen);
+        index = core_code(aTHX_ nzk_attr_index(NZK_CLASS_LEASE, (const uint8_t *) k, klen, &access));
+        if (index < 0)
+            croak_text(core_text(aTHX_ nzk_message_element(NZK_CLASS_LEASE, (const uint8_t *) k, klen)));
+        core_code(aTHX_ nzk_attr_fetch(NZK_CLASS_LEASE, lease, index, &value));
         ST(0) = sv_2mortal(value_sv(aTHX_ &value));
         XSRETURN(1);
 
@@ -1247,8 +1271,8 @@ SV *
 handle(zk)
         SV *zk
     CODE:
-        RETVAL = make_object(aTHX_ nzk_lease_handle(lease_arg(aTHX_ zk)), NZK_CLASS_HANDLE,
-                             class_names[NZK_CLASS_HANDLE]);
+        RETVAL = make_object(aTHX_ core_ptr(aTHX_ nzk_lease_handle(lease_arg(aTHX_ zk))), NZK_CLASS_HANDLE,
+                             class_name(aTHX_ NZK_CLASS_HANDLE));
     OUTPUT:
         RETVAL
 
@@ -1256,7 +1280,7 @@ int
 _release(zk)
         SV *zk
     CODE:
-        RETVAL = nzk_lease_release(lease_arg(aTHX_ zk));
+        RETVAL = core_code(aTHX_ nzk_lease_release(lease_arg(aTHX_ zk)));
     OUTPUT:
         RETVAL
 
@@ -1265,7 +1289,7 @@ _error(zk, ret)
         SV *zk
         int ret
     CODE:
-        RETVAL = nzk_lease_error(lease_arg(aTHX_ zk), ret);
+        RETVAL = core_code(aTHX_ nzk_lease_error(lease_arg(aTHX_ zk), ret));
     OUTPUT:
         RETVAL
 

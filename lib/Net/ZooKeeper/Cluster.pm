@@ -90,11 +90,11 @@ sub _is_connection { return ref $_[0] && eval { $_[0]->isa('Net::ZooKeeper::Clus
 
 package Net::ZooKeeper::Cluster::Connection;    ## no critic (Modules::ProhibitMultiplePackages)
 
-sub name         { return $_[0]->_fetch(0) }
-sub hosts        { return $_[0]->_fetch(1) }
-sub recv_timeout { return $_[0]->_fetch(2) }
-sub generation   { return $_[0]->_fetch(3) }
-sub released     { return $_[0]->_fetch(4) ? 1 : '' }
+sub name         { return $_[0]->_fetch('name') }
+sub hosts        { return $_[0]->_fetch('hosts') }
+sub recv_timeout { return $_[0]->_fetch('recv_timeout') }
+sub generation   { return $_[0]->_fetch('generation') }
+sub released     { return $_[0]->_fetch('released') ? 1 : '' }
 
 1;
 
