@@ -124,10 +124,11 @@ pub fn option(method: NzkMethod, name: &[u8]) -> NzkOption {
     known.iter().find(|(n, _)| n.as_bytes().eq_ignore_ascii_case(name)).map_or(O::Ignored, |(_, o)| *o)
 }
 
-/// ZOO_EPHEMERAL | ZOO_SEQUENCE.
-pub const CREATE_FLAGS: i32 = 3;
+// Node flags of create (ZOO_EPHEMERAL, ZOO_SEQUENCE), as the C client numbers them.
 pub const FLAG_EPHEMERAL: i32 = 1;
 pub const FLAG_SEQUENCE: i32 = 2;
+/// ZOO_EPHEMERAL | ZOO_SEQUENCE.
+pub const CREATE_FLAGS: i32 = FLAG_EPHEMERAL | FLAG_SEQUENCE;
 
 impl NzkOptions {
     /// Sets an integer option (already truncated to a C int, as the original did);

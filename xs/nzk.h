@@ -27,6 +27,35 @@ typedef enum NzkClass {
   NZK_CLASS_WATCH = 2,
 } NzkClass;
 
+typedef enum NzkConstantKind {
+  /**
+   * An integer: `value`.
+   */
+  NZK_CONSTANT_KIND_INT,
+  /**
+   * A predefined ACL: its entries come from `nzk_constant_acl`; `value` is 0.
+   */
+  NZK_CONSTANT_KIND_ACL,
+} NzkConstantKind;
+
+/**
+ * How a constant's package exports it.
+ */
+typedef enum NzkExport {
+  /**
+   * In the export tag `tag` (and exportable by name).
+   */
+  NZK_EXPORT_TAG,
+  /**
+   * Exportable by name only.
+   */
+  NZK_EXPORT_NAME,
+  /**
+   * Not exported.
+   */
+  NZK_EXPORT_NONE,
+} NzkExport;
+
 /**
  * Fixed messages the XS layer croaks or warns with.
  */
@@ -217,6 +246,22 @@ typedef struct NzkValue {
   const uint8_t *bytes;
   size_t len;
 } NzkValue;
+
+/**
+ * One row of the table. The strings are static and not NUL-terminated; `tag` is
+ * empty unless `exported` is `NZK_EXPORT_TAG`.
+ */
+typedef struct NzkConstant {
+  const uint8_t *package;
+  size_t package_len;
+  enum NzkExport exported;
+  const uint8_t *tag;
+  size_t tag_len;
+  const uint8_t *name;
+  size_t name_len;
+  enum NzkConstantKind kind;
+  int64_t value;
+} NzkConstant;
 
 /**
  * The text of a fixed message; `class` names the base class where the text has one.
@@ -801,5 +846,23 @@ struct NzkHandle *nzk_lease_handle(const struct NzkLease *lease);
  * `lease` is live; `out` is writable.
  */
 void nzk_lease_fetch(const struct NzkLease *lease, int32_t index, struct NzkValue *out);
+
+/**
+ * Row `index` of the constants table into `*out`; false (and `*out` untouched) past
+ * the last row.
+ *
+ * # Safety
+ * `out` is writable.
+ */
+bool nzk_constant(size_t index, struct NzkConstant *out);
+
+/**
+ * Hands each entry of the ACL of row `index` to `sink`, in order; false if that row
+ * is not an ACL.
+ *
+ * # Safety
+ * `sink` may be called with `ctx`; the strings it gets live for the call only.
+ */
+bool nzk_constant_acl(size_t index, NzkAclSink sink, void *ctx);
 
 #endif  /* NZK_H */
