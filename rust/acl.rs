@@ -1,20 +1,34 @@
 //! ACL lists given by callers (create's `acl` option, set_acl), checked entry by entry
 //! in the original's order.
 
-use zookeeper_client::{Acl, AuthId, Permission};
+use zookeeper_client::{Acl, Acls, AuthId, Permission};
 
 use crate::message;
 
+// The permission bits (ZOO_PERM_*), as ZooKeeper's protocol numbers them.
+pub const PERM_READ: i32 = 1;
+pub const PERM_WRITE: i32 = 2;
+pub const PERM_CREATE: i32 = 4;
+pub const PERM_DELETE: i32 = 8;
+pub const PERM_ADMIN: i32 = 16;
 /// Every permission bit (ZOO_PERM_ALL).
-pub const PERM_ALL: i32 = 31;
+pub const PERM_ALL: i32 = PERM_READ | PERM_WRITE | PERM_CREATE | PERM_DELETE | PERM_ADMIN;
 
 const PERM_BITS: [(i32, Permission); 5] = [
-    (1, Permission::READ),
-    (2, Permission::WRITE),
-    (4, Permission::CREATE),
-    (8, Permission::DELETE),
-    (16, Permission::ADMIN),
+    (PERM_READ, Permission::READ),
+    (PERM_WRITE, Permission::WRITE),
+    (PERM_CREATE, Permission::CREATE),
+    (PERM_DELETE, Permission::DELETE),
+    (PERM_ADMIN, Permission::ADMIN),
 ];
+
+// The C client's predefined ACLs, as the ZooKeeper client crate defines the same lists:
+/// ZOO_OPEN_ACL_UNSAFE: every permission for anyone (world:anyone).
+pub const OPEN_ACL_UNSAFE: fn() -> Acls<'static> = Acls::anyone_all;
+/// ZOO_READ_ACL_UNSAFE: read permission for anyone.
+pub const READ_ACL_UNSAFE: fn() -> Acls<'static> = Acls::anyone_read;
+/// ZOO_CREATOR_ALL_ACL: every permission for the creator's authenticated ids (auth:).
+pub const CREATOR_ALL_ACL: fn() -> Acls<'static> = Acls::creator_all;
 
 /// The client's permission value for ZOO_PERM_* bits.
 pub fn permission(bits: i32) -> Permission {

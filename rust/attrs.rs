@@ -107,12 +107,12 @@ pub const HANDLE: &[Attr<Caller>] = &[
     Attr {
         name: "data_read_len",
         get: |h| Value::Int(h.data_read_len.load(Relaxed).into()),
-        set: Setter::Int(|h, v| Ok(h.data_read_len.store(options::data_read_len(v)?, Relaxed))),
+        set: Setter::Int(|h, v| options::data_read_len(v).map(|v| h.data_read_len.store(v, Relaxed))),
     },
     Attr {
         name: "path_read_len",
         get: |h| Value::Int(h.path_read_len.load(Relaxed).into()),
-        set: Setter::Int(|h, v| Ok(h.path_read_len.store(options::path_read_len(v, 0)?, Relaxed))),
+        set: Setter::Int(|h, v| options::path_read_len(v, 0).map(|v| h.path_read_len.store(v, Relaxed))),
     },
     Attr {
         name: "watch_timeout",

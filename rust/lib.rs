@@ -2,11 +2,13 @@
 //!
 //! Everything with state lives here: handles and their sessions, stat snapshots, watch
 //! objects, ACL lists, the per-process runtime and the global settings. The XS layer
-//! (`xs/ZooKeeper.xs`) only converts Perl values and calls the C ABI in [`ffi`].
+//! (`xs/ZooKeeper.xs`) only converts Perl values and calls the C ABI in [`ffi`]; the
+//! constants Perl installs at load time come from [`constants`].
 
 pub mod acl;
 pub mod attrs;
 pub mod caller;
+pub mod constants;
 pub mod error;
 pub mod ffi;
 pub mod handle;

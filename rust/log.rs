@@ -21,6 +21,8 @@ use tracing::{Event, Level, Metadata, Subscriber};
 
 use crate::settings;
 
+// Log levels (ZOO_LOG_LEVEL_*), as the C client numbers them.
+pub const OFF: i32 = 0;
 pub const ERROR: i32 = 1;
 pub const WARN: i32 = 2;
 pub const INFO: i32 = 3;

@@ -103,10 +103,11 @@ pub fn option(method: NzkMethod, name: &[u8]) -> NzkOption {
     known.iter().find(|(n, _)| n.as_bytes().eq_ignore_ascii_case(name)).map_or(O::Ignored, |(_, o)| *o)
 }
 
-/// ZOO_EPHEMERAL | ZOO_SEQUENCE.
-pub const CREATE_FLAGS: i32 = 3;
+// Node flags of create (ZOO_EPHEMERAL, ZOO_SEQUENCE), as the C client numbers them.
 pub const FLAG_EPHEMERAL: i32 = 1;
 pub const FLAG_SEQUENCE: i32 = 2;
+/// ZOO_EPHEMERAL | ZOO_SEQUENCE.
+pub const CREATE_FLAGS: i32 = FLAG_EPHEMERAL | FLAG_SEQUENCE;
 
 /// A handle's `data_read_len`, as the option and the attribute check it.
 pub fn data_read_len(value: i32) -> Result<i32, String> {

@@ -2,15 +2,14 @@
 
 use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 
-pub const LOG_LEVEL_OFF: i32 = 0;
-pub const LOG_LEVEL_DEBUG: i32 = 4;
+use crate::log;
 
-static LOG_LEVEL: AtomicI32 = AtomicI32::new(LOG_LEVEL_OFF);
+static LOG_LEVEL: AtomicI32 = AtomicI32::new(log::OFF);
 static DETERMINISTIC_ORDER: AtomicBool = AtomicBool::new(false);
 
 /// Sets the log level; `Err` with the croak message for a level outside OFF..DEBUG.
 pub fn set_log_level(level: i32) -> Result<(), String> {
-    if !(LOG_LEVEL_OFF..=LOG_LEVEL_DEBUG).contains(&level) {
+    if !(log::OFF..=log::DEBUG).contains(&level) {
         return Err(crate::message::invalid("log level", level));
     }
     LOG_LEVEL.store(level, Ordering::Relaxed);

@@ -20,8 +20,21 @@ use crate::options::Options;
 /// Default `timeout` of a new watch, from the handle's `watch_timeout` attribute.
 pub const DEFAULT_TIMEOUT_MS: u32 = 60_000;
 
+// Event codes of a watch (ZOO_*_EVENT), as the C client numbers them.
+pub const CREATED_EVENT: i32 = 1;
+pub const DELETED_EVENT: i32 = 2;
+pub const CHANGED_EVENT: i32 = 3;
+pub const CHILD_EVENT: i32 = 4;
 pub const SESSION_EVENT: i32 = -1;
+/// The server removed a watch (the C client's ZOO_NOTWATCHING_EVENT): never reported
+/// here, the code is for Perl's constants.
+pub const NOTWATCHING_EVENT: i32 = -2;
+
+// Session states (ZOO_*_STATE), as the C client numbers them.
 pub const CONNECTING_STATE: i32 = 1;
+/// Connected, not yet in a session (the C client's ZOO_ASSOCIATING_STATE): never
+/// reported here, the code is for Perl's constants.
+pub const ASSOCIATING_STATE: i32 = 2;
 pub const CONNECTED_STATE: i32 = 3;
 pub const EXPIRED_SESSION_STATE: i32 = -112;
 pub const AUTH_FAILED_STATE: i32 = -113;
@@ -100,12 +113,13 @@ impl Record {
     }
 }
 
-fn node_event_code(event: EventType) -> i32 {
+/// The event code of a client event.
+pub fn node_event_code(event: EventType) -> i32 {
     match event {
-        EventType::NodeCreated => 1,
-        EventType::NodeDeleted => 2,
-        EventType::NodeDataChanged => 3,
-        EventType::NodeChildrenChanged => 4,
+        EventType::NodeCreated => CREATED_EVENT,
+        EventType::NodeDeleted => DELETED_EVENT,
+        EventType::NodeDataChanged => CHANGED_EVENT,
+        EventType::NodeChildrenChanged => CHILD_EVENT,
         EventType::Session => SESSION_EVENT,
     }
 }

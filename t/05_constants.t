@@ -223,4 +223,45 @@ for my $name (@all_names) {
          "$name with two arguments croaks its Usage message");
 }
 
+## Constants outside the original's tags
+
+# ZSSLCONNECTIONERROR (t/72_tls.t): in no tag and not in @EXPORT_OK (checked above),
+# with the same prototype, but without the original constants' argument checks.
+{
+    my $code = Net::ZooKeeper->can('ZSSLCONNECTIONERROR');
+    ok($code, 'Net::ZooKeeper::ZSSLCONNECTIONERROR exists');
+    is(prototype($code), ';$', 'ZSSLCONNECTIONERROR has the prototype ;$');
+    is_deeply([ $code->(), $code->('foo'), $code->(1, 2) ], [ -17, -17, -17 ],
+              'ZSSLCONNECTIONERROR is -17 whatever its arguments');
+}
+
+# Net::ZooKeeper::Cluster's constants: use constant subs (empty prototype, inlined).
+{
+    require B;
+    require Errno;
+    require Net::ZooKeeper::Cluster;
+    my @status = (
+        SUCCESS => 0, EBUSY => 70025, ECONNABORTED => Errno::ECONNABORTED(), EINVAL => Errno::EINVAL(),
+        ENOLOCK => 20009, NOTFOUND => 70015, EEXIST => Errno::EEXIST(),
+    );
+    my %want = (@status, DEFAULT_RECV_TIMEOUT => 4000, MAX_RECV_TIMEOUT => 0x3FFFFFFF);
+    for my $name (sort keys %want) {
+        my $code = Net::ZooKeeper::Cluster->can($name);
+        ok($code, "Net::ZooKeeper::Cluster::$name exists") or next;
+        is($code->(), $want{$name}, "Net::ZooKeeper::Cluster::$name is $want{$name}");
+        is(prototype($code), '', "Net::ZooKeeper::Cluster::$name has the empty prototype");
+        ok(B::svref_2object($code)->CvFLAGS & B::CVf_CONST(), "Net::ZooKeeper::Cluster::$name is a constant sub");
+    }
+    my @status_names = @status[ grep { $_ % 2 == 0 } 0 .. $#status ];
+    is_deeply(\%Net::ZooKeeper::Cluster::EXPORT_TAGS, { status => \@status_names },
+              'Net::ZooKeeper::Cluster has the one tag :status, in its order');
+    is_deeply(\@Net::ZooKeeper::Cluster::EXPORT_OK, [ @status_names, 'DEFAULT_RECV_TIMEOUT' ],
+              'Net::ZooKeeper::Cluster exports the statuses and DEFAULT_RECV_TIMEOUT');
+    ok(eval "package T::Status; use Net::ZooKeeper::Cluster qw(:status DEFAULT_RECV_TIMEOUT); 1",
+       'Net::ZooKeeper::Cluster qw(:status DEFAULT_RECV_TIMEOUT) can be imported') or diag($@);
+    is(eval 'package T::Status; EBUSY + 1', 70026, 'an imported status is a constant (EBUSY + 1 is 70026)');
+    ok(!eval "package T::Max; use Net::ZooKeeper::Cluster qw(MAX_RECV_TIMEOUT); 1",
+       'MAX_RECV_TIMEOUT is not exported');
+}
+
 done_testing();

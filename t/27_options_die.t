@@ -19,6 +19,9 @@ package Dies {
 }
 
 tie my $dies, 'Dies';
+# An ACL entry whose perms element is read (and dies) only when the call converts it.
+my %bad_entry = (scheme => 'world', id => 'anyone');
+tie $bad_entry{perms}, 'Dies';
 
 sub rss_kb {
     open(my $fh, '<', '/proc/self/status') or die "/proc/self/status: $!";
@@ -38,7 +41,7 @@ my %case = (
         $zkh->create('/x', 'data', acl => ZOO_OPEN_ACL_UNSAFE, flags => $dies);
     },
     'create: an acl entry whose perms die after another entry' => sub {
-        $zkh->create('/x', 'data', acl => [ { perms => ZOO_PERM_ALL, scheme => 'world', id => 'anyone' }, { perms => $dies, scheme => 'world', id => 'anyone' } ]);
+        $zkh->create('/x', 'data', acl => [ { perms => ZOO_PERM_ALL, scheme => 'world', id => 'anyone' }, \%bad_entry ]);
     },
     'set_acl: the version dies after the acl' => sub {
         $zkh->set_acl('/x', ZOO_OPEN_ACL_UNSAFE, version => $dies);

@@ -1113,6 +1113,33 @@ CLEAR(attr_hash)
         warn_message(aTHX_ nzk_message(NZK_MESSAGE_CLEAR_NOT_SUPPORTED, (NzkClass) ix));
         XSRETURN_EMPTY;
 
+void
+_constants()
+    PROTOTYPE:
+    PREINIT:
+        NzkConstant c;
+        size_t i;
+        AV *row;
+        AV *entries;
+    PPCODE:
+        /* The core's constants table, one [package, tag, name, value] per row: tag
+         * undef when not exported, '' when exportable by name only; an ACL's value is
+         * an array of { perms, scheme, id } hashes. */
+        for (i = 0; core_code(aTHX_ nzk_constant(i, &c)) == 1; i++) {
+            row = newAV();
+            av_push(row, newSVpvn((const char *) c.package, c.package_len));
+            av_push(row, c.exported == NZK_EXPORT_NONE ? newSV(0) : newSVpvn((const char *) c.tag, c.tag_len));
+            av_push(row, newSVpvn((const char *) c.name, c.name_len));
+            if (c.kind == NZK_CONSTANT_KIND_ACL) {
+                entries = newAV();
+                core_code(aTHX_ nzk_constant_acl(i, sink_acl, entries));
+                av_push(row, newRV_noinc((SV *) entries));
+            }
+            else
+                av_push(row, newSViv((IV) c.value));
+            mXPUSHs(newRV_noinc((SV *) row));
+        }
+
 
 MODULE = Net::ZooKeeper  PACKAGE = Net::ZooKeeper::Stat
 

@@ -29,6 +29,35 @@ typedef enum NzkClass {
   NZK_CLASS_LEASE = 3,
 } NzkClass;
 
+typedef enum NzkConstantKind {
+  /**
+   * An integer: `value`.
+   */
+  NZK_CONSTANT_KIND_INT,
+  /**
+   * A predefined ACL: its entries come from `nzk_constant_acl`; `value` is 0.
+   */
+  NZK_CONSTANT_KIND_ACL,
+} NzkConstantKind;
+
+/**
+ * How a constant's package exports it.
+ */
+typedef enum NzkExport {
+  /**
+   * In the export tag `tag` (and exportable by name).
+   */
+  NZK_EXPORT_TAG,
+  /**
+   * Exportable by name only.
+   */
+  NZK_EXPORT_NAME,
+  /**
+   * Not exported.
+   */
+  NZK_EXPORT_NONE,
+} NzkExport;
+
 /**
  * Fixed messages the XS layer croaks or warns with.
  */
@@ -193,6 +222,22 @@ typedef void (*NzkAclSink)(void *ctx,
                            size_t scheme_len,
                            const uint8_t *id,
                            size_t id_len);
+
+/**
+ * One row of the table. The strings are static and not NUL-terminated; `tag` is
+ * empty unless `exported` is `NZK_EXPORT_TAG`.
+ */
+typedef struct NzkConstant {
+  const uint8_t *package;
+  size_t package_len;
+  enum NzkExport exported;
+  const uint8_t *tag;
+  size_t tag_len;
+  const uint8_t *name;
+  size_t name_len;
+  enum NzkConstantKind kind;
+  int64_t value;
+} NzkConstant;
 
 /**
  * Texts that are never NULL (zerror, fixed messages) are [`Text`]: NULL on panic.
@@ -446,6 +491,24 @@ void nzk_lease_free(struct NzkLease *lease);
 struct NzkHandle *nzk_lease_handle(const struct NzkLease *lease);
 
 /**
+ * Row `index` of the constants table into `*out`: 1, or 0 (and `*out` untouched)
+ * past the last row.
+ *
+ * # Safety
+ * `out` is writable.
+ */
+int32_t nzk_constant(size_t index, struct NzkConstant *out);
+
+/**
+ * Hands each entry of the ACL of row `index` to `sink`, in order: 1, or 0 if that
+ * row is not an ACL.
+ *
+ * # Safety
+ * `sink` may be called with `ctx`; the strings it gets live for the call only.
+ */
+int32_t nzk_constant_acl(size_t index, NzkAclSink sink, void *ctx);
+
+/**
  * A new handle, connecting in the background, in `*out`: NZK_RESULT_OK, or the
  * errno to report for a bad host list (`*out` NULL). Free it with `nzk_handle_free`.
  *
@@ -560,9 +623,7 @@ const char *nzk_options_set_int(struct NzkOptions *opts, enum NzkOption option, 
 const char *nzk_options_set_timeout(struct NzkOptions *opts, uint64_t value);
 
 /**
- * Sets the `stat` option: the options hold a reference to the object. `is_stat`
- * tells whether the value was a Stat hash reference; `stat` is NULL if that object
- * is not live. Returns the croak message or NULL.
+ * Sets the `stat` option (see `object_option`).
  *
  * # Safety
  * `opts` is live; `stat` is NULL or live.
@@ -570,7 +631,7 @@ const char *nzk_options_set_timeout(struct NzkOptions *opts, uint64_t value);
 const char *nzk_options_set_stat(struct NzkOptions *opts, bool is_stat, struct NzkStat *stat);
 
 /**
- * Sets the `watch` option, like `nzk_options_set_stat`.
+ * Sets the `watch` option (see `object_option`).
  *
  * # Safety
  * `opts` is live; `watch` is NULL or live.

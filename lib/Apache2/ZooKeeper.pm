@@ -62,8 +62,9 @@ sub ZKCluster {
         if $parms->server->is_virtual;
     die "ZKCluster $name: duplicate cluster name\n" if exists $self->{clusters}{$name};
     if (defined $timeout) {
-        die "ZKCluster $name: invalid receive timeout '$timeout' (milliseconds, 1 to 1073741823)\n"
-            unless $timeout =~ /\A[0-9]+\z/ && $timeout > 0 && $timeout <= 0x3FFFFFFF;
+        my $max = Net::ZooKeeper::Cluster::MAX_RECV_TIMEOUT;
+        die "ZKCluster $name: invalid receive timeout '$timeout' (milliseconds, 1 to $max)\n"
+            unless $timeout =~ /\A[0-9]+\z/ && $timeout > 0 && $timeout <= $max;
     }
     else {
         $timeout = Net::ZooKeeper::Cluster::DEFAULT_RECV_TIMEOUT;

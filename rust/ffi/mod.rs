@@ -22,6 +22,7 @@ use crate::message;
 pub mod attributes;
 pub mod calls;
 pub mod cluster;
+pub mod constants;
 pub mod handle;
 pub mod messages;
 pub mod options;

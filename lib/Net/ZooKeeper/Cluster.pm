@@ -15,20 +15,16 @@ use Net::ZooKeeper ();
 our $VERSION = $Net::ZooKeeper::VERSION;
 our @ISA = qw(Exporter);
 
-# APR's status values, as mod_zookeeper returns them (equal to APR::Const's).
-use constant {
-    SUCCESS      => 0,
-    EBUSY        => 70025,
-    ECONNABORTED => 103,
-    EINVAL       => 22,
-    ENOLOCK      => 20009,
-    NOTFOUND     => 70015,
-    EEXIST       => 17,
-};
-use constant DEFAULT_RECV_TIMEOUT => 4000;
+# The core's constants of this package (rust/constants.rs): APR's status values, as
+# mod_zookeeper returns them (equal to APR::Const's), DEFAULT_RECV_TIMEOUT and
+# MAX_RECV_TIMEOUT (the largest receive timeout define() accepts; not exported).
+my @constants;
+BEGIN { @constants = Net::ZooKeeper::_constants_of(__PACKAGE__) }
+use constant { map { $_->[1] => $_->[2] } @constants };
 
-our @EXPORT_OK = qw(SUCCESS EBUSY ECONNABORTED EINVAL ENOLOCK NOTFOUND EEXIST DEFAULT_RECV_TIMEOUT);
-our %EXPORT_TAGS = (status => [qw(SUCCESS EBUSY ECONNABORTED EINVAL ENOLOCK NOTFOUND EEXIST)]);
+my ($tags, $exportable) = Net::ZooKeeper::_exports(@constants);
+our @EXPORT_OK = @$exportable;
+our %EXPORT_TAGS = %$tags;
 
 sub define {
     my ($name, $hosts, $recv_timeout) = @_;
@@ -234,6 +230,8 @@ the request it was acquired in ended).
 C<:status> exports SUCCESS (0), EBUSY (70025), ECONNABORTED (103), EINVAL (22),
 ENOLOCK (20009), NOTFOUND (70015, APR_NOTFOUND: no cluster of that name) and
 EEXIST (17). DEFAULT_RECV_TIMEOUT (4000) can be imported too.
+Net::ZooKeeper::Cluster::MAX_RECV_TIMEOUT (1073741823), the largest receive
+timeout define() accepts, is not exported.
 
 =head1 SEE ALSO
 
