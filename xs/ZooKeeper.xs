@@ -1140,6 +1140,24 @@ _constants()
             mXPUSHs(newRV_noinc((SV *) row));
         }
 
+void
+_panic_probe(kind)
+        const char *kind
+    PROTOTYPE: $
+    PPCODE:
+        /* t/04_panic.t: a panic in the core croaks, whatever the kind of result. */
+        if (strEQ(kind, "code"))
+            (void) core_code(aTHX_ nzk_probe_code());
+        else if (strEQ(kind, "message"))
+            core_check(aTHX_ nzk_probe_message());
+        else if (strEQ(kind, "text"))
+            (void) core_text(aTHX_ nzk_probe_text());
+        else if (strEQ(kind, "object"))
+            (void) core_ptr(aTHX_ nzk_probe_object());
+        else if (strEQ(kind, "option") && nzk_probe_option() == NZK_OPTION_PANIC)
+            croak_panic(aTHX);
+        XSRETURN_EMPTY;
+
 
 MODULE = Net::ZooKeeper  PACKAGE = Net::ZooKeeper::Stat
 

@@ -705,6 +705,31 @@ const char *nzk_options_push_acl(struct NzkOptions *opts,
                                  size_t id_len);
 
 /**
+ * Panics inside the boundary of a result code.
+ */
+int32_t nzk_probe_code(void);
+
+/**
+ * Panics inside the boundary of a croak message.
+ */
+const char *nzk_probe_message(void);
+
+/**
+ * Panics inside the boundary of a text.
+ */
+NzkText nzk_probe_text(void);
+
+/**
+ * Panics inside the boundary of a new object.
+ */
+void *nzk_probe_object(void);
+
+/**
+ * Panics inside the boundary of an option lookup.
+ */
+enum NzkOption nzk_probe_option(void);
+
+/**
  * Sets the log level; returns the croak message for a bad level.
  */
 const char *nzk_set_log_level(int64_t level);

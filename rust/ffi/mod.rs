@@ -26,6 +26,7 @@ pub mod constants;
 pub mod handle;
 pub mod messages;
 pub mod options;
+pub mod probe;
 pub mod settings;
 pub mod stat;
 pub mod watch;
