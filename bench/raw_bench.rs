@@ -1,6 +1,7 @@
-//! The ceiling for Net::ZooKeeper's overhead: the same sequential workload as
-//! bench/bench.pl, done with the raw zookeeper-client on a tokio runtime.
+//! The ceiling for `Net::ZooKeeper`'s overhead: the same sequential workload as
+//! `bench/bench.pl`, done with the raw zookeeper-client on a tokio runtime.
 //!
+//! ```text
 //!   cargo build --release --example raw_bench
 //!   target/release/examples/raw_bench --hosts 127.0.0.1:2181 [--n 2000]
 //!       [--children 2000] [--children-n 200] [--watch-n 500] [--connect-n 200]
@@ -9,16 +10,20 @@
 //!       (clients open, each used once: threads and RSS, like bench/scale.pl)
 //!   target/release/examples/raw_bench --hosts H --loop exists|get|get_many|get_children [--n N]
 //!       [--spin US] (one op in a tight loop, for profilers; like bench/loop.pl)
+//! ```
 //!
 //! Every request is awaited before the next one is sent, as the Perl side does
-//! (get_many is the one pipelined op, as in Perl). Prints one line per op:
-//!   op=NAME n=N ops_per_sec=X p50_us=Y p99_us=Z
+//! (`get_many` is the one pipelined op, as in Perl). Prints one line per op:
 //!
-//! `--flavor current` (the default) runs everything on one current_thread runtime:
+//! ```text
+//!   op=NAME n=N ops_per_sec=X p50_us=Y p99_us=Z
+//! ```
+//!
+//! `--flavor current` (the default) runs everything on one `current_thread` runtime:
 //! the benchmark loop and the client's session task share one thread, so a round
 //! trip costs no cross-thread wake-up; that is the best a caller of this client can
-//! do, so it is the ceiling. `--flavor multi` uses a multi_thread runtime with 2
-//! workers like Net::ZooKeeper's (rust/runtime.rs), the loop running in `block_on`
+//! do, so it is the ceiling. `--flavor multi` uses a `multi_thread` runtime with 2
+//! workers like `Net::ZooKeeper`'s (`rust/runtime.rs`), the loop running in `block_on`
 //! on the main thread and the session task on a worker: the same thread hand-offs
 //! as the binding, without Perl and the XS/FFI layer.
 
@@ -36,12 +41,12 @@ struct Args {
     batch: usize,
     flavor: String,
     session_timeout_ms: u64,
-    /// `--loop OP`: only OP (exists, get, get_many on /zookeeper; get_children on a
-    /// node with `--children` children), like bench/loop.pl.
+    /// `--loop OP`: only OP (`exists`, `get`, `get_many` on `/zookeeper`;
+    /// `get_children` on a node with `--children` children), like bench/loop.pl.
     looped: Option<String>,
     /// `--spin US`: with `--loop` on the multi flavor, each call is driven by a
-    /// block_on that spins (yielding) up to US microseconds before it parks: a
-    /// prototype of a cheaper wait for runtime::block_on_bounded.
+    /// `block_on` that spins (yielding) up to US microseconds before it parks: a
+    /// prototype of a cheaper wait for `runtime::block_on_bounded`.
     spin_us: Option<u64>,
     /// Worker threads of the `multi` flavor (2, like rust/runtime.rs).
     workers: usize,
@@ -99,6 +104,12 @@ fn usage(why: &str) -> ! {
 }
 
 /// Prints the line of one op from its per-op latencies and the loop's wall time.
+#[allow(
+    clippy::cast_precision_loss,
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    reason = "op counts are far below 2^52, and ceil(n * p) for p in 0..=1 is a count from 0 to n"
+)]
 fn report(name: &str, lat: &mut [Duration], wall: Duration) {
     let n = lat.len();
     if n == 0 {
@@ -137,7 +148,7 @@ async fn connect(args: &Args) -> Client {
     connector.connect(&args.hosts).await.expect("connect")
 }
 
-/// Closes a client the way Net::ZooKeeper's DESTROY does: drop it and wait until
+/// Closes a client the way `Net::ZooKeeper`'s `DESTROY` does: drop it and wait until
 /// the server has confirmed the end of the session.
 async fn close(client: Client) {
     let mut states = client.state_watcher();
@@ -173,6 +184,7 @@ async fn run(args: Args) {
             for reply in pending {
                 reply.await.expect("get_many");
             }
+            #[allow(clippy::cast_possible_truncation, reason = "a batch is far below 2^32 paths")]
             let per_path = t.elapsed() / chunk.len() as u32;
             lat.extend(std::iter::repeat_n(per_path, chunk.len()));
         }
@@ -198,12 +210,12 @@ async fn run(args: Args) {
     timed!("delete", args.n, |i| client.delete(&paths[i], None).await.expect("delete"));
 
     // Watch round trip: arm on one session, trigger from a second, wait for the event.
-    let watched = format!("{root}/w");
-    client.create(&watched, b"", &persistent).await.expect("create watched");
+    let watch_path = format!("{root}/w");
+    client.create(&watch_path, b"", &persistent).await.expect("create watched");
     let trigger = connect(&args).await;
     timed!("watch", args.watch_n, |_i| {
-        let (_, watcher) = client.check_and_watch_stat(&watched).await.expect("arm");
-        trigger.set_data(&watched, b"y", None).await.expect("trigger");
+        let (_, watcher) = client.check_and_watch_stat(&watch_path).await.expect("arm");
+        trigger.set_data(&watch_path, b"y", None).await.expect("trigger");
         watcher.changed().await;
     });
     close(trigger).await;
@@ -235,14 +247,14 @@ async fn run(args: Args) {
             let _ = reply.await;
         }
     }
-    for p in [&kids, &watched, &root] {
+    for p in [&kids, &watch_path, &root] {
         let _ = client.delete(p, None).await;
     }
     close(client).await;
 }
 
-/// VmRSS of this process in kB, and its number of threads.
-fn rss_and_threads() -> (u64, usize) {
+/// `VmRSS` of this process in kB, and its number of threads.
+fn rss_and_threads() -> (u64, u64) {
     let status = std::fs::read_to_string("/proc/self/status").expect("/proc/self/status");
     let field = |name: &str| -> u64 {
         status
@@ -252,12 +264,12 @@ fn rss_and_threads() -> (u64, usize) {
             .and_then(|v| v.parse().ok())
             .unwrap_or(0)
     };
-    (field("VmRSS:"), field("Threads:") as usize)
+    (field("VmRSS:"), field("Threads:"))
 }
 
 /// Opens clients up to each level (each used once with exists("/")) and prints
-/// the process's threads and RSS, like bench/scale.pl.
-async fn scale(args: &Args, levels: &[usize], base: (u64, usize)) {
+/// the process's threads and RSS, like `bench/scale.pl`.
+async fn scale(args: &Args, levels: &[usize], base: (u64, u64)) {
     let mut clients = Vec::new();
     let (mut prev_n, mut prev_rss) = (0usize, base.0);
     println!("handles=0 threads={} rss_kb={}", base.1, base.0);
@@ -268,10 +280,11 @@ async fn scale(args: &Args, levels: &[usize], base: (u64, usize)) {
             clients.push(client);
         }
         let (rss, threads) = rss_and_threads();
+        #[allow(clippy::cast_precision_loss, reason = "kB and handle counts are far below 2^52")]
+        let per_handle = (rss as f64 - prev_rss as f64) / (level - prev_n) as f64;
         println!(
-            "handles={level} threads={threads} runtime_threads={} rss_kb={rss} rss_per_handle_kb={:.1}",
-            threads - 1,
-            (rss as f64 - prev_rss as f64) / (level - prev_n) as f64
+            "handles={level} threads={threads} runtime_threads={} rss_kb={rss} rss_per_handle_kb={per_handle:.1}",
+            threads - 1
         );
         (prev_n, prev_rss) = (level, rss);
     }
@@ -298,7 +311,7 @@ impl std::task::Wake for SpinWaker {
 }
 
 /// Runs `future` on the calling thread (inside the runtime's context), waiting for
-/// wake-ups by spinning with sched_yield for up to `spin`, then by parking.
+/// wake-ups by spinning with `sched_yield` for up to `spin`, then by parking.
 fn spin_block_on<F: std::future::Future>(runtime: &tokio::runtime::Runtime, spin: Duration, future: F) -> F::Output {
     use std::sync::atomic::Ordering;
     let _context = runtime.enter();
@@ -324,7 +337,7 @@ fn spin_block_on<F: std::future::Future>(runtime: &tokio::runtime::Runtime, spin
     }
 }
 
-/// `--loop exists --spin US`: like `looped`, each call in its own spin_block_on.
+/// `--loop exists --spin US`: like `looped`, each call in its own `spin_block_on`.
 fn looped_spin(args: &Args, runtime: &tokio::runtime::Runtime, spin: Duration) {
     let client = runtime.block_on(connect(args));
     let path = "/zookeeper";
@@ -369,6 +382,7 @@ async fn looped(args: &Args, op: &str) {
                 for reply in pending {
                     reply.await.expect("get_many");
                 }
+                #[allow(clippy::cast_possible_truncation, reason = "a batch is far below 2^32 paths")]
                 let per_path = t.elapsed() / args.batch as u32;
                 lat.extend(std::iter::repeat_n(per_path, args.batch));
             }

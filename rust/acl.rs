@@ -1,5 +1,5 @@
-//! ACL lists given by callers (create's `acl` option, set_acl), checked entry by entry
-//! in the original's order.
+//! ACL lists given by callers (create's `acl` option, `set_acl`), checked entry by
+//! entry in the original's order.
 
 use zookeeper_client::{Acl, Acls, AuthId, Permission};
 
@@ -11,7 +11,7 @@ pub const PERM_WRITE: i32 = 2;
 pub const PERM_CREATE: i32 = 4;
 pub const PERM_DELETE: i32 = 8;
 pub const PERM_ADMIN: i32 = 16;
-/// Every permission bit (ZOO_PERM_ALL).
+/// Every permission bit (`ZOO_PERM_ALL`).
 pub const PERM_ALL: i32 = PERM_READ | PERM_WRITE | PERM_CREATE | PERM_DELETE | PERM_ADMIN;
 
 const PERM_BITS: [(i32, Permission); 5] = [
@@ -23,19 +23,20 @@ const PERM_BITS: [(i32, Permission); 5] = [
 ];
 
 // The C client's predefined ACLs, as the ZooKeeper client crate defines the same lists:
-/// ZOO_OPEN_ACL_UNSAFE: every permission for anyone (world:anyone).
+/// `ZOO_OPEN_ACL_UNSAFE`: every permission for anyone (`world:anyone`).
 pub const OPEN_ACL_UNSAFE: fn() -> Acls<'static> = Acls::anyone_all;
-/// ZOO_READ_ACL_UNSAFE: read permission for anyone.
+/// `ZOO_READ_ACL_UNSAFE`: read permission for anyone.
 pub const READ_ACL_UNSAFE: fn() -> Acls<'static> = Acls::anyone_read;
-/// ZOO_CREATOR_ALL_ACL: every permission for the creator's authenticated ids (auth:).
+/// `ZOO_CREATOR_ALL_ACL`: every permission for the creator's authenticated ids
+/// (`auth:`).
 pub const CREATOR_ALL_ACL: fn() -> Acls<'static> = Acls::creator_all;
 
-/// The client's permission value for ZOO_PERM_* bits.
+/// The client's permission value for `ZOO_PERM_*` bits.
 pub fn permission(bits: i32) -> Permission {
     PERM_BITS.iter().filter(|(bit, _)| bits & bit != 0).fold(Permission::NONE, |all, (_, perm)| all | *perm)
 }
 
-/// The ZOO_PERM_* bits of a permission value.
+/// The `ZOO_PERM_*` bits of a permission value.
 pub fn bits(permission: Permission) -> i32 {
     PERM_BITS.iter().filter(|(_, perm)| permission.has(*perm)).map(|(bit, _)| bit).sum()
 }
@@ -46,6 +47,7 @@ pub struct AclList {
 }
 
 /// One array element as the XS layer found it.
+#[derive(Clone, Copy)]
 pub struct Entry<'a> {
     pub is_hash: bool,
     pub perms: Option<i32>,
@@ -54,7 +56,11 @@ pub struct Entry<'a> {
 }
 
 impl AclList {
-    /// Adds an entry, or returns the croak message for the first rule it breaks.
+    /// Adds an entry.
+    ///
+    /// # Errors
+    /// The croak message for the first rule the entry breaks, in the original's
+    /// order: not a hash, no `perms`, bad `perms`, no `scheme`, no `id`.
     pub fn push(&mut self, entry: Entry) -> Result<(), &'static str> {
         if !entry.is_hash {
             return Err(message::INVALID_ACL_ENTRY);

@@ -81,8 +81,16 @@ impl<T> Attr<T> {
         }
     }
 
-    /// Stores `value`; `Err` with the croak message for a bad value. A read-only key
-    /// is left alone (the XS layer warns before it gets here).
+    /// Stores `value`. A read-only key is left alone (the XS layer warns before it
+    /// gets here).
+    ///
+    /// # Errors
+    /// The croak message for a value the key's setter refuses (a negative
+    /// `data_read_len`, say).
+    #[allow(
+        clippy::cast_possible_truncation,
+        reason = "truncated to a C int (Int) or to 32 unsigned bits (Uint), as the original binding did"
+    )]
     pub fn store(&self, object: &T, value: Stored) -> Result<(), String> {
         match (&self.set, value) {
             (Setter::Int(set), Stored::Int(v)) => set(object, v as i32),
@@ -127,6 +135,10 @@ pub const HANDLE: &[Attr<Caller>] = &[
 
 /// 64-bit fields are decimal strings of the value rounded to a double, as the
 /// original printed them (values above 2^53 lose their low bits).
+#[allow(
+    clippy::cast_precision_loss,
+    reason = "the original printed 64-bit fields as doubles, rounding values above 2^53"
+)]
 fn wide<'a>(value: i64) -> Value<'a> {
     Value::Bytes(Cow::Owned(format!("{:.0}", value as f64).into_bytes()))
 }
@@ -165,7 +177,7 @@ pub const LEASE: &[Attr<Lease>] = &[
 #[macro_export]
 macro_rules! with_table {
     ($class:expr, $table:ident => $body:expr) => {
-        $crate::with_table!($class, $table, _object = std::ptr::null::<u8>() => $body)
+        $crate::with_table!($class, $table, _object = std::ptr::null::<std::ffi::c_void>() => $body)
     };
     ($class:expr, $table:ident, $object:ident = $ptr:expr => $body:expr) => {{
         use $crate::attrs::{NzkClass, HANDLE, LEASE, STAT, WATCH};
@@ -231,7 +243,7 @@ mod tests {
             Value::Bytes(b) => String::from_utf8(b.into_owned()).unwrap(),
             _ => panic!("64-bit fields are strings"),
         };
-        let stat = Stat { ephemeral_owner: 72057639123877941, ..Stat::default() };
+        let stat = Stat { ephemeral_owner: 72_057_639_123_877_941, ..Stat::default() };
         assert_eq!(text((STAT[7].get)(&stat)), "72057639123877936");
         assert_eq!(text((STAT[0].get)(&Stat::default())), "0");
     }

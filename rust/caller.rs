@@ -4,7 +4,7 @@
 //! Sessions are shared (a `Net::ZooKeeper::Cluster` connection serves every thread of
 //! a process), results are not: each object answers `get_error` with its own last
 //! call, whatever other objects on the same session do meanwhile. A Perl object is
-//! never shared between interpreter threads (CLONE_SKIP), so neither is its result.
+//! never shared between interpreter threads (`CLONE_SKIP`), so neither is its result.
 
 use std::ops::Deref;
 use std::sync::atomic::{AtomicI32, Ordering};
@@ -25,6 +25,9 @@ impl Caller {
     }
 
     /// Makes one call on the session and records its result for `get_error`.
+    ///
+    /// # Errors
+    /// The ZooKeeper code `body` failed with (recorded as well).
     pub fn call<T>(&self, body: impl FnOnce(&Handle) -> CallResult<T>) -> CallResult<T> {
         let result = body(&self.handle);
         self.record(match &result {

@@ -20,12 +20,13 @@ pub const CLUSTER: &str = "Net::ZooKeeper::Cluster";
 /// How the package exports a constant.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Export {
-    /// In this export tag (and so in `@EXPORT_OK`; for Net::ZooKeeper also in `:all`).
+    /// In this export tag (and so in `@EXPORT_OK`; for `Net::ZooKeeper` also in
+    /// `:all`).
     Tag(&'static str),
     /// In `@EXPORT_OK` only.
     Name,
-    /// Not exported: callers use its full name. Net::ZooKeeper's constants of this kind
-    /// were added after the original and keep none of its argument quirks.
+    /// Not exported: callers use its full name. `Net::ZooKeeper`'s constants of this
+    /// kind were added after the original and keep none of its argument quirks.
     No,
 }
 

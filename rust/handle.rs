@@ -10,7 +10,7 @@
 
 use std::future::Future;
 use std::sync::atomic::{AtomicI32, AtomicU32, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use tokio::task::JoinHandle;
@@ -65,12 +65,20 @@ pub struct Handle {
     pub watch_timeout: AtomicU32,
 }
 
-/// Result of a call: a value, or the ZooKeeper code it failed with.
+/// Result of a call: a value, or the ZooKeeper code it failed with: `ZBADARGUMENTS`
+/// for a path the C client would refuse (the server is not asked), `ZINVALIDSTATE`
+/// once the session is over, `ZCONNECTIONLOSS` when no server could be reached or
+/// the connection broke, `ZOPERATIONTIMEOUT` when the session timeout passed, else
+/// the code of the server's answer.
 pub type CallResult<T> = Result<T, i32>;
 
 impl Handle {
-    /// A handle for `hosts`, or the errno to report with `undef` for a bad host list
-    /// or an unreadable password, CA, certificate or key file.
+    /// A handle for `hosts`, connecting in the background.
+    ///
+    /// # Errors
+    /// The errno to report with `undef` for a bad host list (see [`validate::hosts`])
+    /// or an unreadable password, CA, certificate or key file (see
+    /// [`Secure::prepare`]).
     pub fn new(hosts: &[u8], opts: &Options) -> Result<Handle, i32> {
         let connect_string = validate::hosts(hosts)?;
         let secure = match opts.secure.as_ref() {
@@ -135,11 +143,12 @@ impl Handle {
     }
 
     fn lock(&self) -> MutexGuard<'_, Conn> {
-        self.conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.conn.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     fn spawn_connect(&self) -> Connecting {
         let mut connector = Client::connector();
+        #[allow(clippy::cast_sign_loss, reason = "not negative: the option and `registry::define` check the range")]
         connector.session_timeout(Duration::from_millis(self.requested_timeout as u64));
         connector.fail_eagerly();
         if settings::deterministic_conn_order() {
@@ -163,7 +172,7 @@ impl Handle {
 
     /// The bound on one call: the session timeout (negotiated once known).
     fn bound(&self) -> Duration {
-        let ms = self.known_timeout_ms().max(0) as u64;
+        let ms = u64::try_from(self.known_timeout_ms()).unwrap_or(0);
         Duration::from_millis(ms).max(MIN_BOUND)
     }
 
@@ -187,8 +196,8 @@ impl Handle {
             Ok(Ok(client)) => {
                 let mut session = client.session().id().0.to_ne_bytes().to_vec();
                 session.extend_from_slice(client.session().password());
-                *self.session.lock().unwrap_or_else(|p| p.into_inner()) = session;
-                let negotiated = client.session_timeout().as_millis().min(i32::MAX as u128) as i32;
+                *self.session.lock().unwrap_or_else(PoisonError::into_inner) = session;
+                let negotiated = i32::try_from(client.session_timeout().as_millis()).unwrap_or(i32::MAX);
                 self.negotiated_timeout.store(negotiated, Ordering::Relaxed);
                 let mut states = client.state_watcher();
                 let watches = self.watches.clone();
@@ -292,7 +301,7 @@ impl Handle {
     /// expired session still reports its id, as the original did.
     pub fn session_id(&self) -> Vec<u8> {
         self.ready_client();
-        let known = self.session.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        let known = self.session.lock().unwrap_or_else(PoisonError::into_inner).clone();
         if !known.is_empty() {
             return known;
         }
@@ -345,9 +354,14 @@ impl Handle {
         });
     }
 
+    /// Creates a node; returns the path made (with its sequence number, if any),
+    /// truncated to the path read length.
+    ///
+    /// # Errors
+    /// The ZooKeeper code the call failed with (see [`CallResult`]).
     pub fn create(&self, path: &[u8], data: &[u8], opts: &Options) -> CallResult<Vec<u8>> {
         let sequence = opts.flags & FLAG_SEQUENCE != 0;
-        let path = self.checked_path("zoo_create", path, sequence)?;
+        let path = Self::checked_path("zoo_create", path, sequence)?;
         let mode = match (opts.flags & FLAG_EPHEMERAL != 0, sequence) {
             (false, false) => CreateMode::Persistent,
             (false, true) => CreateMode::PersistentSequential,
@@ -370,12 +384,16 @@ impl Handle {
         }
         let limit =
             if opts.path_read_len >= 0 { opts.path_read_len } else { self.path_read_len.load(Ordering::Relaxed) };
-        created_path.truncate(limit.max(0) as usize);
+        created_path.truncate(usize::try_from(limit).unwrap_or(0));
         Ok(created_path)
     }
 
+    /// Deletes a node.
+    ///
+    /// # Errors
+    /// The ZooKeeper code the call failed with (see [`CallResult`]).
     pub fn delete(&self, path: &[u8], opts: &Options) -> CallResult<()> {
-        let path = self.checked_path("zoo_delete", path, false)?;
+        let path = Self::checked_path("zoo_delete", path, false)?;
         let version = (opts.version >= 0).then_some(opts.version);
         self.call(|client| async move { client.delete(&path, version).await })
     }
@@ -398,10 +416,14 @@ impl Handle {
         runtime::get().spawn(async move { record.deliver(&watcher.changed().await) });
     }
 
-    /// Whether the node exists; a missing node is recorded as ZNONODE.
+    /// Whether the node exists; fills `stat` if it does.
+    ///
+    /// # Errors
+    /// The ZooKeeper code the call failed with (see [`CallResult`]); `ZNONODE` when
+    /// the node does not exist.
     pub fn exists(&self, path: &[u8], stat: Option<&mut Stat>, watch: Option<&mut Watch>) -> CallResult<()> {
         let record = self.assign(watch);
-        let path = self.checked_path("zoo_exists", path, false)?;
+        let path = Self::checked_path("zoo_exists", path, false)?;
         let found = match record {
             None => self.call(|client| async move { client.check_stat(&path).await })?,
             Some(record) => {
@@ -421,6 +443,10 @@ impl Handle {
         }
     }
 
+    /// A node's data (truncated to the data read length; `None` for null data).
+    ///
+    /// # Errors
+    /// The ZooKeeper code the call failed with (see [`CallResult`]).
     pub fn get(
         &self,
         path: &[u8],
@@ -429,7 +455,7 @@ impl Handle {
         watch: Option<&mut Watch>,
     ) -> CallResult<Option<Vec<u8>>> {
         let record = self.assign(watch);
-        let path = self.checked_path("zoo_get", path, false)?;
+        let path = Self::checked_path("zoo_get", path, false)?;
         let (mut data, found) = match record {
             None => self.call(|client| async move { client.get_nullable_data(&path).await })?,
             Some(record) => {
@@ -445,7 +471,7 @@ impl Handle {
         let limit =
             if opts.data_read_len >= 0 { opts.data_read_len } else { self.data_read_len.load(Ordering::Relaxed) };
         if let Some(data) = &mut data {
-            data.truncate(limit.max(0) as usize);
+            data.truncate(usize::try_from(limit).unwrap_or(0));
         }
         Ok(data)
     }
@@ -454,11 +480,14 @@ impl Handle {
     /// so the whole batch costs about one round trip. Each entry is the node's data
     /// (truncated to `data_read_len`; `None` for null data) or the code its read failed
     /// with.
+    ///
+    /// # Panics
+    /// Never: one reply is collected per valid path.
     pub fn get_many(&self, paths: &[&[u8]]) -> Vec<CallResult<Option<Vec<u8>>>> {
         let checked: Vec<CallResult<String>> =
-            paths.iter().map(|path| self.checked_path("zoo_get_many", path, false)).collect();
+            paths.iter().map(|path| Self::checked_path("zoo_get_many", path, false)).collect();
         let valid: Vec<&str> = checked.iter().filter_map(|p| p.as_deref().ok()).collect();
-        let limit = self.data_read_len.load(Ordering::Relaxed).max(0) as usize;
+        let limit = usize::try_from(self.data_read_len.load(Ordering::Relaxed)).unwrap_or(0);
         let replies = self.call(|client| async move {
             let pending: Vec<_> = valid.iter().map(|path| client.get_nullable_data(path)).collect();
             let mut replies = Vec::with_capacity(pending.len());
@@ -485,8 +514,12 @@ impl Handle {
             .collect()
     }
 
+    /// Writes a node's data.
+    ///
+    /// # Errors
+    /// The ZooKeeper code the call failed with (see [`CallResult`]).
     pub fn set(&self, path: &[u8], data: &[u8], opts: &Options, stat: Option<&mut Stat>) -> CallResult<()> {
-        let path = self.checked_path("zoo_set", path, false)?;
+        let path = Self::checked_path("zoo_set", path, false)?;
         let version = (opts.version >= 0).then_some(opts.version);
         let found = self.call(|client| async move { client.set_data(&path, data, version).await })?;
         if let Some(stat) = stat {
@@ -495,9 +528,13 @@ impl Handle {
         Ok(())
     }
 
+    /// The names of a node's children.
+    ///
+    /// # Errors
+    /// The ZooKeeper code the call failed with (see [`CallResult`]).
     pub fn get_children(&self, path: &[u8], watch: Option<&mut Watch>) -> CallResult<Vec<String>> {
         let record = self.assign(watch);
-        let path = self.checked_path("zoo_get_children", path, false)?;
+        let path = Self::checked_path("zoo_get_children", path, false)?;
         match record {
             None => self.call(|client| async move { client.list_children(&path).await }),
             Some(record) => {
@@ -509,8 +546,12 @@ impl Handle {
         }
     }
 
+    /// A node's ACL.
+    ///
+    /// # Errors
+    /// The ZooKeeper code the call failed with (see [`CallResult`]).
     pub fn get_acl(&self, path: &[u8], stat: Option<&mut Stat>) -> CallResult<Vec<Acl>> {
-        let path = self.checked_path("zoo_get_acl", path, false)?;
+        let path = Self::checked_path("zoo_get_acl", path, false)?;
         let (acl, found) = self.call(|client| async move { client.get_acl(&path).await })?;
         if let Some(stat) = stat {
             *stat = Stat::from(&found);
@@ -518,12 +559,21 @@ impl Handle {
         Ok(acl)
     }
 
+    /// Replaces a node's ACL with the options' ACL.
+    ///
+    /// # Errors
+    /// The ZooKeeper code the call failed with (see [`CallResult`]).
     pub fn set_acl(&self, path: &[u8], opts: &Options) -> CallResult<()> {
-        let path = self.checked_path("zoo_set_acl", path, false)?;
+        let path = Self::checked_path("zoo_set_acl", path, false)?;
         let (acl, version) = (opts.acl(), (opts.version >= 0).then_some(opts.version));
         self.call(|client| async move { client.set_acl(&path, acl, version).await }).map(|_| ())
     }
 
+    /// Adds authentication credentials to the session.
+    ///
+    /// # Errors
+    /// The ZooKeeper code the call failed with (see [`CallResult`]); `ZAUTHFAILED`
+    /// when the server refuses the credentials (the session is then over).
     pub fn add_auth(&self, scheme: &[u8], cert: &[u8]) -> CallResult<()> {
         let scheme = String::from_utf8_lossy(validate::c_string(scheme)).into_owned();
         zlog!(DEBUG, "zoo_add_auth", "Sending auth info request for scheme [{}]", scheme);
@@ -537,7 +587,7 @@ impl Handle {
 
     /// The path as a string if the C client would accept it; else ZBADARGUMENTS, as
     /// the server is never asked.
-    fn checked_path(&self, function: &str, path: &[u8], sequence: bool) -> CallResult<String> {
+    fn checked_path(function: &str, path: &[u8], sequence: bool) -> CallResult<String> {
         let path = validate::c_string(path);
         if !validate::path(path, sequence) {
             return Err(error::ZBADARGUMENTS);

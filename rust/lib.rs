@@ -1,4 +1,4 @@
-//! Rust core of Net::ZooKeeper.
+//! Rust core of `Net::ZooKeeper`.
 //!
 //! Everything with state lives here: handles and their sessions, stat snapshots, watch
 //! objects, ACL lists, the per-process runtime and the global settings. The XS layer

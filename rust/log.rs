@@ -63,10 +63,10 @@ pub fn write(level: i32, function: &str, line: u32, message: fmt::Arguments) {
     while !bytes.is_empty() {
         // SAFETY: writes initialised bytes to fd 2.
         let n = unsafe { libc::write(2, bytes.as_ptr().cast(), bytes.len()) };
-        if n <= 0 {
-            break;
+        match usize::try_from(n) {
+            Ok(n) if n > 0 => bytes = &bytes[n..],
+            _ => break,
         }
-        bytes = &bytes[n as usize..];
     }
 }
 
@@ -84,18 +84,19 @@ fn stderr_is_socket() -> bool {
     // SAFETY: fstat writes into a zeroed stat buffer.
     unsafe {
         let mut st: libc::stat = std::mem::zeroed();
-        libc::fstat(2, &mut st) == 0 && (st.st_mode & libc::S_IFMT) == libc::S_IFSOCK
+        libc::fstat(2, &raw mut st) == 0 && (st.st_mode & libc::S_IFMT) == libc::S_IFSOCK
     }
 }
 
 /// Local time as `YYYY-MM-DD HH:MM:SS,mmm`.
 fn timestamp() -> String {
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    #[allow(clippy::cast_possible_wrap, reason = "seconds since 1970 fit in a time_t")]
     let secs = now.as_secs() as libc::time_t;
     // SAFETY: localtime_r fills the zeroed tm.
     let tm = unsafe {
         let mut tm: libc::tm = std::mem::zeroed();
-        libc::localtime_r(&secs, &mut tm);
+        libc::localtime_r(&raw const secs, &raw mut tm);
         tm
     };
     format!(
@@ -113,8 +114,8 @@ fn timestamp() -> String {
 /// Routes the client crate's `tracing` events into this log.
 struct Bridge;
 
-fn level_of(level: &Level) -> i32 {
-    match *level {
+fn level_of(level: Level) -> i32 {
+    match level {
         Level::ERROR => ERROR,
         Level::WARN => WARN,
         Level::INFO => INFO,
@@ -130,7 +131,7 @@ fn is_crate_own(target: &str) -> bool {
 }
 
 fn bridged_level(metadata: &Metadata<'_>) -> i32 {
-    let level = level_of(metadata.level());
+    let level = level_of(*metadata.level());
     if is_crate_own(metadata.target()) {
         level.max(DEBUG)
     } else {
@@ -207,7 +208,7 @@ pub fn client_environment() {
         // SAFETY: uname fills the zeroed buffer; getpwuid's result is read at once.
         let (uts, user, home) = unsafe {
             let mut uts: libc::utsname = std::mem::zeroed();
-            libc::uname(&mut uts);
+            libc::uname(&raw mut uts);
             let pw = libc::getpwuid(libc::getuid());
             let field = |p: *const libc::c_char| {
                 if p.is_null() {

@@ -12,7 +12,11 @@ thread_local! {
     static LAST: RefCell<CString> = RefCell::new(CString::default());
 }
 
-/// Stores `text` as this thread's message and returns it for C.
+/// Stores `text` as this thread's message and returns it for C. NUL bytes in `text`
+/// are dropped.
+///
+/// # Panics
+/// Not for any `text`: its NUL bytes are removed before the `CString` is made.
 pub fn set(text: impl Into<Vec<u8>>) -> *const c_char {
     let mut bytes: Vec<u8> = text.into();
     bytes.retain(|&b| b != 0);

@@ -106,10 +106,13 @@ pub fn option(method: NzkMethod, name: &[u8]) -> NzkOption {
 // Node flags of create (ZOO_EPHEMERAL, ZOO_SEQUENCE), as the C client numbers them.
 pub const FLAG_EPHEMERAL: i32 = 1;
 pub const FLAG_SEQUENCE: i32 = 2;
-/// ZOO_EPHEMERAL | ZOO_SEQUENCE.
+/// `ZOO_EPHEMERAL | ZOO_SEQUENCE`.
 pub const CREATE_FLAGS: i32 = FLAG_EPHEMERAL | FLAG_SEQUENCE;
 
 /// A handle's `data_read_len`, as the option and the attribute check it.
+///
+/// # Errors
+/// The croak message (`invalid data read length: N`) for a negative value.
 pub fn data_read_len(value: i32) -> Result<i32, String> {
     if value >= 0 {
         Ok(value)
@@ -120,6 +123,9 @@ pub fn data_read_len(value: i32) -> Result<i32, String> {
 
 /// A path read length of at least `min` (2 for create's option, 0 for the attribute,
 /// as in the original).
+///
+/// # Errors
+/// The croak message (`invalid path read length: N`) for a value below `min`.
 pub fn path_read_len(value: i32, min: i32) -> Result<i32, String> {
     if value >= min {
         Ok(value)
@@ -152,8 +158,12 @@ impl Options {
         option(self.method, name)
     }
 
-    /// Sets an integer option (already truncated to a C int, as the original did);
-    /// `Err` with the croak message when the value is out of range.
+    /// Sets an integer option (already truncated to a C int, as the original did).
+    /// Other options are ignored.
+    ///
+    /// # Errors
+    /// The croak message (`invalid <what>: N`) when the value is out of range for
+    /// its option; the option is then left as it was.
     pub fn set_int(&mut self, option: NzkOption, value: i32) -> Result<(), String> {
         match option {
             NzkOption::SessionTimeout if (0..=MAX_SESSION_TIMEOUT_MS).contains(&value) => self.session_timeout = value,
@@ -180,12 +190,16 @@ impl Options {
     }
 
     /// Sets the `session_id` option from the caller's bytes (copied).
+    ///
+    /// # Errors
+    /// [`message::INVALID_SESSION_ID`] when `id` is not exactly [`SESSION_ID_LEN`]
+    /// bytes long; the option is then left as it was.
     pub fn set_session_id(&mut self, id: &[u8]) -> Result<(), &'static str> {
         self.session_id = Some(id.try_into().map_err(|_| message::INVALID_SESSION_ID)?);
         Ok(())
     }
 
-    /// Starts the ACL (create's `acl` option, set_acl's list), replacing one given
+    /// Starts the ACL (create's `acl` option, `set_acl`'s list), replacing one given
     /// earlier in the same call.
     pub fn begin_acl(&mut self) -> &mut AclList {
         self.acl.insert(AclList::default())

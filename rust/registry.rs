@@ -1,14 +1,14 @@
-//! Shared cluster connections: mod_zookeeper's registry, for Perl.
+//! Shared cluster connections: `mod_zookeeper`'s registry, for Perl.
 //!
 //! A process keeps one handle per named cluster, made on first use (so in an httpd
 //! child, never in the parent before fork) and shared by every interpreter and thread
 //! of the process. Callers take a [`Lease`] (a shared lock) to use it. When a caller
 //! reports a connection failure the connection is marked failed; new callers then
 //! wait (or get EBUSY) until every holder has released, and the next one makes a new
-//! connection. Statuses are APR's values, as mod_zookeeper returns them.
+//! connection. Statuses are APR's values, as `mod_zookeeper` returns them.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, PoisonError};
 use std::time::{Duration, Instant};
 
 use crate::caller::Caller;
@@ -19,17 +19,17 @@ use crate::{runtime, validate};
 
 // APR's values (APR::Const in mod_perl), so that handlers compare them directly.
 pub const SUCCESS: i32 = 0;
-/// APR_EBUSY (APR_OS_START_STATUS + 25).
+/// `APR_EBUSY` (`APR_OS_START_STATUS + 25`).
 pub const EBUSY: i32 = 70025;
 pub const ECONNABORTED: i32 = libc::ECONNABORTED;
 pub const EINVAL: i32 = libc::EINVAL;
 pub const EEXIST: i32 = libc::EEXIST;
-/// APR_ENOLOCK (APR_OS_START_ERROR + 9).
+/// `APR_ENOLOCK` (`APR_OS_START_ERROR + 9`).
 pub const ENOLOCK: i32 = 20009;
-/// APR_NOTFOUND (APR_OS_START_STATUS + 15): no cluster of that name.
+/// `APR_NOTFOUND` (`APR_OS_START_STATUS + 15`): no cluster of that name.
 pub const NOTFOUND: i32 = 70015;
 
-/// mod_zookeeper's default receive (session) timeout.
+/// `mod_zookeeper`'s default receive (session) timeout.
 pub const DEFAULT_RECV_TIMEOUT_MS: i32 = 4000;
 
 #[derive(Default)]
@@ -55,7 +55,7 @@ pub struct Cluster {
 
 fn registry() -> MutexGuard<'static, HashMap<String, Arc<Cluster>>> {
     static REGISTRY: OnceLock<Mutex<HashMap<String, Arc<Cluster>>>> = OnceLock::new();
-    REGISTRY.get_or_init(Default::default).lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    REGISTRY.get_or_init(Default::default).lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// Defines a cluster. Defining the same name again with the same settings is
@@ -100,7 +100,7 @@ pub struct Lease {
 
 impl Cluster {
     fn lock(&self) -> MutexGuard<'_, State> {
-        let mut state = self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
         let pid = runtime::pid();
         if state.pid != pid {
             // Inherited through fork: the parent's holders and connection are not ours.
@@ -111,6 +111,7 @@ impl Cluster {
     }
 
     fn bound(&self) -> Duration {
+        #[allow(clippy::cast_sign_loss, reason = "not negative: `define` accepts 1..=MAX_SESSION_TIMEOUT_MS only")]
         Duration::from_millis(2 * self.recv_timeout as u64).max(Duration::from_secs(1))
     }
 
@@ -136,6 +137,14 @@ impl Cluster {
 /// Takes a share of the named cluster's connection, making it if needed. With
 /// `wait`, blocks (bounded) while a failed connection still has holders; without,
 /// returns EBUSY at once in that case.
+///
+/// # Errors
+/// An APR status: NOTFOUND for a name not defined, EBUSY while a failed connection
+/// still has holders (at once without `wait`, else once the bound of twice the
+/// receive timeout passed), ECONNABORTED when the new connection cannot be made.
+///
+/// # Panics
+/// Never: the loop leaves only with a usable connection in the state.
 pub fn acquire(name: &str, wait: bool) -> Result<Lease, i32> {
     let cluster = registry().get(name).cloned().ok_or(NOTFOUND)?;
     let deadline = Instant::now() + cluster.bound();
@@ -162,7 +171,7 @@ pub fn acquire(name: &str, wait: bool) -> Result<Lease, i32> {
         if left.is_zero() {
             return Err(EBUSY);
         }
-        state = cluster.changed.wait_timeout(state, left).unwrap_or_else(|p| p.into_inner()).0;
+        state = cluster.changed.wait_timeout(state, left).unwrap_or_else(PoisonError::into_inner).0;
     }
     state.holders += 1;
     let handle = state.handle.clone().expect("a usable connection");

@@ -34,6 +34,9 @@ pub fn pid() -> u32 {
 }
 
 /// The runtime of the calling process, made if this process has none yet.
+///
+/// # Panics
+/// If tokio cannot build the runtime (it could not start its worker thread).
 pub fn get() -> &'static Runtime {
     let pid = pid();
     loop {
@@ -65,7 +68,7 @@ pub fn get() -> &'static Runtime {
 
 /// Names the runtime's threads: its workers (started when it is built) `nzk-worker`,
 /// threads of its blocking pool (name resolution) `nzk-blocking`, so that the thread
-/// budget can be checked in /proc (t/38_thread_count.t, bench/scale.pl).
+/// budget can be checked in `/proc` (`t/38_thread_count.t`, `bench/scale.pl`).
 fn thread_name() -> impl Fn() -> String + Send + Sync + 'static {
     let started = std::sync::atomic::AtomicUsize::new(0);
     move || {
@@ -81,11 +84,11 @@ fn block_async_signals() {
     // SAFETY: plain signal-mask calls on this thread's mask.
     unsafe {
         let mut set: libc::sigset_t = std::mem::zeroed();
-        libc::sigfillset(&mut set);
+        libc::sigfillset(&raw mut set);
         for synchronous in [libc::SIGSEGV, libc::SIGBUS, libc::SIGFPE, libc::SIGILL, libc::SIGTRAP, libc::SIGABRT] {
-            libc::sigdelset(&mut set, synchronous);
+            libc::sigdelset(&raw mut set, synchronous);
         }
-        libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
+        libc::pthread_sigmask(libc::SIG_BLOCK, &raw const set, std::ptr::null_mut());
     }
 }
 

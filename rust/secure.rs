@@ -61,8 +61,12 @@ pub struct Prepared {
 }
 
 impl Secure {
-    /// Reads the password, CA, certificate and key files. `Err` is the errno that
-    /// `new()` reports with `undef`.
+    /// Reads the password, CA, certificate and key files.
+    ///
+    /// # Errors
+    /// The errno that `new()` reports with `undef`: the read's errno for a file that
+    /// cannot be read (EIO if it has none), EINVAL for a CA, certificate or key that
+    /// does not parse, or for a certificate without its key (or the reverse).
     pub fn prepare(&self) -> Result<Prepared, i32> {
         let sasl = match &self.sasl {
             None => None,

@@ -7,7 +7,10 @@ use crate::log;
 static LOG_LEVEL: AtomicI32 = AtomicI32::new(log::OFF);
 static DETERMINISTIC_ORDER: AtomicBool = AtomicBool::new(false);
 
-/// Sets the log level; `Err` with the croak message for a level outside OFF..DEBUG.
+/// Sets the log level.
+///
+/// # Errors
+/// The croak message (`invalid log level: N`) for a level outside `OFF..=DEBUG`.
 pub fn set_log_level(level: i32) -> Result<(), String> {
     if !(log::OFF..=log::DEBUG).contains(&level) {
         return Err(crate::message::invalid("log level", level));

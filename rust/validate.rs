@@ -19,16 +19,20 @@ pub fn c_string(bytes: &[u8]) -> &[u8] {
 /// the client: the hosts that resolve (leading white space removed, each with the
 /// port its lookup gave), then the chroot. Used by `new()`.
 ///
-/// The error is the errno `new()` reports with `undef`: EINVAL for an empty list,
-/// a host without `:port`, or a port that is not a non-zero number (as `strtol`
-/// reads it); these fail the whole list. A host that does not resolve is skipped;
-/// when none resolves, the errno of the last failed lookup (ENOENT for an unknown
-/// name, as the C client maps getaddrinfo's codes).
+/// # Errors
+/// The errno `new()` reports with `undef`: EINVAL for an empty list, a host without
+/// `:port`, or a port that is not a non-zero number (as `strtol` reads it); these
+/// fail the whole list. A host that does not resolve is skipped; when none resolves,
+/// the errno of the last failed lookup (ENOENT for an unknown name, as the C client
+/// maps getaddrinfo's codes).
 pub fn hosts(raw: &[u8]) -> Result<String, i32> {
     resolve_hosts(raw, true)
 }
 
 /// [`hosts`] without log lines, to check a list before it is used.
+///
+/// # Errors
+/// As [`hosts`].
 pub fn check_hosts(raw: &[u8]) -> Result<String, i32> {
     resolve_hosts(raw, false)
 }
@@ -80,12 +84,14 @@ fn c_port(port: &str) -> bool {
     let Ok(text) = CString::new(port) else { return false };
     let mut end: *mut c_char = ptr::null_mut();
     // SAFETY: text is NUL-terminated; strtol sets end to a position inside it.
-    let (value, rest) = unsafe { (libc::strtol(text.as_ptr(), &mut end, 0), *end) };
-    !port.is_empty() && rest == 0 && value as c_int != 0
+    let (value, rest) = unsafe { (libc::strtol(text.as_ptr(), &raw mut end, 0), *end) };
+    #[allow(clippy::cast_possible_truncation, reason = "the C client keeps strtol's long in an int")]
+    let value = value as c_int;
+    !port.is_empty() && rest == 0 && value != 0
 }
 
 /// getaddrinfo as the C client calls it (the port as the service name, and again
-/// without AI_ADDRCONFIG where that flag is refused): the port of the first IPv4 or
+/// without `AI_ADDRCONFIG` where that flag is refused): the port of the first IPv4 or
 /// IPv6 address, or getaddrinfo's error code.
 fn lookup(host: &str, service: &str) -> Result<u16, c_int> {
     let (Ok(node), Ok(service)) = (CString::new(host), CString::new(service)) else {
@@ -99,11 +105,11 @@ fn lookup(host: &str, service: &str) -> Result<u16, c_int> {
     hints.ai_protocol = libc::IPPROTO_TCP;
     let mut list: *mut libc::addrinfo = ptr::null_mut();
     // SAFETY: the strings are NUL-terminated and list receives the result.
-    let mut rc = unsafe { libc::getaddrinfo(node.as_ptr(), service.as_ptr(), &hints, &mut list) };
+    let mut rc = unsafe { libc::getaddrinfo(node.as_ptr(), service.as_ptr(), &raw const hints, &raw mut list) };
     if rc == libc::EAI_BADFLAGS || Some(rc) == EAI_ADDRFAMILY {
         hints.ai_flags = 0;
         // SAFETY: as above; nothing was allocated by the failed call.
-        rc = unsafe { libc::getaddrinfo(node.as_ptr(), service.as_ptr(), &hints, &mut list) };
+        rc = unsafe { libc::getaddrinfo(node.as_ptr(), service.as_ptr(), &raw const hints, &raw mut list) };
     }
     if rc != 0 {
         return Err(rc);
@@ -111,6 +117,10 @@ fn lookup(host: &str, service: &str) -> Result<u16, c_int> {
     let mut port = None;
     let mut entry = list;
     while port.is_none() && !entry.is_null() {
+        #[allow(
+            clippy::cast_ptr_alignment,
+            reason = "such an address is a sockaddr_in or sockaddr_in6, aligned as one"
+        )]
         // SAFETY: entries of the list getaddrinfo returned, freed only below; the
         // address of an AF_INET or AF_INET6 entry is a sockaddr_in or sockaddr_in6.
         unsafe {
@@ -144,7 +154,7 @@ fn getaddrinfo_errno(code: c_int) -> i32 {
 }
 
 /// Whether `path` is a node path the C client accepts. With `sequence` (create with
-/// ZOO_SEQUENCE) the last component may be empty, `.` or `..`, since the server
+/// `ZOO_SEQUENCE`) the last component may be empty, `.` or `..`, since the server
 /// appends the sequence number to it.
 pub fn path(path: &[u8], sequence: bool) -> bool {
     if path.first() != Some(&b'/') {

@@ -10,7 +10,7 @@
 //! show them whether or not anybody waits.
 
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use zookeeper_client::{EventType, SessionState, WatchedEvent};
@@ -26,13 +26,13 @@ pub const DELETED_EVENT: i32 = 2;
 pub const CHANGED_EVENT: i32 = 3;
 pub const CHILD_EVENT: i32 = 4;
 pub const SESSION_EVENT: i32 = -1;
-/// The server removed a watch (the C client's ZOO_NOTWATCHING_EVENT): never reported
+/// The server removed a watch (the C client's `ZOO_NOTWATCHING_EVENT`): never reported
 /// here, the code is for Perl's constants.
 pub const NOTWATCHING_EVENT: i32 = -2;
 
 // Session states (ZOO_*_STATE), as the C client numbers them.
 pub const CONNECTING_STATE: i32 = 1;
-/// Connected, not yet in a session (the C client's ZOO_ASSOCIATING_STATE): never
+/// Connected, not yet in a session (the C client's `ZOO_ASSOCIATING_STATE`): never
 /// reported here, the code is for Perl's constants.
 pub const ASSOCIATING_STATE: i32 = 2;
 pub const CONNECTED_STATE: i32 = 3;
@@ -60,7 +60,7 @@ pub struct Record {
 
 impl Record {
     fn lock(&self) -> MutexGuard<'_, Notice> {
-        self.notice.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.notice.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     pub fn is_fired(&self) -> bool {
@@ -107,7 +107,7 @@ impl Record {
             if left.is_zero() {
                 return false;
             }
-            notice = self.fired.wait_timeout(notice, left).unwrap_or_else(|p| p.into_inner()).0;
+            notice = self.fired.wait_timeout(notice, left).unwrap_or_else(PoisonError::into_inner).0;
         }
         true
     }
@@ -241,7 +241,7 @@ pub struct Watches {
 }
 
 fn locked<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 impl Watches {

@@ -122,7 +122,7 @@ typedef enum NzkOption {
 } NzkOption;
 
 /**
- * Result codes the XS layer checks for: success (ZooKeeper's ZOK, APR's SUCCESS)
+ * Result codes the XS layer checks for: success (ZooKeeper's `ZOK`, APR's `SUCCESS`)
  * and the core's failure, a code no ZooKeeper server, errno or APR status uses.
  */
 typedef enum NzkResult {
@@ -481,7 +481,7 @@ int32_t nzk_lease_error(const struct NzkLease *lease, int32_t ret);
 void nzk_lease_free(struct NzkLease *lease);
 
 /**
- * A new reference to the lease's handle, for a Net::ZooKeeper object; free it with
+ * A new reference to the lease's handle, for a `Net::ZooKeeper` object; free it with
  * `nzk_handle_free` (which then does not close the shared session). All objects of
  * one lease share its last call's result.
  *
@@ -509,7 +509,7 @@ int32_t nzk_constant(size_t index, struct NzkConstant *out);
 int32_t nzk_constant_acl(size_t index, NzkAclSink sink, void *ctx);
 
 /**
- * A new handle, connecting in the background, in `*out`: NZK_RESULT_OK, or the
+ * A new handle, connecting in the background, in `*out`: `NZK_RESULT_OK`, or the
  * errno to report for a bad host list (`*out` NULL). Free it with `nzk_handle_free`.
  *
  * # Safety
@@ -679,7 +679,7 @@ const char *nzk_options_add_sasl(struct NzkOptions *opts,
                                  size_t value_len);
 
 /**
- * Starts the ACL (create's `acl` option, set_acl's list); returns the croak message
+ * Starts the ACL (create's `acl` option, `set_acl`'s list); returns the croak message
  * if the value was not an array reference. Add its entries with
  * `nzk_options_push_acl`.
  *
@@ -742,7 +742,7 @@ NzkText nzk_zerror(int64_t code);
 
 /**
  * Whether later handles try their hosts in the given order (true) or shuffled.
- * Returns NZK_RESULT_OK.
+ * Returns `NZK_RESULT_OK`.
  */
 int32_t nzk_set_deterministic_conn_order(bool flag);
 
@@ -819,7 +819,7 @@ enum NzkWaitStep nzk_waiter_step(const struct NzkWaiter *waiter);
  * Makes the waiter wait for the watch's current assignment, if that is not the
  * one it waits for (Perl code run between steps gave the watch to another call,
  * or the caller's variable now names another watch). The deadline stays. Returns
- * NZK_RESULT_OK.
+ * `NZK_RESULT_OK`.
  *
  * # Safety
  * `waiter` and `watch` are live.

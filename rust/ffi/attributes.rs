@@ -23,7 +23,7 @@ pub unsafe extern "C" fn nzk_attr_index(
     ffi_boundary! {
         let found = attrs::find(class, bytes(key, len));
         *access_out = found.map_or(NzkAccess::ReadOnly, |(_, access)| access);
-        found.map_or(-1, |(index, _)| index as i32)
+        found.and_then(|(index, _)| i32::try_from(index).ok()).unwrap_or(-1)
     }
 }
 
@@ -33,17 +33,19 @@ pub unsafe extern "C" fn nzk_attr_index(
 /// # Safety
 /// `key_out` is writable.
 #[no_mangle]
+#[allow(
+    clippy::cast_possible_truncation,
+    clippy::cast_possible_wrap,
+    reason = "a key is a short static name: its length fits in an i32"
+)]
 pub unsafe extern "C" fn nzk_attr_key(class: NzkClass, index: i32, key_out: *mut *const u8) -> i32 {
     ffi_boundary! {
-        match usize::try_from(index).ok().and_then(|i| attrs::key(class, i)) {
-            Some(key) => {
-                *key_out = key.as_ptr();
-                key.len() as i32
-            }
-            None => {
-                *key_out = ptr::null();
-                -1
-            }
+        if let Some(key) = usize::try_from(index).ok().and_then(|i| attrs::key(class, i)) {
+            *key_out = key.as_ptr();
+            key.len() as i32
+        } else {
+            *key_out = ptr::null();
+            -1
         }
     }
 }

@@ -98,7 +98,7 @@ pub unsafe extern "C" fn nzk_lease_free(lease: *mut Lease) {
     super::free_box(lease);
 }
 
-/// A new reference to the lease's handle, for a Net::ZooKeeper object; free it with
+/// A new reference to the lease's handle, for a `Net::ZooKeeper` object; free it with
 /// `nzk_handle_free` (which then does not close the shared session). All objects of
 /// one lease share its last call's result.
 ///

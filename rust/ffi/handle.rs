@@ -11,7 +11,7 @@ use crate::handle::Handle;
 use crate::options::Options;
 use crate::{ffi_boundary, message};
 
-/// A new handle, connecting in the background, in `*out`: NZK_RESULT_OK, or the
+/// A new handle, connecting in the background, in `*out`: `NZK_RESULT_OK`, or the
 /// errno to report for a bad host list (`*out` NULL). Free it with `nzk_handle_free`.
 ///
 /// # Safety

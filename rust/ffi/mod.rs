@@ -4,7 +4,7 @@
 //! Rules, as in rustls-ffi:
 //! - every body runs inside [`ffi_boundary!`], so a panic never unwinds into C; what
 //!   a panic returns is distinct from every real result (see [`Fallback`]) and the
-//!   XS layer croaks "internal error in the Net::ZooKeeper core" on it;
+//!   XS layer croaks `"internal error in the Net::ZooKeeper core"` on it;
 //! - objects are opaque pointers with one owner and one free path each: handles and
 //!   stat and watch objects are reference-counted (retain/free), options, waiters
 //!   and leases are boxed (new/free); free functions accept NULL;
@@ -31,7 +31,7 @@ pub mod settings;
 pub mod stat;
 pub mod watch;
 
-/// Result codes the XS layer checks for: success (ZooKeeper's ZOK, APR's SUCCESS)
+/// Result codes the XS layer checks for: success (ZooKeeper's `ZOK`, APR's `SUCCESS`)
 /// and the core's failure, a code no ZooKeeper server, errno or APR status uses.
 #[repr(C)]
 #[derive(Clone, Copy, Debug)]

@@ -51,6 +51,7 @@ impl super::Fallback for NzkOption {
 /// # Safety
 /// `opts` is live.
 #[no_mangle]
+#[allow(clippy::cast_possible_truncation, reason = "truncated to a C int, as the original's (int) SvIV")]
 pub unsafe extern "C" fn nzk_options_set_int(opts: *mut Options, option: NzkOption, value: i64) -> *const c_char {
     ffi_boundary! { ok_or_message((*opts).set_int(option, value as i32)) }
 }
@@ -60,6 +61,7 @@ pub unsafe extern "C" fn nzk_options_set_int(opts: *mut Options, option: NzkOpti
 /// # Safety
 /// `opts` is live.
 #[no_mangle]
+#[allow(clippy::cast_possible_truncation, reason = "truncated to 32 unsigned bits, as the original binding did")]
 pub unsafe extern "C" fn nzk_options_set_timeout(opts: *mut Options, value: u64) -> *const c_char {
     ffi_boundary! {
         (*opts).set_timeout(value as u32);
@@ -166,7 +168,7 @@ pub unsafe extern "C" fn nzk_options_add_sasl(
     }
 }
 
-/// Starts the ACL (create's `acl` option, set_acl's list); returns the croak message
+/// Starts the ACL (create's `acl` option, `set_acl`'s list); returns the croak message
 /// if the value was not an array reference. Add its entries with
 /// `nzk_options_push_acl`.
 ///
@@ -190,6 +192,7 @@ pub unsafe extern "C" fn nzk_options_begin_acl(opts: *mut Options, is_array: boo
 /// `opts` is live; `scheme` and `id` are NULL or point to their lengths in bytes.
 #[no_mangle]
 #[allow(clippy::too_many_arguments)]
+#[allow(clippy::cast_possible_truncation, reason = "perms truncated to a C int, as the original's (int) SvIV")]
 pub unsafe extern "C" fn nzk_options_push_acl(
     opts: *mut Options,
     is_hash: bool,

@@ -71,7 +71,7 @@ pub unsafe extern "C" fn nzk_waiter_step(waiter: *const Waiter) -> NzkWaitStep {
 /// Makes the waiter wait for the watch's current assignment, if that is not the
 /// one it waits for (Perl code run between steps gave the watch to another call,
 /// or the caller's variable now names another watch). The deadline stays. Returns
-/// NZK_RESULT_OK.
+/// `NZK_RESULT_OK`.
 ///
 /// # Safety
 /// `waiter` and `watch` are live.
