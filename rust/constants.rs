@@ -1,7 +1,7 @@
 //! The constants Perl sees, in one table: each row is a Perl package, how the
 //! package exports the constant (its export tag), the constant's Perl name and its
 //! value. `lib/Net/ZooKeeper.pm` and `lib/Net/ZooKeeper/Cluster.pm` install them at
-//! load time (through `nzk_constant` in [`crate::ffi_constants`]), so the Perl side
+//! load time (through `nzk_constant` in [`crate::ffi::constants`]), so the Perl side
 //! holds no constant values of its own.
 //!
 //! No number is written here: every value is the Rust constant where that fact is

@@ -2,7 +2,7 @@
 //! check pointers, call the core, convert the result.
 //!
 //! Rules, as in rustls-ffi:
-//! - every body runs inside [`ffi_boundary!`], so a panic never unwinds into C; what
+//! - every body runs inside [`crate::ffi_boundary!`], so a panic never unwinds into C; what
 //!   a panic returns is distinct from every real result (see [`Fallback`]) and the
 //!   XS layer croaks `"internal error in the Net::ZooKeeper core"` on it;
 //! - objects are opaque pointers with one owner and one free path each: handles and

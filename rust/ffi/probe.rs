@@ -1,5 +1,5 @@
-//! A panic on purpose, for t/04_panic.t: it shows that each kind of export result
-//! turns a panic into the croak "internal error in the Net::ZooKeeper core" and that
+//! A panic on purpose, for `t/04_panic.t`: it shows that each kind of export result
+//! turns a panic into the croak "internal error in the `Net::ZooKeeper` core" and that
 //! the process goes on working. Reached only through the undocumented
 //! `Net::ZooKeeper::_panic_probe`.
 
