@@ -23,6 +23,10 @@ pub enum Export {
     /// In this export tag (and so in `@EXPORT_OK`; for `Net::ZooKeeper` also in
     /// `:all`).
     Tag(&'static str),
+    /// In this export tag, one added since the original (ZooKeeper 3.5 and later):
+    /// not in `:all`, and without the original's argument quirks, so that the
+    /// original's tags stay exactly as they were.
+    Added(&'static str),
     /// In `@EXPORT_OK` only.
     Name,
     /// Not exported: callers use its full name. `Net::ZooKeeper`'s constants of this
@@ -69,6 +73,12 @@ const ACLS: Export = Export::Tag("acls");
 const EVENTS: Export = Export::Tag("events");
 const STATES: Export = Export::Tag("states");
 const LOG_LEVELS: Export = Export::Tag("log_levels");
+// Net::ZooKeeper's tags added since the original (ZooKeeper 3.5 and later).
+const ERRORS_EXT: Export = Export::Added("errors_ext");
+const STATES_EXT: Export = Export::Added("states_ext");
+const CREATE_MODES: Export = Export::Added("create_modes");
+const WATCH_MODES: Export = Export::Added("watch_modes");
+const WATCH_TYPES: Export = Export::Added("watch_types");
 // Net::ZooKeeper::Cluster's.
 const STATUS: Export = Export::Tag("status");
 
@@ -127,6 +137,36 @@ pub const CONSTANTS: &[Constant] = &[
     int(NET_ZOOKEEPER, LOG_LEVELS, "ZOO_LOG_LEVEL_WARN", log::WARN),
     int(NET_ZOOKEEPER, LOG_LEVELS, "ZOO_LOG_LEVEL_INFO", log::INFO),
     int(NET_ZOOKEEPER, LOG_LEVELS, "ZOO_LOG_LEVEL_DEBUG", log::DEBUG),
+    // The server's codes the original had no names for.
+    code!(ERRORS_EXT, ZNEWCONFIGNOQUORUM),
+    code!(ERRORS_EXT, ZRECONFIGINPROGRESS),
+    code!(ERRORS_EXT, ZSESSIONMOVED),
+    code!(ERRORS_EXT, ZNOTREADONLY),
+    code!(ERRORS_EXT, ZEPHEMERALONLOCALSESSION),
+    code!(ERRORS_EXT, ZNOWATCHER),
+    code!(ERRORS_EXT, ZRECONFIGDISABLED),
+    code!(ERRORS_EXT, ZSESSIONCLOSEDREQUIRESASLAUTH),
+    code!(ERRORS_EXT, ZQUOTAEXCEEDED),
+    code!(ERRORS_EXT, ZTHROTTLEDOP),
+    int(NET_ZOOKEEPER, STATES_EXT, "ZOO_READONLY_STATE", watch::READONLY_STATE),
+    int(NET_ZOOKEEPER, STATES_EXT, "ZOO_NOTCONNECTED_STATE", watch::NOTCONNECTED_STATE),
+    // ZOO_EPHEMERAL (1), a mode too, is in :node_flags.
+    int(NET_ZOOKEEPER, CREATE_MODES, "ZOO_PERSISTENT", options::MODE_PERSISTENT),
+    int(NET_ZOOKEEPER, CREATE_MODES, "ZOO_PERSISTENT_SEQUENTIAL", options::MODE_PERSISTENT_SEQUENTIAL),
+    int(NET_ZOOKEEPER, CREATE_MODES, "ZOO_EPHEMERAL_SEQUENTIAL", options::MODE_EPHEMERAL_SEQUENTIAL),
+    int(NET_ZOOKEEPER, CREATE_MODES, "ZOO_CONTAINER", options::MODE_CONTAINER),
+    int(NET_ZOOKEEPER, CREATE_MODES, "ZOO_PERSISTENT_WITH_TTL", options::MODE_PERSISTENT_WITH_TTL),
+    int(
+        NET_ZOOKEEPER,
+        CREATE_MODES,
+        "ZOO_PERSISTENT_SEQUENTIAL_WITH_TTL",
+        options::MODE_PERSISTENT_SEQUENTIAL_WITH_TTL,
+    ),
+    int(NET_ZOOKEEPER, WATCH_MODES, "ZOO_WATCH_PERSISTENT", watch::WATCH_PERSISTENT),
+    int(NET_ZOOKEEPER, WATCH_MODES, "ZOO_WATCH_PERSISTENT_RECURSIVE", watch::WATCH_PERSISTENT_RECURSIVE),
+    int(NET_ZOOKEEPER, WATCH_TYPES, "ZWATCHTYPE_CHILD", watch::WATCHTYPE_CHILD),
+    int(NET_ZOOKEEPER, WATCH_TYPES, "ZWATCHTYPE_DATA", watch::WATCHTYPE_DATA),
+    int(NET_ZOOKEEPER, WATCH_TYPES, "ZWATCHTYPE_ANY", watch::WATCHTYPE_ANY),
     // APR's statuses, as mod_zookeeper returns them.
     int(CLUSTER, STATUS, "SUCCESS", registry::SUCCESS),
     int(CLUSTER, STATUS, "EBUSY", registry::EBUSY),
@@ -175,7 +215,7 @@ mod tests {
                 c.package,
                 c.name
             );
-            if let Export::Tag(tag) = c.export {
+            if let Export::Tag(tag) | Export::Added(tag) = c.export {
                 assert!(!tag.is_empty() && tag != "all" && tag != "functions", "{}: tag {tag:?}", c.name);
             }
         }
@@ -183,8 +223,12 @@ mod tests {
 
     #[test]
     fn error_rows_are_the_codes_of_the_error_table() {
-        let is_code =
-            |c: &&Constant| c.package == NET_ZOOKEEPER && c.name.starts_with('Z') && !c.name.starts_with("ZOO_");
+        let is_code = |c: &&Constant| {
+            c.package == NET_ZOOKEEPER
+                && c.name.starts_with('Z')
+                && !c.name.starts_with("ZOO_")
+                && !c.name.starts_with("ZWATCHTYPE_")
+        };
         for c in CONSTANTS.iter().filter(is_code) {
             let code = error::CODES.iter().find(|e| e.name == c.name).unwrap_or_else(|| panic!("{}", c.name));
             assert_eq!(nzk(c.name), code.code, "{}", c.name);

@@ -360,21 +360,22 @@ impl Handle {
     /// # Errors
     /// The ZooKeeper code the call failed with (see [`CallResult`]).
     pub fn create(&self, path: &[u8], data: &[u8], opts: &Options) -> CallResult<Vec<u8>> {
-        let sequence = opts.flags & FLAG_SEQUENCE != 0;
+        let (mode, ttl) = create_mode(opts.flags, opts.ttl)?;
+        let sequence = matches!(mode, CreateMode::PersistentSequential | CreateMode::EphemeralSequential);
         let path = Self::checked_path("zoo_create", path, sequence)?;
-        let mode = match (opts.flags & FLAG_EPHEMERAL != 0, sequence) {
-            (false, false) => CreateMode::Persistent,
-            (false, true) => CreateMode::PersistentSequential,
-            (true, false) => CreateMode::Ephemeral,
-            (true, true) => CreateMode::EphemeralSequential,
-        };
-        // SAFETY: the options own their ACL list for the duration of the call.
         let acl = opts.acl();
         let target = path.as_str();
         let created = self.call(|client| async move {
             let options = mode.with_acls(zookeeper_client::Acls::new(acl));
+            let options = match ttl {
+                Some(ttl) => options.with_ttl(ttl),
+                None => options,
+            };
             client.create(target, data, &options).await
         })?;
+        if let Some(stat) = opts.stat() {
+            *stat = Stat::from(&created.0);
+        }
         // Under a chroot a sequential "/" gives the chroot's path plus the number, which
         // the C client returns with the chroot cut off: the bare number.
         let chroot = self.connect_string.split_once('/').is_some_and(|(_, root)| !root.is_empty());
@@ -598,6 +599,30 @@ impl Handle {
         zlog!(DEBUG, function, "Sending request for path [{}]", text);
         Ok(text)
     }
+}
+
+/// The client's create mode for create's `flags`/`mode` (0 to 6, checked when the
+/// option was read) and `ttl`: a TTL mode needs a TTL and no other mode takes one
+/// (ZBADARGUMENTS, as the C client says).
+fn create_mode(mode: i32, ttl: Option<i64>) -> CallResult<(CreateMode, Option<Duration>)> {
+    use crate::options::{MODE_CONTAINER, MODE_PERSISTENT_SEQUENTIAL_WITH_TTL, MODE_PERSISTENT_WITH_TTL};
+    let ttl = ttl.map(|ms| Duration::from_millis(u64::try_from(ms).unwrap_or(0)));
+    let with_ttl = matches!(mode, MODE_PERSISTENT_WITH_TTL | MODE_PERSISTENT_SEQUENTIAL_WITH_TTL);
+    if with_ttl != ttl.is_some() {
+        return Err(error::ZBADARGUMENTS);
+    }
+    let mode = match mode {
+        MODE_CONTAINER => CreateMode::Container,
+        MODE_PERSISTENT_WITH_TTL => CreateMode::Persistent,
+        MODE_PERSISTENT_SEQUENTIAL_WITH_TTL => CreateMode::PersistentSequential,
+        flags => match (flags & FLAG_EPHEMERAL != 0, flags & FLAG_SEQUENCE != 0) {
+            (false, false) => CreateMode::Persistent,
+            (false, true) => CreateMode::PersistentSequential,
+            (true, false) => CreateMode::Ephemeral,
+            (true, true) => CreateMode::EphemeralSequential,
+        },
+    };
+    Ok((mode, ttl))
 }
 
 impl Drop for Handle {

@@ -49,6 +49,8 @@ pub enum NzkOption {
     TlsCertFile,
     TlsKeyFile,
     TlsVerifyHostname,
+    Mode,
+    Ttl,
 }
 
 /// The options of one call, with their defaults until set. Opaque to C: Rust owns
@@ -64,6 +66,8 @@ pub struct Options {
     pub data_read_len: i32,
     /// -1: any version.
     pub version: i32,
+    /// create's `ttl` (ms), for the TTL modes.
+    pub ttl: Option<i64>,
     pub timeout: Option<u32>,
     pub stat: Option<Shared<Stat>>,
     pub watch: Option<Shared<Watch>>,
@@ -91,7 +95,14 @@ pub fn option(method: NzkMethod, name: &[u8]) -> NzkOption {
             ("tls_key_file", O::TlsKeyFile),
             ("tls_verify_hostname", O::TlsVerifyHostname),
         ],
-        M::Create => &[("path_read_len", O::PathReadLen), ("flags", O::Flags), ("acl", O::Acl)],
+        M::Create => &[
+            ("path_read_len", O::PathReadLen),
+            ("flags", O::Flags),
+            ("acl", O::Acl),
+            ("mode", O::Mode),
+            ("ttl", O::Ttl),
+            ("stat", O::Stat),
+        ],
         M::Delete | M::SetAcl => &[("version", O::Version)],
         M::Exists => &[("stat", O::Stat), ("watch", O::Watch)],
         M::GetChildren => &[("watch", O::Watch)],
@@ -106,6 +117,18 @@ pub fn option(method: NzkMethod, name: &[u8]) -> NzkOption {
 // Node flags of create (ZOO_EPHEMERAL, ZOO_SEQUENCE), as the C client numbers them.
 pub const FLAG_EPHEMERAL: i32 = 1;
 pub const FLAG_SEQUENCE: i32 = 2;
+
+/// The C client's create modes (`mode` option of create, ZooKeeper 3.5 and later):
+/// the original's flag combinations, then containers and TTL nodes.
+pub const MODE_PERSISTENT: i32 = 0;
+pub const MODE_PERSISTENT_SEQUENTIAL: i32 = FLAG_SEQUENCE;
+pub const MODE_EPHEMERAL_SEQUENTIAL: i32 = FLAG_EPHEMERAL | FLAG_SEQUENCE;
+pub const MODE_CONTAINER: i32 = 4;
+pub const MODE_PERSISTENT_WITH_TTL: i32 = 5;
+pub const MODE_PERSISTENT_SEQUENTIAL_WITH_TTL: i32 = 6;
+
+/// The largest TTL the server takes (ms): 40 bits of the ephemeral owner field.
+pub const MAX_TTL_MS: i64 = 0xFF_FFFF_FFFF;
 /// `ZOO_EPHEMERAL | ZOO_SEQUENCE`.
 pub const CREATE_FLAGS: i32 = FLAG_EPHEMERAL | FLAG_SEQUENCE;
 
@@ -144,6 +167,7 @@ impl Options {
             path_read_len: -1,
             data_read_len: -1,
             version: -1,
+            ttl: None,
             timeout: None,
             stat: None,
             watch: None,
@@ -170,6 +194,10 @@ impl Options {
             NzkOption::SessionTimeout => return Err(message::invalid("session timeout", value)),
             NzkOption::Flags if value & !CREATE_FLAGS == 0 => self.flags = value,
             NzkOption::Flags => return Err(message::invalid("create flags", value)),
+            NzkOption::Mode if (MODE_PERSISTENT..=MODE_PERSISTENT_SEQUENTIAL_WITH_TTL).contains(&value) => {
+                self.flags = value;
+            }
+            NzkOption::Mode => return Err(message::invalid("create mode", value)),
             NzkOption::PathReadLen => self.path_read_len = path_read_len(value, 2)?,
             NzkOption::DataReadLen => self.data_read_len = data_read_len(value)?,
             NzkOption::Version if value >= 0 => self.version = value,
@@ -177,6 +205,18 @@ impl Options {
             NzkOption::TlsVerifyHostname => self.secure().tls.verify_hostname = value != 0,
             _ => {}
         }
+        Ok(())
+    }
+
+    /// Sets create's `ttl` (ms).
+    ///
+    /// # Errors
+    /// The croak message unless the value is 1 to [`MAX_TTL_MS`].
+    pub fn set_ttl(&mut self, value: i64) -> Result<(), String> {
+        if !(1..=MAX_TTL_MS).contains(&value) {
+            return Err(message::invalid("ttl", value));
+        }
+        self.ttl = Some(value);
         Ok(())
     }
 
@@ -270,5 +310,9 @@ mod tests {
         assert_eq!(opts.set_int(NzkOption::SessionTimeout, -3).unwrap_err(), "invalid session timeout: -3");
         assert!(opts.set_int(NzkOption::SessionTimeout, MAX_SESSION_TIMEOUT_MS).is_ok());
         assert!(opts.set_int(NzkOption::DataReadLen, 0).is_ok());
+        assert_eq!(opts.set_int(NzkOption::Mode, 7).unwrap_err(), "invalid create mode: 7");
+        assert!(opts.set_int(NzkOption::Mode, MODE_CONTAINER).is_ok());
+        assert_eq!(opts.set_ttl(0).unwrap_err(), "invalid ttl: 0");
+        assert!(opts.set_ttl(MAX_TTL_MS).is_ok());
     }
 }

@@ -38,6 +38,21 @@ pub const ASSOCIATING_STATE: i32 = 2;
 pub const CONNECTED_STATE: i32 = 3;
 pub const EXPIRED_SESSION_STATE: i32 = -112;
 pub const AUTH_FAILED_STATE: i32 = -113;
+/// Connected to a server that serves reads only, cut off from its quorum (a handle
+/// made with `read_only => 1`; ZooKeeper 3.4 and later).
+pub const READONLY_STATE: i32 = 5;
+/// The C client's state of a handle that never connected: never reported here, the
+/// code is for Perl's constants.
+pub const NOTCONNECTED_STATE: i32 = 999;
+
+// Modes of `add_watch` (the server's AddWatchMode, ZooKeeper 3.6 and later).
+pub const WATCH_PERSISTENT: i32 = 0;
+pub const WATCH_PERSISTENT_RECURSIVE: i32 = 1;
+
+// Kinds of watch `remove_watches` removes (the C client's ZooWatcherType).
+pub const WATCHTYPE_CHILD: i32 = 1;
+pub const WATCHTYPE_DATA: i32 = 2;
+pub const WATCHTYPE_ANY: i32 = 3;
 
 #[derive(Debug, Default)]
 struct Notice {
@@ -128,7 +143,8 @@ pub fn node_event_code(event: EventType) -> i32 {
 pub fn state_code(state: SessionState) -> Option<i32> {
     match state {
         SessionState::Disconnected => Some(CONNECTING_STATE),
-        SessionState::SyncConnected | SessionState::ConnectedReadOnly => Some(CONNECTED_STATE),
+        SessionState::SyncConnected => Some(CONNECTED_STATE),
+        SessionState::ConnectedReadOnly => Some(READONLY_STATE),
         SessionState::Expired => Some(EXPIRED_SESSION_STATE),
         SessionState::AuthFailed => Some(AUTH_FAILED_STATE),
         SessionState::Closed => None,

@@ -357,7 +357,10 @@ lives(sub { $zkh->get('bad', data_read_len => 0) }, 'get accepts data_read_len 0
     lives(sub { $zkh->get_children('bad', stat => 'foo') }, 'get_children ignores a stat option');
     lives(sub { $zkh->set('bad', '', watch => 'foo') }, 'set ignores a watch option');
     lives(sub { $zkh->delete('bad', stat => 'foo', watch => 'foo') }, 'delete ignores stat and watch options');
-    lives(sub { $zkh->create('bad', '', stat => 'foo', version => -1) }, 'create ignores stat and version options');
+    lives(sub { $zkh->create('bad', '', watch => 'foo', version => -1) }, 'create ignores watch and version options');
+    # create takes a stat since ZooKeeper 3.5 (create2), checked like the others'.
+    croaks(sub { $zkh->create('bad', '', stat => 'foo') },
+           'stat is not a hash reference of type Net::ZooKeeper::Stat', 'create validates its stat option');
     lives(sub { $zkh->exists('bad', data_read_len => -1, flags => 99) }, 'exists ignores options of other methods');
     lives(sub { $zkh->get('bad', version => -1, foo => 'bar') }, 'get ignores unknown options');
 }

@@ -361,7 +361,11 @@ parse_options(pTHX_ NzkOptions *opts, SV **args, I32 count)
         case NZK_OPTION_PATH_READ_LEN:
         case NZK_OPTION_DATA_READ_LEN:
         case NZK_OPTION_VERSION:
+        case NZK_OPTION_MODE:
             msg = nzk_options_set_int(opts, option, (int64_t) SvIV(val));
+            break;
+        case NZK_OPTION_TTL:
+            msg = nzk_options_set_ttl(opts, (int64_t) SvIV(val));
             break;
         case NZK_OPTION_TIMEOUT:
             msg = nzk_options_set_timeout(opts, (uint64_t) SvUV(val));
@@ -1122,22 +1126,24 @@ _constants()
         AV *row;
         AV *entries;
     PPCODE:
-        /* The core's constants table, one [package, tag, name, value] per row: tag
-         * undef when not exported, '' when exportable by name only; an ACL's value is
-         * an array of { perms, scheme, id } hashes. */
+        /* The core's constants table, one [package, tag, name, value, added] per
+         * row: tag undef when not exported, '' when exportable by name only; an ACL's
+         * value is an array of { perms, scheme, id } hashes; added true for a tag
+         * added since the original. Mortal until pushed, so a croak frees them. */
         for (i = 0; core_code(aTHX_ nzk_constant(i, &c)) == 1; i++) {
-            row = newAV();
+            row = (AV *) sv_2mortal((SV *) newAV());
             av_push(row, newSVpvn((const char *) c.package, c.package_len));
             av_push(row, c.exported == NZK_EXPORT_NONE ? newSV(0) : newSVpvn((const char *) c.tag, c.tag_len));
             av_push(row, newSVpvn((const char *) c.name, c.name_len));
             if (c.kind == NZK_CONSTANT_KIND_ACL) {
-                entries = newAV();
+                entries = (AV *) sv_2mortal((SV *) newAV());
                 core_code(aTHX_ nzk_constant_acl(i, sink_acl, entries));
-                av_push(row, newRV_noinc((SV *) entries));
+                av_push(row, newRV_inc((SV *) entries));
             }
             else
                 av_push(row, newSViv((IV) c.value));
-            mXPUSHs(newRV_noinc((SV *) row));
+            av_push(row, newSViv(c.exported == NZK_EXPORT_ADDED));
+            XPUSHs(sv_2mortal(newRV_inc((SV *) row)));
         }
 
 void

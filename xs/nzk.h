@@ -49,6 +49,10 @@ typedef enum NzkExport {
    */
   NZK_EXPORT_TAG,
   /**
+   * In the export tag `tag`, one added since the original (not in `:all`).
+   */
+  NZK_EXPORT_ADDED,
+  /**
    * Exportable by name only.
    */
   NZK_EXPORT_NAME,
@@ -119,6 +123,8 @@ typedef enum NzkOption {
   NZK_OPTION_TLS_CERT_FILE,
   NZK_OPTION_TLS_KEY_FILE,
   NZK_OPTION_TLS_VERIFY_HOSTNAME,
+  NZK_OPTION_MODE,
+  NZK_OPTION_TTL,
 } NzkOption;
 
 /**
@@ -225,7 +231,7 @@ typedef void (*NzkAclSink)(void *ctx,
 
 /**
  * One row of the table. The strings are static and not NUL-terminated; `tag` is
- * empty unless `exported` is `NZK_EXPORT_TAG`.
+ * empty unless `exported` is `NZK_EXPORT_TAG` or `NZK_EXPORT_ADDED`.
  */
 typedef struct NzkConstant {
   const uint8_t *package;
@@ -613,6 +619,14 @@ enum NzkOption nzk_option(const struct NzkOptions *opts, const uint8_t *name, si
  * `opts` is live.
  */
 const char *nzk_options_set_int(struct NzkOptions *opts, enum NzkOption option, int64_t value);
+
+/**
+ * Sets create's `ttl` option (ms, 64 bits); returns the croak message or NULL.
+ *
+ * # Safety
+ * `opts` is live.
+ */
+const char *nzk_options_set_ttl(struct NzkOptions *opts, int64_t value);
 
 /**
  * Sets the `timeout` option (truncated to 32 unsigned bits).

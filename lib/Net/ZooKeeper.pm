@@ -18,12 +18,13 @@ require XSLoader;
 XSLoader::load('Net::ZooKeeper', $VERSION);
 
 # The core's constants of a package, from its table (rust/constants.rs), as
-# [tag, name, value] in the table's order: tag undef when the package does not
-# export the constant, '' when it is exportable by name only; an ACL's value is an
-# array of { perms, scheme, id } hashes.
+# [tag, name, value, added] in the table's order: tag undef when the package does
+# not export the constant, '' when it is exportable by name only; an ACL's value is
+# an array of { perms, scheme, id } hashes; added true for a tag added since the
+# original.
 sub _constants_of {
     my ($package) = @_;
-    return map { [ @$_[ 1 .. 3 ] ] } grep { $_->[0] eq $package } _constants();
+    return map { [ @$_[ 1 .. 4 ] ] } grep { $_->[0] eq $package } _constants();
 }
 
 # A package's export lists from its constants: its tags (each in the table's order)
@@ -42,9 +43,10 @@ sub _exports {
 my @constants = _constants_of(__PACKAGE__);
 my ($tags, $exportable) = _exports(@constants);
 
-# The original's tags, and :all with every constant of them.
+# The tags, and :all with every constant of the original's tags (not of the tags
+# added since, so that :all stays exactly as it was).
 our %EXPORT_TAGS = %$tags;
-$EXPORT_TAGS{all} = [ map { $_->[1] } grep { defined $_->[0] && length $_->[0] } @constants ];
+$EXPORT_TAGS{all} = [ map { $_->[1] } grep { defined $_->[0] && length $_->[0] && !$_->[3] } @constants ];
 # Functions added since the original: exportable by name or with their own tag, and
 # in none of the original's tags (not even :all), so that those stay exactly as they were.
 my @functions = qw(zerror);
@@ -58,13 +60,14 @@ sub _unknown { croak("unknown Net::ZooKeeper constant: $_[0]") }
 # zero-valued constant accepts only the name of a zero-valued constant as argument;
 # an ACL constant whose argument names a predefined ACL listed before it (or itself)
 # returns that one. Constants added since the original (exported by no tag, like
-# ZSSLCONNECTIONERROR) have the prototype but ignore their arguments.
+# ZSSLCONNECTIONERROR, or in a tag added since) have the prototype but ignore their
+# arguments.
 {
     no strict 'refs';
-    my %zero = map { $_->[1] => 1 } grep { !ref $_->[2] && $_->[2] == 0 } @constants;
+    my %zero = map { $_->[1] => 1 } grep { !ref $_->[2] && $_->[2] == 0 && !$_->[3] } @constants;
     my (@acl_names, %acl);
     for (@constants) {
-        my ($tag, $name, $value) = @$_;
+        my ($tag, $name, $value, $added) = @$_;
         my $usage = "Usage: Net::ZooKeeper::$name(alias=Nullch)";
         if (ref $value) {
             my @entries = @$value;
@@ -80,7 +83,7 @@ sub _unknown { croak("unknown Net::ZooKeeper constant: $_[0]") }
                 return $acl{$name}->();
             };
         }
-        elsif (!defined $tag) {
+        elsif (!defined $tag || $added) {
             *{$name} = sub (;$) { $value };
         }
         elsif ($value != 0) {

@@ -16,6 +16,8 @@ use crate::ffi_boundary;
 pub enum NzkExport {
     /// In the export tag `tag` (and exportable by name).
     Tag,
+    /// In the export tag `tag`, one added since the original (not in `:all`).
+    Added,
     /// Exportable by name only.
     Name,
     /// Not exported.
@@ -32,7 +34,7 @@ pub enum NzkConstantKind {
 }
 
 /// One row of the table. The strings are static and not NUL-terminated; `tag` is
-/// empty unless `exported` is `NZK_EXPORT_TAG`.
+/// empty unless `exported` is `NZK_EXPORT_TAG` or `NZK_EXPORT_ADDED`.
 #[repr(C)]
 #[derive(Clone, Copy, Debug)]
 pub struct NzkConstant {
@@ -51,6 +53,7 @@ impl NzkConstant {
     fn of(row: &Constant) -> NzkConstant {
         let (exported, tag) = match row.export {
             Export::Tag(tag) => (NzkExport::Tag, tag),
+            Export::Added(tag) => (NzkExport::Added, tag),
             Export::Name => (NzkExport::Name, ""),
             Export::No => (NzkExport::None, ""),
         };
@@ -153,6 +156,7 @@ mod tests {
             assert_eq!((package, name), (row.package, row.name));
             match row.export {
                 Export::Tag(want) => assert_eq!((got.exported, tag), (NzkExport::Tag, want)),
+                Export::Added(want) => assert_eq!((got.exported, tag), (NzkExport::Added, want)),
                 Export::Name => assert_eq!((got.exported, tag), (NzkExport::Name, "")),
                 Export::No => assert_eq!((got.exported, tag), (NzkExport::None, "")),
             }

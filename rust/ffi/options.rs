@@ -56,6 +56,15 @@ pub unsafe extern "C" fn nzk_options_set_int(opts: *mut Options, option: NzkOpti
     ffi_boundary! { ok_or_message((*opts).set_int(option, value as i32)) }
 }
 
+/// Sets create's `ttl` option (ms, 64 bits); returns the croak message or NULL.
+///
+/// # Safety
+/// `opts` is live.
+#[no_mangle]
+pub unsafe extern "C" fn nzk_options_set_ttl(opts: *mut Options, value: i64) -> *const c_char {
+    ffi_boundary! { ok_or_message((*opts).set_ttl(value)) }
+}
+
 /// Sets the `timeout` option (truncated to 32 unsigned bits).
 ///
 /// # Safety
