@@ -53,6 +53,7 @@ pub struct Handle {
     connect_string: String,
     requested_timeout: i32,
     requested_session: Option<[u8; SESSION_ID_LEN]>,
+    read_only: bool,
     secure: Prepared,
     conn: Mutex<Conn>,
     /// Id and password of the session once made; kept after it expires.
@@ -91,6 +92,7 @@ impl Handle {
             connect_string,
             requested_timeout: opts.session_timeout,
             requested_session: opts.session_id,
+            read_only: opts.read_only,
             secure,
             conn: Mutex::new(Conn::Failed),
             session: Mutex::default(),
@@ -151,6 +153,7 @@ impl Handle {
         #[allow(clippy::cast_sign_loss, reason = "not negative: the option and `registry::define` check the range")]
         connector.session_timeout(Duration::from_millis(self.requested_timeout as u64));
         connector.fail_eagerly();
+        connector.readonly(self.read_only);
         if settings::deterministic_conn_order() {
             connector.deterministic_order();
         }
@@ -558,6 +561,86 @@ impl Handle {
             *stat = Stat::from(&found);
         }
         Ok(acl)
+    }
+
+    // Calls of ZooKeeper 3.5 and later.
+
+    /// Waits until the server this handle is connected to has caught up with the
+    /// leader (for `path`), so that a read after it sees every write committed
+    /// before it.
+    ///
+    /// # Errors
+    /// The ZooKeeper code the call failed with (see [`CallResult`]).
+    pub fn sync(&self, path: &[u8]) -> CallResult<()> {
+        let path = Self::checked_path("zoo_async", path, false)?;
+        self.call(|client| async move { client.sync(&path).await })
+    }
+
+    /// The paths of this session's ephemeral nodes under `prefix` (ZooKeeper 3.6+).
+    ///
+    /// # Errors
+    /// The ZooKeeper code the call failed with (see [`CallResult`]).
+    pub fn get_ephemerals(&self, prefix: &[u8]) -> CallResult<Vec<String>> {
+        let prefix = Self::checked_path("zoo_get_ephemerals", prefix, false)?;
+        self.call(|client| async move { client.list_ephemerals(&prefix).await })
+    }
+
+    /// The number of nodes below `path`, at any depth (ZooKeeper 3.6+).
+    ///
+    /// # Errors
+    /// The ZooKeeper code the call failed with (see [`CallResult`]).
+    pub fn get_all_children_number(&self, path: &[u8]) -> CallResult<u64> {
+        let path = Self::checked_path("zoo_get_all_children_number", path, false)?;
+        let count = self.call(|client| async move { client.count_descendants_number(&path).await })?;
+        Ok(u64::try_from(count).unwrap_or(u64::MAX))
+    }
+
+    /// The identities the server knows this session by, as (scheme, id) (ZooKeeper
+    /// 3.7+).
+    ///
+    /// # Errors
+    /// The ZooKeeper code the call failed with (see [`CallResult`]).
+    pub fn whoami(&self) -> CallResult<Vec<(String, String)>> {
+        zlog!(DEBUG, "zoo_whoami", "Sending whoami request");
+        let users = self.call(|client| async move { client.list_auth_users().await })?;
+        Ok(users.iter().map(|u| (u.scheme().to_owned(), u.user().to_owned())).collect())
+    }
+
+    /// The ensemble's configuration (the data of `/zookeeper/config`, ZooKeeper
+    /// 3.5+); fills `stat` and arms `watch` as `get` does.
+    ///
+    /// # Errors
+    /// The ZooKeeper code the call failed with (see [`CallResult`]).
+    pub fn get_config(&self, stat: Option<&mut Stat>, watch: Option<&mut Watch>) -> CallResult<Vec<u8>> {
+        let record = self.assign(watch);
+        zlog!(DEBUG, "zoo_getconfig", "Sending request for path [/zookeeper/config]");
+        let (data, found) = match record {
+            None => self.call(|client| async move { client.get_config().await })?,
+            Some(record) => {
+                let (data, found, watcher) = self.call(|client| async move { client.get_and_watch_config().await })?;
+                self.arm(record, watcher);
+                (data, found)
+            }
+        };
+        if let Some(stat) = stat {
+            *stat = Stat::from(&found);
+        }
+        Ok(data)
+    }
+
+    /// The session's state, as the C client's `zoo_state()` numbers it: connecting
+    /// (also between servers), connected, read-only, or, once the session is over,
+    /// expired or failed authentication.
+    pub fn state(&self) -> i32 {
+        let mut conn = self.lock();
+        if !self.is_inherited() {
+            self.settle(&mut conn);
+        }
+        match &*conn {
+            Conn::Ready(client) => watch::state_code(client.state()).unwrap_or(watch::EXPIRED_SESSION_STATE),
+            Conn::Dead | Conn::Closed => watch::EXPIRED_SESSION_STATE,
+            Conn::Connecting(_) | Conn::Failed => watch::CONNECTING_STATE,
+        }
     }
 
     /// Replaces a node's ACL with the options' ACL.

@@ -23,6 +23,7 @@ pub enum NzkMethod {
     SetAcl,
     Watch,
     Wait,
+    GetConfig,
 }
 
 /// An option name as a method understands it. The XS layer converts the value by
@@ -51,6 +52,7 @@ pub enum NzkOption {
     TlsVerifyHostname,
     Mode,
     Ttl,
+    ReadOnly,
 }
 
 /// The options of one call, with their defaults until set. Opaque to C: Rust owns
@@ -75,6 +77,8 @@ pub struct Options {
     pub session_id: Option<[u8; SESSION_ID_LEN]>,
     /// SASL and TLS settings of `new()`.
     pub secure: Option<Secure>,
+    /// `new()`'s `read_only`: a server cut off from its quorum may serve the session.
+    pub read_only: bool,
 }
 
 pub const DEFAULT_SESSION_TIMEOUT_MS: i32 = 10_000;
@@ -94,6 +98,7 @@ pub fn option(method: NzkMethod, name: &[u8]) -> NzkOption {
             ("tls_cert_file", O::TlsCertFile),
             ("tls_key_file", O::TlsKeyFile),
             ("tls_verify_hostname", O::TlsVerifyHostname),
+            ("read_only", O::ReadOnly),
         ],
         M::Create => &[
             ("path_read_len", O::PathReadLen),
@@ -104,7 +109,7 @@ pub fn option(method: NzkMethod, name: &[u8]) -> NzkOption {
             ("stat", O::Stat),
         ],
         M::Delete | M::SetAcl => &[("version", O::Version)],
-        M::Exists => &[("stat", O::Stat), ("watch", O::Watch)],
+        M::Exists | M::GetConfig => &[("stat", O::Stat), ("watch", O::Watch)],
         M::GetChildren => &[("watch", O::Watch)],
         M::Get => &[("data_read_len", O::DataReadLen), ("stat", O::Stat), ("watch", O::Watch)],
         M::Set => &[("version", O::Version), ("stat", O::Stat)],
@@ -174,6 +179,7 @@ impl Options {
             acl: None,
             session_id: None,
             secure: None,
+            read_only: false,
         }
     }
 
@@ -203,6 +209,7 @@ impl Options {
             NzkOption::Version if value >= 0 => self.version = value,
             NzkOption::Version => return Err(message::invalid("version requirement", value)),
             NzkOption::TlsVerifyHostname => self.secure().tls.verify_hostname = value != 0,
+            NzkOption::ReadOnly => self.read_only = value != 0,
             _ => {}
         }
         Ok(())

@@ -402,6 +402,7 @@ parse_options(pTHX_ NzkOptions *opts, SV **args, I32 count)
             break;
         }
         case NZK_OPTION_TLS_VERIFY_HOSTNAME:
+        case NZK_OPTION_READ_ONLY:
             msg = nzk_options_set_int(opts, option, SvTRUE(val) ? 1 : 0);
             break;
         case NZK_OPTION_SASL_OPTIONS: {
@@ -476,6 +477,25 @@ sink_stack(void *ctx, const uint8_t *data, size_t len)
     PERL_UNUSED_VAR(ctx);
     XPUSHs(sv_2mortal(newSVpvn((const char *) data, len)));
     PUTBACK;
+}
+
+/* Appends one string to an array. */
+static void
+sink_array(void *ctx, const uint8_t *data, size_t len)
+{
+    dTHX;
+    av_push((AV *) ctx, newSVpvn((const char *) data, len));
+}
+
+/* One identity of whoami(): { scheme, id }. */
+static void
+sink_identity(void *ctx, const uint8_t *scheme, size_t scheme_len, const uint8_t *id, size_t id_len)
+{
+    dTHX;
+    HV *entry = newHV();
+    (void) hv_stores(entry, "scheme", newSVpvn((const char *) scheme, scheme_len));
+    (void) hv_stores(entry, "id", newSVpvn((const char *) id, id_len));
+    av_push((AV *) ctx, newRV_noinc((SV *) entry));
 }
 
 static void
@@ -900,6 +920,118 @@ zerror(code)
     PPCODE:
         ST(0) = sv_2mortal(newSVpv(core_text(aTHX_ nzk_zerror((int64_t) SvIV(code))), 0));
         XSRETURN(1);
+
+void
+sync(zkh, path)
+        SV *zkh
+        SV *path
+    PROTOTYPE: $$
+    PREINIT:
+        NzkHandle *handle;
+        int32_t code;
+    PPCODE:
+        hold_args(aTHX_ &ST(0), items);
+        check_object(aTHX_ zkh, "zkh", NZK_CLASS_HANDLE);
+        handle = begin_call(aTHX_ zkh, 1);
+        {
+            PATH_ARG(path);
+            code = core_code(aTHX_ nzk_sync(handle, path_ptr, path_len));
+        }
+        LEAVE;
+        RETURN_BOOL(code == NZK_RESULT_OK);
+
+void
+get_ephemerals(zkh, prefix = NULL)
+        SV *zkh
+        SV *prefix
+    PROTOTYPE: $;$
+    PREINIT:
+        NzkHandle *handle;
+        int32_t code;
+        AV *paths;
+    PPCODE:
+        hold_args(aTHX_ &ST(0), items);
+        check_object(aTHX_ zkh, "zkh", NZK_CLASS_HANDLE);
+        handle = begin_call(aTHX_ zkh, 1);
+        paths = (AV *) sv_2mortal((SV *) newAV());
+        {
+            STRLEN prefix_len = 1;
+            const uint8_t *prefix_ptr = (const uint8_t *) "/";
+            if (prefix)
+                prefix_ptr = (const uint8_t *) arg_bytes(aTHX_ prefix, &prefix_len);
+            code = core_code(aTHX_ nzk_get_ephemerals(handle, prefix_ptr, prefix_len, paths, sink_array));
+        }
+        LEAVE;
+        RETURN_LIST(paths, code == NZK_RESULT_OK);
+
+void
+get_all_children_number(zkh, path)
+        SV *zkh
+        SV *path
+    PROTOTYPE: $$
+    PREINIT:
+        NzkHandle *handle;
+        int32_t code;
+        uint64_t count = 0;
+    PPCODE:
+        hold_args(aTHX_ &ST(0), items);
+        check_object(aTHX_ zkh, "zkh", NZK_CLASS_HANDLE);
+        handle = begin_call(aTHX_ zkh, 1);
+        {
+            PATH_ARG(path);
+            code = core_code(aTHX_ nzk_get_all_children_number(handle, path_ptr, path_len, &count));
+        }
+        LEAVE;
+        if (code != NZK_RESULT_OK)
+            XSRETURN_UNDEF;
+        ST(0) = sv_2mortal(newSVuv((UV) count));
+        XSRETURN(1);
+
+void
+whoami(zkh)
+        SV *zkh
+    PROTOTYPE: $
+    PREINIT:
+        NzkHandle *handle;
+        int32_t code;
+        AV *ids;
+    PPCODE:
+        check_object(aTHX_ zkh, "zkh", NZK_CLASS_HANDLE);
+        handle = begin_call(aTHX_ zkh, 1);
+        ids = (AV *) sv_2mortal((SV *) newAV());
+        code = core_code(aTHX_ nzk_whoami(handle, ids, sink_identity));
+        LEAVE;
+        RETURN_LIST(ids, code == NZK_RESULT_OK);
+
+void
+get_config(zkh, ...)
+        SV *zkh
+    PROTOTYPE: $;@
+    PREINIT:
+        NzkHandle *handle;
+        NzkOptions *opts;
+        SV *data = NULL;
+    PPCODE:
+        BEGIN_METHOD(NZK_METHOD_GET_CONFIG);
+        OPTIONS_FROM(1);
+        core_code(aTHX_ nzk_get_config(handle, opts, &data, sink_scalar));
+        LEAVE;
+        ST(0) = data ? sv_2mortal(data) : &PL_sv_undef;
+        XSRETURN(1);
+
+void
+state(zkh)
+        SV *zkh
+    PROTOTYPE: $
+    PREINIT:
+        NzkHandle *handle;
+        int32_t state;
+    PPCODE:
+        check_object(aTHX_ zkh, "zkh", NZK_CLASS_HANDLE);
+        handle = begin_call(aTHX_ zkh, 0);
+        state = core_code(aTHX_ nzk_handle_state(handle));
+        LEAVE;
+        mXPUSHi(state);
 
 void
 set_deterministic_conn_order(flag)

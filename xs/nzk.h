@@ -93,6 +93,7 @@ typedef enum NzkMethod {
   NZK_METHOD_SET_ACL,
   NZK_METHOD_WATCH,
   NZK_METHOD_WAIT,
+  NZK_METHOD_GET_CONFIG,
 } NzkMethod;
 
 /**
@@ -125,6 +126,7 @@ typedef enum NzkOption {
   NZK_OPTION_TLS_VERIFY_HOSTNAME,
   NZK_OPTION_MODE,
   NZK_OPTION_TTL,
+  NZK_OPTION_READ_ONLY,
 } NzkOption;
 
 /**
@@ -228,6 +230,15 @@ typedef void (*NzkAclSink)(void *ctx,
                            size_t scheme_len,
                            const uint8_t *id,
                            size_t id_len);
+
+/**
+ * Receives one identity of `whoami`.
+ */
+typedef void (*NzkIdentitySink)(void *ctx,
+                                const uint8_t *scheme,
+                                size_t scheme_len,
+                                const uint8_t *id,
+                                size_t id_len);
 
 /**
  * One row of the table. The strings are static and not NUL-terminated; `tag` is
@@ -421,6 +432,65 @@ int32_t nzk_add_auth(const struct NzkHandle *handle,
                      size_t scheme_len,
                      const uint8_t *cert,
                      size_t cert_len);
+
+/**
+ * Brings the connected server up to date with the leader.
+ *
+ * # Safety
+ * Pointers are live and lengths right.
+ */
+int32_t nzk_sync(const struct NzkHandle *handle, const uint8_t *path, size_t path_len);
+
+/**
+ * The session's ephemeral nodes under `prefix`, one `sink` call each.
+ *
+ * # Safety
+ * Pointers are live and lengths right.
+ */
+int32_t nzk_get_ephemerals(const struct NzkHandle *handle,
+                           const uint8_t *prefix,
+                           size_t prefix_len,
+                           void *ctx,
+                           NzkBytesSink sink);
+
+/**
+ * The number of nodes below `path` into `*count_out`.
+ *
+ * # Safety
+ * Pointers are live and lengths right; `count_out` is writable.
+ */
+int32_t nzk_get_all_children_number(const struct NzkHandle *handle,
+                                    const uint8_t *path,
+                                    size_t path_len,
+                                    uint64_t *count_out);
+
+/**
+ * The session's identities, one `sink` call each.
+ *
+ * # Safety
+ * `handle` is live.
+ */
+int32_t nzk_whoami(const struct NzkHandle *handle, void *ctx, NzkIdentitySink sink);
+
+/**
+ * The ensemble's configuration into `sink`; fills the stat option, arms the watch
+ * option.
+ *
+ * # Safety
+ * Pointers are live.
+ */
+int32_t nzk_get_config(const struct NzkHandle *handle,
+                       const struct NzkOptions *opts,
+                       void *ctx,
+                       NzkBytesSink sink);
+
+/**
+ * The session's state (`ZOO_*_STATE`).
+ *
+ * # Safety
+ * `handle` is live.
+ */
+int32_t nzk_handle_state(const struct NzkHandle *handle);
 
 /**
  * Defines a named cluster for this process; returns an APR status (EINVAL for bad

@@ -8,6 +8,7 @@ use super::{bytes, code_of, NzkBytes, NzkBytesSink};
 use crate::acl;
 use crate::caller::Caller;
 use crate::ffi_boundary;
+use crate::handle::Handle;
 use crate::options::Options;
 
 /// Receives one ACL entry of `get_acl`.
@@ -225,4 +226,110 @@ pub unsafe extern "C" fn nzk_add_auth(
     cert_len: usize,
 ) -> i32 {
     ffi_boundary! { code_of(&(*handle).call(|h| h.add_auth(bytes(scheme, scheme_len), bytes(cert, cert_len)))) }
+}
+
+// Calls of ZooKeeper 3.5 and later.
+
+/// Receives one identity of `whoami`.
+pub type NzkIdentitySink =
+    extern "C" fn(ctx: *mut c_void, scheme: *const u8, scheme_len: usize, id: *const u8, id_len: usize);
+
+/// Brings the connected server up to date with the leader.
+///
+/// # Safety
+/// Pointers are live and lengths right.
+#[no_mangle]
+pub unsafe extern "C" fn nzk_sync(handle: *const Caller, path: *const u8, path_len: usize) -> i32 {
+    ffi_boundary! { code_of(&(*handle).call(|h| h.sync(bytes(path, path_len)))) }
+}
+
+/// The session's ephemeral nodes under `prefix`, one `sink` call each.
+///
+/// # Safety
+/// Pointers are live and lengths right.
+#[no_mangle]
+pub unsafe extern "C" fn nzk_get_ephemerals(
+    handle: *const Caller,
+    prefix: *const u8,
+    prefix_len: usize,
+    ctx: *mut c_void,
+    sink: NzkBytesSink,
+) -> i32 {
+    ffi_boundary! {
+        let paths = (*handle).call(|h| h.get_ephemerals(bytes(prefix, prefix_len)));
+        if let Ok(paths) = &paths {
+            for path in paths {
+                sink(ctx, path.as_ptr(), path.len());
+            }
+        }
+        code_of(&paths)
+    }
+}
+
+/// The number of nodes below `path` into `*count_out`.
+///
+/// # Safety
+/// Pointers are live and lengths right; `count_out` is writable.
+#[no_mangle]
+pub unsafe extern "C" fn nzk_get_all_children_number(
+    handle: *const Caller,
+    path: *const u8,
+    path_len: usize,
+    count_out: *mut u64,
+) -> i32 {
+    ffi_boundary! {
+        let count = (*handle).call(|h| h.get_all_children_number(bytes(path, path_len)));
+        if let Ok(count) = count {
+            *count_out = count;
+        }
+        code_of(&count)
+    }
+}
+
+/// The session's identities, one `sink` call each.
+///
+/// # Safety
+/// `handle` is live.
+#[no_mangle]
+pub unsafe extern "C" fn nzk_whoami(handle: *const Caller, ctx: *mut c_void, sink: NzkIdentitySink) -> i32 {
+    ffi_boundary! {
+        let users = (*handle).call(Handle::whoami);
+        if let Ok(users) = &users {
+            for (scheme, id) in users {
+                sink(ctx, scheme.as_ptr(), scheme.len(), id.as_ptr(), id.len());
+            }
+        }
+        code_of(&users)
+    }
+}
+
+/// The ensemble's configuration into `sink`; fills the stat option, arms the watch
+/// option.
+///
+/// # Safety
+/// Pointers are live.
+#[no_mangle]
+pub unsafe extern "C" fn nzk_get_config(
+    handle: *const Caller,
+    opts: *const Options,
+    ctx: *mut c_void,
+    sink: NzkBytesSink,
+) -> i32 {
+    ffi_boundary! {
+        let opts = &*opts;
+        let data = (*handle).call(|h| h.get_config(opts.stat(), opts.watch()));
+        if let Ok(data) = &data {
+            sink(ctx, data.as_ptr(), data.len());
+        }
+        code_of(&data)
+    }
+}
+
+/// The session's state (`ZOO_*_STATE`).
+///
+/// # Safety
+/// `handle` is live.
+#[no_mangle]
+pub unsafe extern "C" fn nzk_handle_state(handle: *const Caller) -> i32 {
+    ffi_boundary! { (*handle).state() }
 }
