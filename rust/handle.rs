@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use tokio::task::JoinHandle;
-use zookeeper_client::{Acl, Client, CreateMode, OneshotWatcher, SessionId, SessionInfo, SessionState};
+use zookeeper_client::{Acl, Client, CreateMode, CreateOptions, OneshotWatcher, SessionId, SessionInfo, SessionState};
 
 use crate::error::{self, ZINVALIDSTATE, ZOPERATIONTIMEOUT};
 use crate::log::{DEBUG, INFO};
@@ -254,7 +254,7 @@ impl Handle {
 
     /// Runs one request within the bound. A request the bound cuts short is never
     /// sent later: the client drops requests whose caller stopped waiting.
-    fn call<T, F, Fut>(&self, request: F) -> CallResult<T>
+    pub(crate) fn call<T, F, Fut>(&self, request: F) -> CallResult<T>
     where
         F: FnOnce(Arc<Client>) -> Fut,
         Fut: Future<Output = Result<T, zookeeper_client::Error>>,
@@ -363,19 +363,10 @@ impl Handle {
     /// # Errors
     /// The ZooKeeper code the call failed with (see [`CallResult`]).
     pub fn create(&self, path: &[u8], data: &[u8], opts: &Options) -> CallResult<Vec<u8>> {
-        let (mode, ttl) = create_mode(opts.flags, opts.ttl)?;
-        let sequence = matches!(mode, CreateMode::PersistentSequential | CreateMode::EphemeralSequential);
+        let (options, sequence) = create_options(opts)?;
         let path = Self::checked_path("zoo_create", path, sequence)?;
-        let acl = opts.acl();
         let target = path.as_str();
-        let created = self.call(|client| async move {
-            let options = mode.with_acls(zookeeper_client::Acls::new(acl));
-            let options = match ttl {
-                Some(ttl) => options.with_ttl(ttl),
-                None => options,
-            };
-            client.create(target, data, &options).await
-        })?;
+        let created = self.call(|client| async move { client.create(target, data, &options).await })?;
         if let Some(stat) = opts.stat() {
             *stat = Stat::from(&created.0);
         }
@@ -386,9 +377,7 @@ impl Handle {
         if sequence {
             created_path.extend_from_slice(created.1.to_string().as_bytes());
         }
-        let limit =
-            if opts.path_read_len >= 0 { opts.path_read_len } else { self.path_read_len.load(Ordering::Relaxed) };
-        created_path.truncate(usize::try_from(limit).unwrap_or(0));
+        created_path.truncate(read_len(opts.path_read_len, &self.path_read_len));
         Ok(created_path)
     }
 
@@ -472,10 +461,8 @@ impl Handle {
         if let Some(stat) = stat {
             *stat = Stat::from(&found);
         }
-        let limit =
-            if opts.data_read_len >= 0 { opts.data_read_len } else { self.data_read_len.load(Ordering::Relaxed) };
         if let Some(data) = &mut data {
-            data.truncate(usize::try_from(limit).unwrap_or(0));
+            data.truncate(read_len(opts.data_read_len, &self.data_read_len));
         }
         Ok(data)
     }
@@ -671,7 +658,7 @@ impl Handle {
 
     /// The path as a string if the C client would accept it; else ZBADARGUMENTS, as
     /// the server is never asked.
-    fn checked_path(function: &str, path: &[u8], sequence: bool) -> CallResult<String> {
+    pub(crate) fn checked_path(function: &str, path: &[u8], sequence: bool) -> CallResult<String> {
         let path = validate::c_string(path);
         if !validate::path(path, sequence) {
             return Err(error::ZBADARGUMENTS);
@@ -682,6 +669,29 @@ impl Handle {
         zlog!(DEBUG, function, "Sending request for path [{}]", text);
         Ok(text)
     }
+}
+
+/// A read length option (`path_read_len`, `data_read_len`; -1 when not given, then
+/// the handle's attribute of the same name) as a byte count.
+pub(crate) fn read_len(option: i32, attribute: &AtomicI32) -> usize {
+    let limit = if option >= 0 { option } else { attribute.load(Ordering::Relaxed) };
+    usize::try_from(limit).unwrap_or(0)
+}
+
+/// The client's options for a node made with create's options (`flags` or `mode`,
+/// `ttl`, `acl`), and whether its name gets a sequence number.
+///
+/// # Errors
+/// ZBADARGUMENTS for a TTL without a TTL mode or the reverse (see `create_mode`).
+pub(crate) fn create_options(opts: &Options) -> CallResult<(CreateOptions<'_>, bool)> {
+    let (mode, ttl) = create_mode(opts.flags, opts.ttl)?;
+    let sequence = matches!(mode, CreateMode::PersistentSequential | CreateMode::EphemeralSequential);
+    let options = mode.with_acls(zookeeper_client::Acls::new(opts.acl()));
+    let options = match ttl {
+        Some(ttl) => options.with_ttl(ttl),
+        None => options,
+    };
+    Ok((options, sequence))
 }
 
 /// The client's create mode for create's `flags`/`mode` (0 to 6, checked when the

@@ -14,6 +14,7 @@ pub mod ffi;
 pub mod handle;
 pub mod log;
 pub mod message;
+pub mod multi;
 pub mod options;
 pub mod registry;
 pub mod runtime;

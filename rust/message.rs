@@ -46,10 +46,20 @@ pub const NO_ACL_ID: &str = "no ACL entry id element";
 /// xsubpp's wording for an argument that must be an array reference.
 pub const ACL_ARR_NOT_ARRAY: &str = "Net::ZooKeeper::set_acl: acl_arr is not an ARRAY reference";
 pub const NOT_CLUSTER_CONNECTION: &str = "zk is not a Net::ZooKeeper::Cluster::Connection";
+/// An element of `multi()` or `multi_read()` that is not an operation (an array
+/// reference that starts with the operation's name).
+pub const INVALID_OPERATION: &str = "invalid transaction operation";
 
 /// `invalid <what>: <value>`, the original's message for an out-of-range number.
 pub fn invalid(what: &str, value: impl std::fmt::Display) -> String {
     format!("invalid {what}: {value}")
+}
+
+/// `invalid transaction operation: <name>`, with the name exactly as the caller wrote it.
+pub fn invalid_operation(name: &[u8]) -> Vec<u8> {
+    let mut text = format!("{INVALID_OPERATION}: ").into_bytes();
+    text.extend_from_slice(name);
+    text
 }
 
 pub fn inherited_handle(pid: u32) -> String {

@@ -24,6 +24,13 @@ pub enum NzkMethod {
     Watch,
     Wait,
     GetConfig,
+    // The operations of multi() and multi_read() (see crate::multi).
+    MultiCreate,
+    MultiDelete,
+    MultiSet,
+    MultiCheck,
+    MultiGet,
+    MultiGetChildren,
 }
 
 /// An option name as a method understands it. The XS layer converts the value by
@@ -85,6 +92,16 @@ pub const DEFAULT_SESSION_TIMEOUT_MS: i32 = 10_000;
 pub const MAX_SESSION_TIMEOUT_MS: i32 = 0x3FFF_FFFF;
 pub const SESSION_ID_LEN: usize = 24;
 
+/// create's options, `stat` last.
+const CREATE_OPTIONS: &[(&str, NzkOption)] = &[
+    ("path_read_len", NzkOption::PathReadLen),
+    ("flags", NzkOption::Flags),
+    ("acl", NzkOption::Acl),
+    ("mode", NzkOption::Mode),
+    ("ttl", NzkOption::Ttl),
+    ("stat", NzkOption::Stat),
+];
+
 /// What `name` means to `method`.
 pub fn option(method: NzkMethod, name: &[u8]) -> NzkOption {
     use NzkMethod as M;
@@ -100,21 +117,18 @@ pub fn option(method: NzkMethod, name: &[u8]) -> NzkOption {
             ("tls_verify_hostname", O::TlsVerifyHostname),
             ("read_only", O::ReadOnly),
         ],
-        M::Create => &[
-            ("path_read_len", O::PathReadLen),
-            ("flags", O::Flags),
-            ("acl", O::Acl),
-            ("mode", O::Mode),
-            ("ttl", O::Ttl),
-            ("stat", O::Stat),
-        ],
-        M::Delete | M::SetAcl => &[("version", O::Version)],
+        M::Create => CREATE_OPTIONS,
+        // All but stat: a transaction gives no stat for a create.
+        M::MultiCreate => &CREATE_OPTIONS[..CREATE_OPTIONS.len() - 1],
+        M::Delete | M::SetAcl | M::MultiDelete | M::MultiSet | M::MultiCheck => &[("version", O::Version)],
         M::Exists | M::GetConfig => &[("stat", O::Stat), ("watch", O::Watch)],
         M::GetChildren => &[("watch", O::Watch)],
         M::Get => &[("data_read_len", O::DataReadLen), ("stat", O::Stat), ("watch", O::Watch)],
         M::Set => &[("version", O::Version), ("stat", O::Stat)],
         M::GetAcl => &[("stat", O::Stat)],
         M::Watch | M::Wait => &[("timeout", O::Timeout)],
+        M::MultiGet => &[("data_read_len", O::DataReadLen)],
+        M::MultiGetChildren => &[],
     };
     known.iter().find(|(n, _)| n.as_bytes().eq_ignore_ascii_case(name)).map_or(O::Ignored, |(_, o)| *o)
 }
@@ -306,6 +320,8 @@ mod tests {
         assert_eq!(option(NzkMethod::Get, b"DATA_READ_LEN"), NzkOption::DataReadLen);
         assert_eq!(option(NzkMethod::GetChildren, b"stat"), NzkOption::Ignored);
         assert_eq!(option(NzkMethod::Create, b"Flags"), NzkOption::Flags);
+        assert_eq!(option(NzkMethod::MultiCreate, b"ttl"), NzkOption::Ttl);
+        assert_eq!(option(NzkMethod::MultiCreate, b"stat"), NzkOption::Ignored);
     }
 
     #[test]

@@ -11,11 +11,10 @@ use Test::More;
 use FindBin ();
 use lib "$FindBin::Bin/lib";
 use Errno ();
-use IO::Socket::IP ();
 use Socket ();
 
 use ZKTest;
-use ZKTest::Util qw(error_is delete_tree capture_stderr no_hang);
+use ZKTest::Util qw(error_is delete_tree capture_stderr create_null_node);
 use Net::ZooKeeper qw(:errors :node_flags :acls :log_levels);
 
 $SIG{PIPE} = 'IGNORE';
@@ -109,43 +108,6 @@ sub works {
 
 ## Null data versus empty data
 
-# Creates $path with null data (a data length of -1, as the Java client writes
-# null), talking the ZooKeeper protocol itself: this module always sends data.
-sub create_null_node {
-    my ($path) = @_;
-    my ($host, $port) = $servers[0] =~ /\A\s*\[?(.*?)\]?:(\d+)\z/ or die "cannot parse '$servers[0]'";
-    my $sock = IO::Socket::IP->new(PeerHost => $host, PeerService => $port, Timeout => 10)
-        or die "cannot connect to $host:$port: $@";
-    binmode $sock;
-    my $send = sub { print {$sock} pack('N/a*', $_[0]) or die "send: $!" };
-    my $receive = sub {
-        my $read = sub {
-            my ($want, $buf) = ($_[0], '');
-            while (length($buf) < $want) {
-                my $n = sysread($sock, $buf, $want - length($buf), length($buf));
-                die 'the server closed the connection' unless $n;
-            }
-            return $buf;
-        };
-        return $read->(unpack('N', $read->(4)));
-    };
-    my $string = sub { pack('N/a*', $_[0]) };
-    no_hang(20, sub {
-        # ConnectRequest: protocol 0, last zxid 0, timeout, session 0, empty password.
-        $send->(pack('N NN N NN', 0, 0, 0, 10000, 0, 0) . $string->("\0" x 16) . "\0");
-        $receive->();
-        # create (op 1): path, data length -1, ACL world:anyone ALL, persistent.
-        $send->(pack('N N', 1, 1) . $string->($path) . pack('l>', -1)
-                . pack('N N', 1, 31) . $string->('world') . $string->('anyone') . pack('N', 0));
-        my ($xid, $zxid_hi, $zxid_lo, $err) = unpack('N NN l>', $receive->());
-        die "create of $path failed with $err" if $err;
-        # closeSession (op -11).
-        $send->(pack('N l>', 2, -11));
-        $receive->();
-    });
-    close $sock;
-}
-
 my $zkh = Net::ZooKeeper->new($hosts);
 isa_ok($zkh, 'Net::ZooKeeper') or BAIL_OUT('cannot create a handle');
 ok($zkh->create($root, 'parity', acl => ZOO_OPEN_ACL_UNSAFE), "create the test node $root")
@@ -154,7 +116,7 @@ ok($zkh->create($root, 'parity', acl => ZOO_OPEN_ACL_UNSAFE), "create the test n
 {
     my $null  = "$root/null";
     my $empty = "$root/empty";
-    create_null_node(($chroot eq '/' ? '' : $chroot) . $null);
+    create_null_node($servers[0], ($chroot eq '/' ? '' : $chroot) . $null);
     ok($zkh->exists($null), 'a node with null data was made with the raw protocol');
     ok($zkh->create($empty, '', acl => ZOO_OPEN_ACL_UNSAFE), 'create a node with empty data');
 

@@ -566,6 +566,108 @@ sink_result(void *ctx, int32_t code, const uint8_t *data, size_t len)
     av_push((AV *) ctx, code == NZK_RESULT_OK ? newSVpvn((const char *) data, len) : newSV(0));
 }
 
+/* The results of multi() and multi_read(): one hash per operation, in order. The
+ * stat class is looked up before the call: a sink must not croak. */
+typedef struct {
+    AV *results;
+    const char *stat_class;
+} OpResults;
+
+static void
+sink_op(void *ctx, const NzkOpResult *r)
+{
+    dTHX;
+    OpResults *out = (OpResults *) ctx;
+    HV *result = newHV();
+    AV *children;
+    size_t i;
+
+    (void) hv_stores(result, "type", newSVpvn((const char *) r->op.data, r->op.len));
+    switch (r->value) {
+    case NZK_OP_VALUE_PATH:
+        (void) hv_stores(result, "path", newSVpvn((const char *) r->bytes.data, r->bytes.len));
+        break;
+    case NZK_OP_VALUE_DATA:  /* NULL data (null node data) is undef, as newSVpvn makes it */
+        (void) hv_stores(result, "data", newSVpvn((const char *) r->bytes.data, r->bytes.len));
+        break;
+    case NZK_OP_VALUE_CHILDREN:
+        children = newAV();
+        for (i = 0; i < r->count; i++)
+            av_push(children, newSVpvn((const char *) r->children[i].data, r->children[i].len));
+        (void) hv_stores(result, "children", newRV_noinc((SV *) children));
+        break;
+    default:
+        break;
+    }
+    /* The stat object is the sink's: the Perl object made here frees it. */
+    if (r->stat)
+        (void) hv_stores(result, "stat", make_object(aTHX_ r->stat, NZK_CLASS_STAT, out->stat_class));
+    (void) hv_stores(result, "error", newSViv(r->code));
+    av_push(out->results, newRV_noinc((SV *) result));
+}
+
+static void release_multi(pTHX_ void *multi) { nzk_multi_free((NzkMulti *) multi); }
+
+/* The elements of an array, each held (mortal) in a C array freed with the current
+ * scope, so that Perl code run while one is converted (a tied element's FETCH) can
+ * change the array without freeing an element under the call. */
+static SV **
+held_elements(pTHX_ AV *av, SSize_t *count)
+{
+    SSize_t n = av_len(av) + 1, i;
+    SV **elems;
+
+    Newx(elems, n > 0 ? n : 1, SV *);
+    SAVEFREEPV(elems);
+    for (i = 0; i < n; i++) {
+        SV **elem = av_fetch(av, i, 0);
+        elems[i] = elem ? sv_2mortal(SvREFCNT_inc_simple_NN(*elem)) : &PL_sv_undef;
+    }
+    *count = n;
+    return elems;
+}
+
+/* Converts the operations of multi() or multi_read(), each an array reference
+ * [ name, path, data (create and set only), options... ], into a batch the core
+ * holds, freed when the current scope ends. Croaks at the first bad operation, so
+ * nothing is sent unless all are good. Each operation's options are read with the
+ * options builder of its method (freed with the scope too), in the order create()
+ * reads its arguments: path, data, options. */
+static NzkMulti *
+convert_ops(pTHX_ NzkMultiKind kind, SV **args, I32 count)
+{
+    NzkMulti *multi = (NzkMulti *) core_ptr(aTHX_ nzk_multi_new(kind));
+    I32 i;
+
+    SAVEDESTRUCTOR_X(release_multi, multi);
+    for (i = 0; i < count; i++) {
+        SV *op = args[i];
+        SV **elems = NULL;
+        SSize_t n = 0;
+        STRLEN len = 0, path_len, data_len = 0;
+        const char *name = NULL, *path, *data = NULL;
+        NzkOpSpec spec;
+        NzkOptions *opts;
+
+        SvGETMAGIC(op);
+        if (SvROK(op) && SvTYPE(SvRV(op)) == SVt_PVAV)
+            elems = held_elements(aTHX_ (AV *) hold_sv(aTHX_ SvRV(op)), &n);
+        if (n > 0)
+            name = SvPV(elems[0], len);
+        core_check(aTHX_ nzk_multi_op(multi, n > 0, (const uint8_t *) name, len, &spec));
+        if ((size_t) (n - 1) < spec.args)
+            croak_message(aTHX_ NZK_MESSAGE_INVALID_ARG_COUNT, NZK_CLASS_HANDLE);
+        opts = new_options(aTHX_ spec.method);
+        path = arg_bytes(aTHX_ elems[1], &path_len);
+        if (spec.args > 1)
+            data = arg_bytes(aTHX_ elems[2], &data_len);
+        parse_options(aTHX_ opts, elems + 1 + spec.args, (I32) (n - 1 - (SSize_t) spec.args));
+        core_check(aTHX_ nzk_multi_add(multi, opts, (const uint8_t *) path, path_len,
+                                       (const uint8_t *) data, data_len));
+    }
+    return multi;
+}
+
 #define RETURN_BOOL(ok) STMT_START { ST(0) = (ok) ? &PL_sv_yes : &PL_sv_no; XSRETURN(1); } STMT_END
 
 /* Returns a list (a mortal array) in list context, its length (or undef on failure)
@@ -904,6 +1006,36 @@ watch(zkh, ...)
         LEAVE;
         ST(0) = sv_2mortal(make_object(aTHX_ watch, NZK_CLASS_WATCH, class_name(aTHX_ NZK_CLASS_WATCH)));
         XSRETURN(1);
+
+void
+multi(zkh, ...)
+        SV *zkh
+    PROTOTYPE: $@
+    ALIAS:
+        multi_read = 1
+    PREINIT:
+        NzkHandle *handle;
+        NzkMulti *multi;
+        OpResults out;
+        int32_t code;
+        SSize_t i, n;
+    PPCODE:
+        hold_args(aTHX_ &ST(0), items);
+        check_object(aTHX_ zkh, "zkh", NZK_CLASS_HANDLE);
+        handle = begin_call(aTHX_ zkh, 1);
+        multi = convert_ops(aTHX_ ix ? NZK_MULTI_KIND_READ : NZK_MULTI_KIND_WRITE, &ST(1), items - 1);
+        out.results = (AV *) sv_2mortal((SV *) newAV());
+        out.stat_class = class_name(aTHX_ NZK_CLASS_STAT);
+        code = core_code(aTHX_ nzk_multi_run(handle, multi, &out, sink_op));
+        LEAVE;
+        /* One hash per operation in list context (also when it failed); in scalar
+         * context whether the transaction committed, or every read succeeded. */
+        if (GIMME_V != G_LIST)
+            RETURN_BOOL(code == NZK_RESULT_OK);
+        n = av_len(out.results) + 1;
+        EXTEND(SP, n);
+        for (i = 0; i < n; i++)
+            PUSHs(*av_fetch(out.results, i, 0));
 
 void
 set_log_level(level)

@@ -94,7 +94,46 @@ typedef enum NzkMethod {
   NZK_METHOD_WATCH,
   NZK_METHOD_WAIT,
   NZK_METHOD_GET_CONFIG,
+  NZK_METHOD_MULTI_CREATE,
+  NZK_METHOD_MULTI_DELETE,
+  NZK_METHOD_MULTI_SET,
+  NZK_METHOD_MULTI_CHECK,
+  NZK_METHOD_MULTI_GET,
+  NZK_METHOD_MULTI_GET_CHILDREN,
 } NzkMethod;
+
+/**
+ * The call a batch of operations is for.
+ */
+typedef enum NzkMultiKind {
+  /**
+   * `multi()`: create, delete, set and check, all or nothing.
+   */
+  NZK_MULTI_KIND_WRITE,
+  /**
+   * `multi_read()`: get and `get_children`, each on its own.
+   */
+  NZK_MULTI_KIND_READ,
+} NzkMultiKind;
+
+/**
+ * The value a successful operation gives besides its stat.
+ */
+typedef enum NzkOpValue {
+  NZK_OP_VALUE_NONE,
+  /**
+   * create's `path`, in `bytes`.
+   */
+  NZK_OP_VALUE_PATH,
+  /**
+   * get's `data`, in `bytes`.
+   */
+  NZK_OP_VALUE_DATA,
+  /**
+   * `get_children`'s `children`, in `children`.
+   */
+  NZK_OP_VALUE_CHILDREN,
+} NzkOpValue;
 
 /**
  * An option name as a method understands it. The XS layer converts the value by
@@ -167,6 +206,11 @@ typedef struct NzkHandle NzkHandle;
  * A holder's share of a cluster connection; released on drop.
  */
 typedef struct NzkLease NzkLease;
+
+/**
+ * The operations of one `multi()` or `multi_read()` call.
+ */
+typedef struct NzkMulti NzkMulti;
 
 /**
  * The options of one call, with their defaults until set. Opaque to C: Rust owns
@@ -260,6 +304,44 @@ typedef struct NzkConstant {
  * Texts that are never NULL (zerror, fixed messages) are [`Text`]: NULL on panic.
  */
 typedef const char *NzkText;
+
+/**
+ * What an operation's name means: the method of its options, and how many fixed
+ * arguments (path, data) follow the name.
+ */
+typedef struct NzkOpSpec {
+  enum NzkMethod method;
+  size_t args;
+} NzkOpSpec;
+
+/**
+ * The result of one operation, valid during the sink call.
+ */
+typedef struct NzkOpResult {
+  /**
+   * The operation's name (`type`).
+   */
+  struct NzkBytes op;
+  /**
+   * ZOK, or the code the operation failed with (`error`); the fields below are
+   * set for ZOK only.
+   */
+  int32_t code;
+  enum NzkOpValue value;
+  struct NzkBytes bytes;
+  const struct NzkBytes *children;
+  size_t count;
+  /**
+   * set's and get's new stat object, NULL for the others: the sink owns it from
+   * then on and frees it with `nzk_stat_free` (through the Perl object it makes).
+   */
+  struct NzkStat *stat;
+} NzkOpResult;
+
+/**
+ * Receives the result of each operation, in order.
+ */
+typedef void (*NzkOpSink)(void *ctx, const struct NzkOpResult *result);
 
 /**
  * Index of `key` among the class's keys (case-insensitive), or -1; how it may be
@@ -660,6 +742,62 @@ NzkText nzk_message_element(enum NzkClass class_, const uint8_t *key, size_t key
  * The class's Perl package (its base class), as a static NUL-terminated string.
  */
 NzkText nzk_class_name(enum NzkClass class_);
+
+/**
+ * A new, empty batch for `multi()` or `multi_read()`. Free it with `nzk_multi_free`.
+ */
+struct NzkMulti *nzk_multi_new(enum NzkMultiKind kind);
+
+/**
+ * Frees a batch and all its operations hold; NULL is allowed.
+ *
+ * # Safety
+ * `multi` is NULL or from `nzk_multi_new`, and is not used afterwards.
+ */
+void nzk_multi_free(struct NzkMulti *multi);
+
+/**
+ * What the operation named `name` is to the batch, in `*spec`; the croak message if
+ * the element is not an operation (`is_op` false: not an array reference with a
+ * name) or the batch's call does not take this one, else NULL.
+ *
+ * # Safety
+ * `multi` is live; `name` points to `len` bytes; `spec` is writable.
+ */
+const char *nzk_multi_op(const struct NzkMulti *multi,
+                         bool is_op,
+                         const uint8_t *name,
+                         size_t len,
+                         struct NzkOpSpec *spec);
+
+/**
+ * Adds an operation of the options' method: path and data are copied, and the
+ * options' values taken (they are left with their defaults, still to be freed by
+ * `nzk_options_free`). Returns the croak message for options of another call's
+ * operation, else NULL.
+ *
+ * # Safety
+ * `multi` and `opts` are live; `path` and `data` point to their lengths in bytes.
+ */
+const char *nzk_multi_add(struct NzkMulti *multi,
+                          struct NzkOptions *opts,
+                          const uint8_t *path,
+                          size_t path_len,
+                          const uint8_t *data,
+                          size_t data_len);
+
+/**
+ * Sends the batch; `sink` gets one result per operation, in order. Returns the call's
+ * result (also recorded for `get_error`): ZOK, or the code of the first failure (in
+ * a transaction, the failing operation's).
+ *
+ * # Safety
+ * `handle` and `multi` are live.
+ */
+int32_t nzk_multi_run(const struct NzkHandle *handle,
+                      const struct NzkMulti *multi,
+                      void *ctx,
+                      NzkOpSink sink);
 
 /**
  * New options for `method`, with its defaults. Free them with `nzk_options_free`.

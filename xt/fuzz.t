@@ -1,7 +1,8 @@
 #!/usr/bin/perl
 # Argument fuzzing: random values of every kind go into every function and
 # method of Net::ZooKeeper, Net::ZooKeeper::Stat, Net::ZooKeeper::Watch,
-# Net::ZooKeeper::Cluster and Net::ZooKeeper::Cluster::Connection (all subs
+# Net::ZooKeeper::Transaction, Net::ZooKeeper::Cluster and
+# Net::ZooKeeper::Cluster::Connection (all subs
 # found in their symbol tables: methods, tie methods, constants, functions),
 # as invocants, positional arguments, option names and option values, and
 # into the attribute hashes of the objects as keys and values.  Values: undef,
@@ -12,7 +13,9 @@
 # data blessed into our classes) and of other classes (also with overloading
 # that dies), tied scalars whose FETCH returns varying values (some of them
 # destroying an object on the way), $1 after a match, substr lvalues, $!,
-# dualvars and v-strings.
+# dualvars and v-strings; operations of multi() and multi_read() (arrays of a
+# name, a path, data and options, their elements any of those values, read only
+# by the call).
 #
 # Each call runs in eval: it must croak or return normally, never crash or
 # hang.  The calls run in a child process (talking to a private server); the
@@ -116,11 +119,13 @@ package main;
 # ---------------------------------------------------------------------------
 # The child: the fuzz loop.
 
-my @CLASSES = ('Net::ZooKeeper', 'Net::ZooKeeper::Stat', 'Net::ZooKeeper::Watch',
+my @CLASSES = ('Net::ZooKeeper', 'Net::ZooKeeper::Stat', 'Net::ZooKeeper::Watch', 'Net::ZooKeeper::Transaction',
                'Net::ZooKeeper::Cluster', 'Net::ZooKeeper::Cluster::Connection');
 my @OPTION_NAMES = qw(session_timeout session_id sasl_options tls_ca_file tls_cert_file
                       tls_key_file tls_verify_hostname path_read_len flags acl version stat
-                      watch data_read_len timeout);
+                      watch data_read_len timeout mode ttl);
+# Operation names of multi() and multi_read(), valid and not.
+my @OP_NAMES = qw(create delete set check get get_children CREATE Get_Children frob);
 my @ATTR_KEYS = qw(data_read_len path_read_len watch_timeout hosts session_timeout session_id
                    pending_watches czxid mzxid ctime mtime version children_version acl_version
                    ephemeral_owner data_len num_children children_zxid timeout event state);
@@ -181,6 +186,9 @@ sub make_pool {
     $pool{cluster_name} = 'fuzz';
     $pool{hosts_string} = $HOSTS;
     $pool{class_name} = 'Net::ZooKeeper';
+    $pool{txn} = $zkh->transaction->create('/fuzz/t', 'x', acl => ZOO_OPEN_ACL_UNSAFE)->set('/fuzz/t', 'y')
+                     ->check('/fuzz/b')->delete('/fuzz/t');
+    $pool{txn_empty} = $zkh->transaction;
     $pool_made = $i;
 }
 
@@ -252,6 +260,7 @@ sub rand_value {
         if ($kind == 8) { require Tie::Array; my @a; tie @a, 'Tie::StdArray'; push @a, {}; return \\@a }
         return \(my $x = \my @empty);
     }
+    return rand_op($depth) if $k < 62 && $depth < 2;                # operations of multi()
     if ($k < 70) {                                                   # blessed things
         my @classes = (@CLASSES, 'Fuzz::Other', 'Fuzz::Sub::ZooKeeper', 'Fuzz::Sub::Stat', 'Fuzz::Sub::Watch');
         my $class = $classes[ rand @classes ];
@@ -371,19 +380,38 @@ my %ARITY = (
     _define => [3, 0], _check_hosts => [1, 0], _lookup => [1, 0], _acquire => [2, 0],
     _is_connection => [1, 0], name => [1, 0], hosts => [1, 0], recv_timeout => [1, 0],
     generation => [1, 0], released => [1, 0], _fetch => [2, 0], handle => [1, 0], _release => [1, 0],
-    _error => [2, 0],
+    _error => [2, 0], multi => [3, 0], multi_read => [3, 0], transaction => [1, 0], check => [2, 1],
+    commit => [1, 0], ops => [1, 0], _add => [2, 1],
 );
 # Plausible values for positional arguments after the first, by sub.
 my $path = sub { ('/fuzz/a', '/fuzz/b', '/fuzz/n', '/fuzz', '/', '/zookeeper')[ rand 6 ] };
 my $data = sub { ('data', '', "a\0b")[ rand 3 ] };
 my $key  = sub { my $k = $ATTR_KEYS[ rand @ATTR_KEYS ]; rand() < 0.3 ? uc $k : $k };
 my $code = sub { (0, -4, -9, -101, -112, -1)[ rand 6 ] };
+my $op   = sub { ${ rand_op(0) } };
+
+# A ref to an operation of multi() or multi_read(): an array of a name, a path,
+# data and options, mostly plausible, whose elements are aliases of the values
+# (so that a tied or magical value is read only by the call).
+sub rand_op {
+    my ($depth) = @_;
+    my @values = (rand() < 0.9 ? \(my $n = $OP_NAMES[ rand @OP_NAMES ]) : rand_value($depth + 1));
+    push @values, rand() < 0.7 ? \(my $p = $path->()) : rand_value($depth + 1) if rand() < 0.95;
+    push @values, rand() < 0.7 ? \(my $d = $data->()) : rand_value($depth + 1) if rand() < 0.6;
+    for (1 .. rand 3) {
+        push @values, rand() < 0.8 ? \(my $o = $OPTION_NAMES[ rand @OPTION_NAMES ]) : rand_value($depth + 1);
+        push @values, rand_value($depth + 1) if rand() < 0.95;
+    }
+    my $array = $ALIAS[@values]->(\@values);
+    return \$array;
+}
 my %PLAUSIBLE = (
     new => [ sub { ($HOSTS, $REFUSED, "$HOSTS/fuzz")[ rand 3 ] } ],
     add_auth => [ sub { 'digest' }, sub { 'u:p' } ],
     create => [ $path, $data ], delete => [ $path ], exists => [ $path ], get_children => [ $path ],
     get => [ $path ], get_many => [ $path, $path ], set => [ $path, $data ], get_acl => [ $path ],
     set_acl => [ $path, sub { ZOO_OPEN_ACL_UNSAFE } ],
+    multi => [ $op, $op ], multi_read => [ $op, $op ], check => [ $path ],
     NEXTKEY => [ $key ], FETCH => [ $key ], STORE => [ $key, sub { (0, 100, 2**31, -1)[ rand 4 ] } ],
     EXISTS => [ $key ], DELETE => [ $key ],
     define => [ sub { ($HOSTS, $REFUSED)[ rand 2 ] }, sub { (1000, 0, 2**31)[ rand 3 ] } ],
@@ -403,6 +431,7 @@ sub preferred_pool {
     return $tie ? [qw(watch_inner watch)] : [qw(watch watch_armed watch_sub watch_dead watch_copy)]
         if $pkg eq 'Net::ZooKeeper::Watch';
     return [qw(conn conn conn_released conn_forged)] if $pkg eq 'Net::ZooKeeper::Cluster::Connection';
+    return [qw(txn txn txn_empty zkh)] if $pkg eq 'Net::ZooKeeper::Transaction';
     return $name =~ /^(?:release|error|error_text|_is_connection)\z/ ? [qw(conn conn conn_released conn_forged)]
          : $name =~ /^(?:lookup|acquire|tryacquire|_lookup|_acquire|define|_define)\z/ ? [qw(cluster_name)]
          : [qw(hosts_string)];
@@ -454,6 +483,12 @@ sub child {
                     [ 'Net::ZooKeeper::get_children', 'zkh', [ '/fuzz' ], 'watch', 'watch' ],
                     [ 'Net::ZooKeeper::set', 'zkh', [ '/fuzz/a', 'x' ], 'stat', 'stat' ],
                     [ 'Net::ZooKeeper::get_acl', 'zkh', [ '/fuzz/a' ], 'stat', 'stat' ],
+                    [ 'Net::ZooKeeper::multi', 'zkh', [ [ 'set', '/fuzz/a', 'x', 'version', 'NASTY' ], [ 'check', '/fuzz/b' ] ],
+                      undef, 'zkh' ],
+                    [ 'Net::ZooKeeper::multi', 'zkh', [ [ 'create', '/fuzz/c', 'x', 'acl', 'NASTY' ], [ 'check', 'NASTY' ] ],
+                      undef, 'zkh' ],
+                    [ 'Net::ZooKeeper::multi_read', 'zkh', [ [ 'get', '/fuzz/a' ], [ 'get', '/fuzz/b', 'data_read_len', 'NASTY' ] ],
+                      undef, 'zkh' ],
                     [ 'Net::ZooKeeper::get', 'zkh', [ '/fuzz/a' ], undef, 'zkh' ],
                     [ 'Net::ZooKeeper::Watch::wait', 'watch_armed', [], undef, 'watch_armed' ],
                     [ 'Net::ZooKeeper::FETCH', 'zkh_inner', [ 'NASTY' ], undef, 'zkh' ],
@@ -465,10 +500,14 @@ sub child {
                 my $victim = $pool{$victim_name};
                 tie my $nasty, 'Fuzz::Nasty', sub { $victim }, (0, 100, '/fuzz/a', 'timeout')[ rand 4 ];
                 my @args = (\(my $x = $pool{$inv}));
-                push @args, map { $_ eq 'NASTY' ? \$nasty : \(my $p = $_) } @$pos;
+                # An operation (array) with NASTY in it is an array aliasing $nasty there.
+                my $arg = sub { $_[0] eq 'NASTY' ? \$nasty : \(my $p = $_[0]) };
+                push @args, map {
+                    ref $_ ? \(my $array = $ALIAS[@$_]->([ map { $arg->($_) } @$_ ])) : $arg->($_)
+                } @$pos;
                 push @args, \(my $o = $opt), \(my $ov = $pool{$opt}) if $opt;
                 push @args, \(my $n = (qw(data_read_len version timeout path_read_len))[ rand 4 ]), \$nasty
-                    unless grep { $_ eq 'NASTY' } @$pos;
+                    unless grep { $_ eq 'NASTY' } map { ref $_ ? @$_ : $_ } @$pos;
                 @keep = @args;
                 my $aliased = $ALIAS[@args]->(\@args);
                 $desc = "$sub(" . join(', ', map { describe($_) } @args) . ')';
@@ -497,7 +536,8 @@ sub child {
                               :            rand_value();
                 }
                 if ($sub =~ /::(?:new|TIEHASH|CLONE|CLONE_SKIP)\z/ && rand() < 0.7) {
-                    $args[0] = \(my $c = (@CLASSES, 'Fuzz::Sub::ZooKeeper', 'Fuzz::Other')[ rand 7 ]);
+                    my @classes = (@CLASSES, 'Fuzz::Sub::ZooKeeper', 'Fuzz::Other');
+                    $args[0] = \(my $c = $classes[ rand @classes ]);
                 }
                 # positional arguments: mostly as many as the sub takes, plausible or random
                 my ($name) = $sub =~ /(\w+)\z/;

@@ -17,6 +17,9 @@ our @ISA = qw(Exporter);
 require XSLoader;
 XSLoader::load('Net::ZooKeeper', $VERSION);
 
+# $zkh->transaction (Net::ZooKeeper::Transaction, a builder for multi()).
+require Net::ZooKeeper::Transaction;
+
 # The core's constants of a package, from its table (rust/constants.rs), as
 # [tag, name, value, added] in the table's order: tag undef when the package does
 # not export the constant, '' when it is exportable by name only; an ACL's value is

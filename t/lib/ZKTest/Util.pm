@@ -12,6 +12,7 @@ use Exporter 'import';
 use File::Temp ();
 use IO::Handle ();
 use IO::Socket::INET ();
+use IO::Socket::IP ();
 use POSIX ();
 use Test::More ();
 use Time::HiRes ();
@@ -20,7 +21,7 @@ our $VERSION = '1.00';
 
 our @EXPORT_OK = qw(
     msg_re exception_of croaks lives warns warns_like error_is no_hang
-    unused_local_host delete_tree reap wait_until capture_stderr
+    unused_local_host delete_tree create_null_node reap wait_until capture_stderr
     start_server_or_skip
 );
 
@@ -126,6 +127,43 @@ sub delete_tree {
         delete_tree($h, "$path/$child");
     }
     return $h->delete($path);
+}
+
+# Creates $path with null data (a data length of -1, as the Java client writes
+# null), talking the ZooKeeper protocol itself: Net::ZooKeeper always sends data.
+sub create_null_node {
+    my ($server, $path) = @_;
+    my ($host, $port) = $server =~ /\A\s*\[?(.*?)\]?:(\d+)\z/ or die "cannot parse '$server'";
+    my $sock = IO::Socket::IP->new(PeerHost => $host, PeerService => $port, Timeout => 10)
+        or die "cannot connect to $host:$port: $@";
+    binmode $sock;
+    my $send = sub { print {$sock} pack('N/a*', $_[0]) or die "send: $!" };
+    my $receive = sub {
+        my $read = sub {
+            my ($want, $buf) = ($_[0], '');
+            while (length($buf) < $want) {
+                my $n = sysread($sock, $buf, $want - length($buf), length($buf));
+                die 'the server closed the connection' unless $n;
+            }
+            return $buf;
+        };
+        return $read->(unpack('N', $read->(4)));
+    };
+    my $string = sub { pack('N/a*', $_[0]) };
+    no_hang(20, sub {
+        # ConnectRequest: protocol 0, last zxid 0, timeout, session 0, empty password.
+        $send->(pack('N NN N NN', 0, 0, 0, 10000, 0, 0) . $string->("\0" x 16) . "\0");
+        $receive->();
+        # create (op 1): path, data length -1, ACL world:anyone ALL, persistent.
+        $send->(pack('N N', 1, 1) . $string->($path) . pack('l>', -1)
+                . pack('N N', 1, 31) . $string->('world') . $string->('anyone') . pack('N', 0));
+        my ($xid, $zxid_hi, $zxid_lo, $err) = unpack('N NN l>', $receive->());
+        die "create of $path failed with $err" if $err;
+        # closeSession (op -11).
+        $send->(pack('N l>', 2, -11));
+        $receive->();
+    });
+    close $sock;
 }
 
 sub reap {
@@ -277,6 +315,13 @@ there, so a handle on it never connects (and C<new> still accepts it).
 
 Deletes C<$path> and every node below it; returns the result of deleting
 C<$path> itself (true on success).
+
+=item create_null_node($server, $path)
+
+Creates the node C<$path> (its full path on the server: any chroot included)
+with null data, as the Java client writes C<null>, by talking the ZooKeeper
+protocol to C<$server> (one C<host:port>) itself; Net::ZooKeeper always sends
+data.  Dies if that fails.
 
 =back
 
