@@ -46,6 +46,7 @@ pub const NO_ACL_ID: &str = "no ACL entry id element";
 /// xsubpp's wording for an argument that must be an array reference.
 pub const ACL_ARR_NOT_ARRAY: &str = "Net::ZooKeeper::set_acl: acl_arr is not an ARRAY reference";
 pub const NOT_CLUSTER_CONNECTION: &str = "zk is not a Net::ZooKeeper::Cluster::Connection";
+pub const NOT_PERSISTENT_WATCH: &str = "pw is not a Net::ZooKeeper::PersistentWatch";
 
 /// `invalid <what>: <value>`, the original's message for an out-of-range number.
 pub fn invalid(what: &str, value: impl std::fmt::Display) -> String {
@@ -53,7 +54,15 @@ pub fn invalid(what: &str, value: impl std::fmt::Display) -> String {
 }
 
 pub fn inherited_handle(pid: u32) -> String {
-    format!("Net::ZooKeeper handle cannot be used after fork: it belongs to process {pid}")
+    inherited("Net::ZooKeeper handle", pid)
+}
+
+pub fn inherited_persistent_watch(pid: u32) -> String {
+    inherited("Net::ZooKeeper::PersistentWatch", pid)
+}
+
+fn inherited(what: &str, pid: u32) -> String {
+    format!("{what} cannot be used after fork: it belongs to process {pid}")
 }
 
 /// `<var> is not a hash reference of type <class>`.

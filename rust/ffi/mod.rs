@@ -6,8 +6,8 @@
 //!   a panic returns is distinct from every real result (see [`Fallback`]) and the
 //!   XS layer croaks `"internal error in the Net::ZooKeeper core"` on it;
 //! - objects are opaque pointers with one owner and one free path each: handles and
-//!   stat and watch objects are reference-counted (retain/free), options, waiters
-//!   and leases are boxed (new/free); free functions accept NULL;
+//!   stat and watch objects are reference-counted (retain/free), options, waiters,
+//!   leases and persistent watches are boxed (new/free); free functions accept NULL;
 //! - messages for `croak`/`warn` are NUL-terminated strings owned by the core, valid
 //!   until the next message of the same thread (see [`crate::message`]);
 //! - strings from Perl are (pointer, length) pairs, never NUL-terminated.
@@ -26,6 +26,7 @@ pub mod constants;
 pub mod handle;
 pub mod messages;
 pub mod options;
+pub mod persistent;
 pub mod probe;
 pub mod settings;
 pub mod stat;
@@ -98,8 +99,8 @@ macro_rules! ffi_boundary {
     };
 }
 
-/// The one free path of every boxed object (options, waiters, leases); NULL is
-/// allowed.
+/// The one free path of every boxed object (options, waiters, leases, persistent
+/// watches); NULL is allowed.
 ///
 /// # Safety
 /// `object` is NULL or from `Box::into_raw`, and is not used afterwards.
