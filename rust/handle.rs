@@ -60,7 +60,9 @@ pub struct Handle {
     session: Mutex<Vec<u8>>,
     /// The server's session timeout once connected (0 before): the bound of calls.
     negotiated_timeout: AtomicI32,
-    watches: Arc<Watches>,
+    pub(crate) watches: Arc<Watches>,
+    /// The persistent watches made through the handle (see [`crate::persistent`]).
+    pub(crate) persistent: crate::persistent::Registry,
     pub data_read_len: AtomicI32,
     pub path_read_len: AtomicI32,
     pub watch_timeout: AtomicU32,
@@ -98,6 +100,7 @@ impl Handle {
             session: Mutex::default(),
             negotiated_timeout: AtomicI32::new(0),
             watches: Arc::default(),
+            persistent: crate::persistent::Registry::default(),
             data_read_len: AtomicI32::new(DEFAULT_READ_LEN),
             path_read_len: AtomicI32::new(DEFAULT_READ_LEN),
             watch_timeout: AtomicU32::new(watch::DEFAULT_TIMEOUT_MS),
@@ -136,6 +139,7 @@ impl Handle {
     pub fn abandon(&self) {
         if !self.is_inherited() {
             self.watches.session_event(watch::EXPIRED_SESSION_STATE);
+            self.persistent.end_all(Some(watch::EXPIRED_SESSION_STATE));
         }
         self.close();
     }
@@ -174,7 +178,7 @@ impl Handle {
     }
 
     /// The bound on one call: the session timeout (negotiated once known).
-    fn bound(&self) -> Duration {
+    pub(crate) fn bound(&self) -> Duration {
         let ms = u64::try_from(self.known_timeout_ms()).unwrap_or(0);
         Duration::from_millis(ms).max(MIN_BOUND)
     }
@@ -224,7 +228,7 @@ impl Handle {
     }
 
     /// The connected client, waiting for (or retrying) the connection until `deadline`.
-    fn client(&self, deadline: Instant) -> CallResult<Arc<Client>> {
+    pub(crate) fn client(&self, deadline: Instant) -> CallResult<Arc<Client>> {
         let mut conn = self.lock();
         let mut retried = false;
         loop {
@@ -327,6 +331,7 @@ impl Handle {
             std::mem::forget(conn);
             return;
         }
+        self.persistent.end_all(None);
         let session = match &conn {
             Conn::Ready(client) => client.session_id().0,
             _ => 0,
@@ -403,10 +408,13 @@ impl Handle {
         Some(record)
     }
 
-    /// The server accepted the watch: its notifications now reach the record.
-    fn arm(&self, record: Arc<Record>, watcher: OneshotWatcher) {
+    /// The server accepted the watch on `path` (`kind`: `WATCHTYPE_DATA` or
+    /// `WATCHTYPE_CHILD`): its notifications now reach the record, and
+    /// `remove_watches` can remove it.
+    fn arm(&self, record: Arc<Record>, watcher: OneshotWatcher, path: &str, kind: i32) {
+        let removal = record.arm(path.to_owned(), kind);
         self.watches.register(&record);
-        runtime::get().spawn(async move { record.deliver(&watcher.changed().await) });
+        runtime::get().spawn(watch::serve(record, watcher, removal));
     }
 
     /// Whether the node exists; fills `stat` if it does.
@@ -420,8 +428,9 @@ impl Handle {
         let found = match record {
             None => self.call(|client| async move { client.check_stat(&path).await })?,
             Some(record) => {
-                let (found, watcher) = self.call(|client| async move { client.check_and_watch_stat(&path).await })?;
-                self.arm(record, watcher);
+                let target = path.as_str();
+                let (found, watcher) = self.call(|client| async move { client.check_and_watch_stat(target).await })?;
+                self.arm(record, watcher, target, watch::WATCHTYPE_DATA);
                 found
             }
         };
@@ -452,9 +461,10 @@ impl Handle {
         let (mut data, found) = match record {
             None => self.call(|client| async move { client.get_nullable_data(&path).await })?,
             Some(record) => {
+                let target = path.as_str();
                 let (data, found, watcher) =
-                    self.call(|client| async move { client.get_and_watch_nullable_data(&path).await })?;
-                self.arm(record, watcher);
+                    self.call(|client| async move { client.get_and_watch_nullable_data(target).await })?;
+                self.arm(record, watcher, target, watch::WATCHTYPE_DATA);
                 (data, found)
             }
         };
@@ -529,9 +539,10 @@ impl Handle {
         match record {
             None => self.call(|client| async move { client.list_children(&path).await }),
             Some(record) => {
+                let target = path.as_str();
                 let (children, watcher) =
-                    self.call(|client| async move { client.list_and_watch_children(&path).await })?;
-                self.arm(record, watcher);
+                    self.call(|client| async move { client.list_and_watch_children(target).await })?;
+                self.arm(record, watcher, target, watch::WATCHTYPE_CHILD);
                 Ok(children)
             }
         }
@@ -605,7 +616,7 @@ impl Handle {
             None => self.call(|client| async move { client.get_config().await })?,
             Some(record) => {
                 let (data, found, watcher) = self.call(|client| async move { client.get_and_watch_config().await })?;
-                self.arm(record, watcher);
+                self.arm(record, watcher, "/zookeeper/config", watch::WATCHTYPE_DATA);
                 (data, found)
             }
         };

@@ -1,9 +1,9 @@
 //! Rust core of `Net::ZooKeeper`.
 //!
 //! Everything with state lives here: handles and their sessions, stat snapshots, watch
-//! objects, ACL lists, the per-process runtime and the global settings. The XS layer
-//! (`xs/ZooKeeper.xs`) only converts Perl values and calls the C ABI in [`ffi`]; the
-//! constants Perl installs at load time come from [`constants`].
+//! objects and persistent watches, ACL lists, the per-process runtime and the global
+//! settings. The XS layer (`xs/ZooKeeper.xs`) only converts Perl values and calls the C
+//! ABI in [`ffi`]; the constants Perl installs at load time come from [`constants`].
 
 pub mod acl;
 pub mod attrs;
@@ -16,6 +16,7 @@ pub mod log;
 pub mod message;
 pub mod multi;
 pub mod options;
+pub mod persistent;
 pub mod registry;
 pub mod runtime;
 pub mod secure;

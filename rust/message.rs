@@ -49,6 +49,7 @@ pub const NOT_CLUSTER_CONNECTION: &str = "zk is not a Net::ZooKeeper::Cluster::C
 /// An element of `multi()` or `multi_read()` that is not an operation (an array
 /// reference that starts with the operation's name).
 pub const INVALID_OPERATION: &str = "invalid transaction operation";
+pub const NOT_PERSISTENT_WATCH: &str = "pw is not a Net::ZooKeeper::PersistentWatch";
 
 /// `invalid <what>: <value>`, the original's message for an out-of-range number.
 pub fn invalid(what: &str, value: impl std::fmt::Display) -> String {
@@ -63,7 +64,15 @@ pub fn invalid_operation(name: &[u8]) -> Vec<u8> {
 }
 
 pub fn inherited_handle(pid: u32) -> String {
-    format!("Net::ZooKeeper handle cannot be used after fork: it belongs to process {pid}")
+    inherited("Net::ZooKeeper handle", pid)
+}
+
+pub fn inherited_persistent_watch(pid: u32) -> String {
+    inherited("Net::ZooKeeper::PersistentWatch", pid)
+}
+
+fn inherited(what: &str, pid: u32) -> String {
+    format!("{what} cannot be used after fork: it belongs to process {pid}")
 }
 
 /// `<var> is not a hash reference of type <class>`.

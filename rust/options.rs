@@ -6,7 +6,10 @@ use crate::message;
 use crate::secure::{SaslSettings, Secure};
 use crate::shared::Shared;
 use crate::stat::Stat;
-use crate::watch::Watch;
+use crate::watch::{Watch, WATCHTYPE_ANY, WATCHTYPE_CHILD, WATCH_PERSISTENT, WATCH_PERSISTENT_RECURSIVE};
+
+/// `add_watch`'s default bound of queued events.
+pub const DEFAULT_QUEUE: usize = 10_000;
 
 /// Methods that take options.
 #[repr(C)]
@@ -31,6 +34,11 @@ pub enum NzkMethod {
     MultiCheck,
     MultiGet,
     MultiGetChildren,
+    AddWatch,
+    /// `Net::ZooKeeper::PersistentWatch::wait`.
+    PersistentWait,
+    RemoveWatches,
+    RemoveAllWatches,
 }
 
 /// An option name as a method understands it. The XS layer converts the value by
@@ -60,6 +68,12 @@ pub enum NzkOption {
     Mode,
     Ttl,
     ReadOnly,
+    /// `add_watch`'s `mode`.
+    WatchMode,
+    /// `add_watch`'s `queue`.
+    Queue,
+    /// `remove_all_watches`'s `type`.
+    WatchType,
 }
 
 /// The options of one call, with their defaults until set. Opaque to C: Rust owns
@@ -77,6 +91,12 @@ pub struct Options {
     pub version: i32,
     /// create's `ttl` (ms), for the TTL modes.
     pub ttl: Option<i64>,
+    /// `add_watch`'s mode (`ZOO_WATCH_PERSISTENT` or `ZOO_WATCH_PERSISTENT_RECURSIVE`).
+    pub watch_mode: i32,
+    /// `add_watch`'s bound of queued events.
+    pub queue: usize,
+    /// `remove_all_watches`'s kind of watch (`ZWATCHTYPE_*`).
+    pub watch_type: i32,
     pub timeout: Option<u32>,
     pub stat: Option<Shared<Stat>>,
     pub watch: Option<Shared<Watch>>,
@@ -122,13 +142,15 @@ pub fn option(method: NzkMethod, name: &[u8]) -> NzkOption {
         M::MultiCreate => &CREATE_OPTIONS[..CREATE_OPTIONS.len() - 1],
         M::Delete | M::SetAcl | M::MultiDelete | M::MultiSet | M::MultiCheck => &[("version", O::Version)],
         M::Exists | M::GetConfig => &[("stat", O::Stat), ("watch", O::Watch)],
-        M::GetChildren => &[("watch", O::Watch)],
+        M::GetChildren | M::RemoveWatches => &[("watch", O::Watch)],
         M::Get => &[("data_read_len", O::DataReadLen), ("stat", O::Stat), ("watch", O::Watch)],
         M::Set => &[("version", O::Version), ("stat", O::Stat)],
         M::GetAcl => &[("stat", O::Stat)],
-        M::Watch | M::Wait => &[("timeout", O::Timeout)],
+        M::Watch | M::Wait | M::PersistentWait => &[("timeout", O::Timeout)],
         M::MultiGet => &[("data_read_len", O::DataReadLen)],
         M::MultiGetChildren => &[],
+        M::AddWatch => &[("mode", O::WatchMode), ("queue", O::Queue), ("timeout", O::Timeout)],
+        M::RemoveAllWatches => &[("type", O::WatchType)],
     };
     known.iter().find(|(n, _)| n.as_bytes().eq_ignore_ascii_case(name)).map_or(O::Ignored, |(_, o)| *o)
 }
@@ -187,6 +209,9 @@ impl Options {
             data_read_len: -1,
             version: -1,
             ttl: None,
+            watch_mode: WATCH_PERSISTENT,
+            queue: DEFAULT_QUEUE,
+            watch_type: WATCHTYPE_ANY,
             timeout: None,
             stat: None,
             watch: None,
@@ -224,6 +249,18 @@ impl Options {
             NzkOption::Version => return Err(message::invalid("version requirement", value)),
             NzkOption::TlsVerifyHostname => self.secure().tls.verify_hostname = value != 0,
             NzkOption::ReadOnly => self.read_only = value != 0,
+            NzkOption::WatchMode if (WATCH_PERSISTENT..=WATCH_PERSISTENT_RECURSIVE).contains(&value) => {
+                self.watch_mode = value;
+            }
+            NzkOption::WatchMode => return Err(message::invalid("watch mode", value)),
+            NzkOption::Queue => {
+                self.queue = usize::try_from(value)
+                    .ok()
+                    .filter(|&n| n >= 1)
+                    .ok_or_else(|| message::invalid("queue length", value))?;
+            }
+            NzkOption::WatchType if (WATCHTYPE_CHILD..=WATCHTYPE_ANY).contains(&value) => self.watch_type = value,
+            NzkOption::WatchType => return Err(message::invalid("watch type", value)),
             _ => {}
         }
         Ok(())
@@ -309,6 +346,18 @@ impl Options {
     pub fn watch(&self) -> Option<&mut Watch> {
         self.watch.as_ref().map(Shared::get)
     }
+
+    /// Checks that the options a method requires were given.
+    ///
+    /// # Errors
+    /// The croak message: `remove_watches` without a `watch` says what its value must
+    /// be, as a value of the wrong kind does.
+    pub fn check(&self) -> Result<(), Vec<u8>> {
+        if self.method == NzkMethod::RemoveWatches && self.watch.is_none() {
+            return Err(message::not_object(b"watch", crate::attrs::NzkClass::Watch));
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]
@@ -322,6 +371,10 @@ mod tests {
         assert_eq!(option(NzkMethod::Create, b"Flags"), NzkOption::Flags);
         assert_eq!(option(NzkMethod::MultiCreate, b"ttl"), NzkOption::Ttl);
         assert_eq!(option(NzkMethod::MultiCreate, b"stat"), NzkOption::Ignored);
+        assert_eq!(option(NzkMethod::Create, b"mode"), NzkOption::Mode);
+        assert_eq!(option(NzkMethod::AddWatch, b"MODE"), NzkOption::WatchMode);
+        assert_eq!(option(NzkMethod::RemoveAllWatches, b"type"), NzkOption::WatchType);
+        assert_eq!(option(NzkMethod::RemoveWatches, b"type"), NzkOption::Ignored);
     }
 
     #[test]
@@ -337,5 +390,14 @@ mod tests {
         assert!(opts.set_int(NzkOption::Mode, MODE_CONTAINER).is_ok());
         assert_eq!(opts.set_ttl(0).unwrap_err(), "invalid ttl: 0");
         assert!(opts.set_ttl(MAX_TTL_MS).is_ok());
+        assert_eq!(opts.set_int(NzkOption::WatchMode, 2).unwrap_err(), "invalid watch mode: 2");
+        assert_eq!(opts.set_int(NzkOption::WatchMode, -1).unwrap_err(), "invalid watch mode: -1");
+        assert!(opts.set_int(NzkOption::WatchMode, WATCH_PERSISTENT_RECURSIVE).is_ok());
+        assert_eq!(opts.set_int(NzkOption::Queue, 0).unwrap_err(), "invalid queue length: 0");
+        assert!(opts.set_int(NzkOption::Queue, 1).is_ok());
+        assert_eq!(opts.queue, 1);
+        assert_eq!(opts.set_int(NzkOption::WatchType, 0).unwrap_err(), "invalid watch type: 0");
+        assert_eq!(opts.set_int(NzkOption::WatchType, 4).unwrap_err(), "invalid watch type: 4");
+        assert!(opts.set_int(NzkOption::WatchType, WATCHTYPE_CHILD).is_ok());
     }
 }

@@ -7,14 +7,18 @@
 //! state. `pending_watches` counts the records of a handle that have not fired.
 //!
 //! Notifications are recorded by tasks on the shared runtime, so attribute reads
-//! show them whether or not anybody waits.
+//! show them whether or not anybody waits. The task of an armed record also takes
+//! `remove_watches` requests: it then removes the client's watcher and records
+//! [`NOTWATCHING_EVENT`].
 
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
-use zookeeper_client::{EventType, SessionState, WatchedEvent};
+use tokio::sync::oneshot;
+use zookeeper_client::{EventType, OneshotWatcher, SessionState, WatchedEvent};
 
+use crate::error;
 use crate::options::Options;
 
 /// Default `timeout` of a new watch, from the handle's `watch_timeout` attribute.
@@ -26,8 +30,9 @@ pub const DELETED_EVENT: i32 = 2;
 pub const CHANGED_EVENT: i32 = 3;
 pub const CHILD_EVENT: i32 = 4;
 pub const SESSION_EVENT: i32 = -1;
-/// The server removed a watch (the C client's `ZOO_NOTWATCHING_EVENT`): never reported
-/// here, the code is for Perl's constants.
+/// The watch was removed (the C client's `ZOO_NOTWATCHING_EVENT`): what a watch removed
+/// by `remove_watches` or `remove_all_watches` records, and the last event of a
+/// persistent watch removed.
 pub const NOTWATCHING_EVENT: i32 = -2;
 
 // Session states (ZOO_*_STATE), as the C client numbers them.
@@ -64,6 +69,21 @@ struct Notice {
     registered: bool,
     /// Its handle was closed: nothing reaches it any more.
     detached: bool,
+    /// Where the server watch stands, once armed: the path and kind (for
+    /// `remove_watches`), and the way to ask its task to remove it.
+    armed: Option<Armed>,
+}
+
+/// A request to remove a one-shot watch: the task answers on it with the result.
+pub type Removal = oneshot::Sender<Result<(), i32>>;
+
+#[derive(Debug)]
+struct Armed {
+    path: String,
+    /// [`WATCHTYPE_DATA`] (`exists`, `get`) or [`WATCHTYPE_CHILD`] (`get_children`).
+    kind: i32,
+    /// Taken by the first removal request.
+    remover: Option<oneshot::Sender<Removal>>,
 }
 
 /// One assignment of a watch to a call.
@@ -113,6 +133,25 @@ impl Record {
         }
     }
 
+    /// Notes where the record's server watch stands (`kind`: [`WATCHTYPE_DATA`] or
+    /// [`WATCHTYPE_CHILD`]); its task takes removal requests from the receiver.
+    pub fn arm(&self, path: String, kind: i32) -> oneshot::Receiver<Removal> {
+        let (remover, removal) = oneshot::channel();
+        self.lock().armed = Some(Armed { path, kind, remover: Some(remover) });
+        removal
+    }
+
+    /// The removal request of the record's server watch, if it is armed on `path` with a
+    /// kind `kind` covers ([`WATCHTYPE_ANY`] covers both); taken, so it is asked once.
+    fn take_remover(&self, path: &str, kind: i32) -> Option<oneshot::Sender<Removal>> {
+        let mut notice = self.lock();
+        if !notice.registered || notice.detached {
+            return None;
+        }
+        let armed = notice.armed.as_mut().filter(|armed| armed.path == path && kind & armed.kind != 0)?;
+        armed.remover.take()
+    }
+
     /// Waits until the record has fired or `deadline` passes, for at most `slice`.
     fn wait_until(&self, deadline: Instant, slice: Duration) -> bool {
         let mut notice = self.lock();
@@ -125,6 +164,41 @@ impl Record {
             notice = self.fired.wait_timeout(notice, left).unwrap_or_else(PoisonError::into_inner).0;
         }
         true
+    }
+}
+
+/// The task of an armed record: it records the watcher's notification, or removes the
+/// watcher when asked to (see [`Watches::take_removers`]), records
+/// [`NOTWATCHING_EVENT`] (the client forgets its watcher whatever the server answers)
+/// and answers with the result.
+pub async fn serve(record: Arc<Record>, mut watcher: OneshotWatcher, removal: oneshot::Receiver<Removal>) {
+    let reply = {
+        let changed = watcher.changed_mut();
+        tokio::pin!(changed);
+        tokio::select! {
+            // An event that has arrived wins over a removal asked meanwhile.
+            biased;
+            event = &mut changed => {
+                record.deliver(&event);
+                return;
+            }
+            Ok(reply) = removal => reply,
+        }
+    };
+    let result = watcher.remove().await.map_err(|err| error::code_of(&err));
+    record.notify(NOTWATCHING_EVENT, removed_state(result), true);
+    // The caller may have stopped waiting (its bound passed).
+    let _ = reply.send(result);
+}
+
+/// The state a [`NOTWATCHING_EVENT`] reports after a removal with this result: the
+/// server answered (whatever it said), else what the failure tells of the session.
+pub fn removed_state(result: Result<(), i32>) -> i32 {
+    match result {
+        Err(error::ZCONNECTIONLOSS | error::ZOPERATIONTIMEOUT) => CONNECTING_STATE,
+        Err(error::ZSESSIONEXPIRED) => EXPIRED_SESSION_STATE,
+        Err(error::ZAUTHFAILED) => AUTH_FAILED_STATE,
+        _ => CONNECTED_STATE,
     }
 }
 
@@ -292,6 +366,19 @@ impl Watches {
         }
     }
 
+    /// The removal requests of the records armed on `path` with a kind `kind` covers
+    /// ([`WATCHTYPE_ANY`] covers both), taken so that each is asked once; only
+    /// `only`'s, if given.
+    pub fn take_removers(&self, path: &str, kind: i32, only: Option<&Arc<Record>>) -> Vec<oneshot::Sender<Removal>> {
+        let mut registered = locked(&self.registered);
+        registered.retain(|r| r.is_registered());
+        registered
+            .iter()
+            .filter(|r| only.is_none_or(|only| Arc::ptr_eq(only, r)))
+            .filter_map(|r| r.take_remover(path, kind))
+            .collect()
+    }
+
     /// The handle is closing: its records keep their values but hear nothing more.
     pub fn detach_all(&self) {
         for list in [&self.pending, &self.registered] {
@@ -346,6 +433,27 @@ mod tests {
         record.notify(3, 3, true);
         assert_eq!(watch.event(), 0);
         assert_eq!(Waiter::new(&watch, 0).step(), NzkWaitStep::TimedOut);
+    }
+
+    #[test]
+    fn removal_requests_follow_path_kind_and_assignment() {
+        let watches = Watches::default();
+        let (mut data, mut child) = (Watch::new(0), Watch::new(0));
+        let (d, c) = (data.reassign(), child.reassign());
+        let _removals = (d.arm("/n".into(), WATCHTYPE_DATA), c.arm("/n".into(), WATCHTYPE_CHILD));
+        assert!(watches.take_removers("/n", WATCHTYPE_ANY, None).is_empty(), "not registered yet");
+        watches.register(&d);
+        watches.register(&c);
+        assert!(watches.take_removers("/m", WATCHTYPE_ANY, None).is_empty(), "another path");
+        assert_eq!(watches.take_removers("/n", WATCHTYPE_ANY, Some(&data.record())).len(), 1, "only that one");
+        assert!(watches.take_removers("/n", WATCHTYPE_DATA, None).is_empty(), "asked once");
+        assert_eq!(watches.take_removers("/n", WATCHTYPE_CHILD, None).len(), 1);
+        let mut fired = Watch::new(0);
+        let f = fired.reassign();
+        let _removal = f.arm("/n".into(), WATCHTYPE_DATA);
+        watches.register(&f);
+        f.notify(CHANGED_EVENT, CONNECTED_STATE, true);
+        assert!(watches.take_removers("/n", WATCHTYPE_ANY, None).is_empty(), "a fired watch is not armed");
     }
 
     #[test]

@@ -26,6 +26,10 @@ static int free_lease(pTHX_ SV *sv, MAGIC *mg) { nzk_lease_free((NzkLease *) mg-
  * the lease, so a forged or copied object has none. */
 static MGVTBL lease_vtbl = { NULL, NULL, NULL, NULL, free_lease, NULL, NULL, NULL };
 
+/* Net::ZooKeeper::PersistentWatch objects: the same, with the watch. */
+static int free_persistent(pTHX_ SV *sv, MAGIC *mg) { nzk_persistent_free((NzkPersistentWatch *) mg->mg_ptr); return 0; }
+static MGVTBL persistent_vtbl = { NULL, NULL, NULL, NULL, free_persistent, NULL, NULL, NULL };
+
 static MGVTBL vtbls[] = {
     { NULL, NULL, NULL, NULL, free_handle, NULL, NULL, NULL },
     { NULL, NULL, NULL, NULL, free_stat, NULL, NULL, NULL },
@@ -362,6 +366,9 @@ parse_options(pTHX_ NzkOptions *opts, SV **args, I32 count)
         case NZK_OPTION_DATA_READ_LEN:
         case NZK_OPTION_VERSION:
         case NZK_OPTION_MODE:
+        case NZK_OPTION_WATCH_MODE:
+        case NZK_OPTION_QUEUE:
+        case NZK_OPTION_WATCH_TYPE:
             msg = nzk_options_set_int(opts, option, (int64_t) SvIV(val));
             break;
         case NZK_OPTION_TTL:
@@ -555,6 +562,45 @@ wait_target(pTHX_ SV *zkwh)
     if (!watch)
         croak_message(aTHX_ NZK_MESSAGE_INVALID_HANDLE, NZK_CLASS_WATCH);
     return watch;
+}
+
+/* The persistent watch behind a Net::ZooKeeper::PersistentWatch object; croaks for
+ * another value, a destroyed object, and in a process that inherited it. */
+static NzkPersistentWatch *
+persistent_arg(pTHX_ SV *pw)
+{
+    MAGIC *mg;
+    if (!SvROK(pw) || !sv_derived_from(pw, "Net::ZooKeeper::PersistentWatch"))
+        croak_message(aTHX_ NZK_MESSAGE_NOT_PERSISTENT_WATCH, NZK_CLASS_HANDLE);
+    mg = our_magic(aTHX_ SvRV(pw), &persistent_vtbl);
+    core_check(aTHX_ nzk_persistent_begin(mg ? (NzkPersistentWatch *) mg->mg_ptr : NULL));
+    return (NzkPersistentWatch *) mg->mg_ptr;
+}
+
+static SV *
+make_persistent(pTHX_ NzkPersistentWatch *pw)
+{
+    SV *obj = newSV(0);
+    sv_magicext(obj, NULL, PERL_MAGIC_ext, &persistent_vtbl, (const char *) pw, 0);
+    return sv_bless(newRV_noinc(obj), gv_stashpv("Net::ZooKeeper::PersistentWatch", GV_ADD));
+}
+
+static void
+free_event_waiter(void *waiter)
+{
+    nzk_event_waiter_free((NzkEventWaiter *) waiter);
+}
+
+/* An event of a persistent watch: { type, state, path } (path undef for a session
+ * event). */
+static SV *
+event_hash(pTHX_ const NzkEvent *e)
+{
+    HV *hv = newHV();
+    (void) hv_stores(hv, "type", newSViv(e->event));
+    (void) hv_stores(hv, "state", newSViv(e->state));
+    (void) hv_stores(hv, "path", e->path ? newSVpvn((const char *) e->path, e->path_len) : newSV(0));
+    return newRV_noinc((SV *) hv);
 }
 
 /* One value of get_many(): undef for a failed read, and for null data (data NULL:
@@ -1044,6 +1090,48 @@ set_log_level(level)
     PPCODE:
         core_check(aTHX_ nzk_set_log_level((int64_t) (int) SvIV(level)));
         XSRETURN_EMPTY;
+
+void
+add_watch(zkh, path, ...)
+        SV *zkh
+        SV *path
+    PROTOTYPE: $$;@
+    PREINIT:
+        NzkHandle *handle;
+        NzkOptions *opts;
+        NzkPersistentWatch *pw = NULL;
+    PPCODE:
+        BEGIN_METHOD(NZK_METHOD_ADD_WATCH);
+        {
+            PATH_ARG(path);
+            OPTIONS_FROM(2);
+            core_code(aTHX_ nzk_add_watch(handle, path_ptr, path_len, opts, &pw));
+        }
+        LEAVE;
+        ST(0) = pw ? sv_2mortal(make_persistent(aTHX_ pw)) : &PL_sv_undef;
+        XSRETURN(1);
+
+void
+remove_watches(zkh, path, ...)
+        SV *zkh
+        SV *path
+    PROTOTYPE: $$;@
+    ALIAS:
+        remove_all_watches = 1
+    PREINIT:
+        NzkHandle *handle;
+        NzkOptions *opts;
+        int32_t code;
+    PPCODE:
+        BEGIN_METHOD(ix ? NZK_METHOD_REMOVE_ALL_WATCHES : NZK_METHOD_REMOVE_WATCHES);
+        {
+            PATH_ARG(path);
+            OPTIONS_FROM(2);
+            core_check(aTHX_ nzk_options_check(opts));
+            code = core_code(aTHX_ nzk_remove_watches(handle, path_ptr, path_len, opts));
+        }
+        LEAVE;
+        RETURN_BOOL(code == NZK_RESULT_OK);
 
 void
 zerror(code)
@@ -1615,6 +1703,98 @@ DESTROY(zk)
         if (SvROK(zk) && our_magic(aTHX_ SvRV(zk), &lease_vtbl))
             sv_unmagicext(SvRV(zk), PERL_MAGIC_ext, &lease_vtbl);
         XSRETURN_EMPTY;
+
+void
+CLONE_SKIP(package)
+        SV *package
+    PPCODE:
+        PERL_UNUSED_VAR(package);
+        XSRETURN_YES;
+
+
+MODULE = Net::ZooKeeper  PACKAGE = Net::ZooKeeper::PersistentWatch
+
+PROTOTYPES: DISABLE
+
+void
+wait(pw, ...)
+        SV *pw
+    PREINIT:
+        NzkOptions *opts;
+        NzkEventWaiter *waiter;
+        NzkWaitStep step;
+        NzkEvent event;
+        SV *result = NULL;
+        int saved_errno = errno;
+    PPCODE:
+        hold_args(aTHX_ &ST(0), items);
+        (void) persistent_arg(aTHX_ pw);
+        ENTER;
+        opts = new_options(aTHX_ NZK_METHOD_PERSISTENT_WAIT);
+        OPTIONS_FROM(1);
+        /* Converting the options can run Perl code that destroys the object: it is
+         * taken again. The waiter holds the queue, so the object may go during the
+         * wait (a signal handler); a handler that dies leaves through LEAVE, which
+         * frees the waiter. */
+        waiter = (NzkEventWaiter *) core_ptr(aTHX_ nzk_event_waiter_new(persistent_arg(aTHX_ pw), opts));
+        SAVEDESTRUCTOR(free_event_waiter, waiter);
+        while ((step = nzk_event_waiter_step(waiter, &event)) == NZK_WAIT_STEP_PENDING)
+            PERL_ASYNC_CHECK();
+        if (step == NZK_WAIT_STEP_FIRED)
+            result = sv_2mortal(event_hash(aTHX_ &event));
+        LEAVE;
+        if (step == NZK_WAIT_STEP_PANIC)
+            croak_panic(aTHX);
+        errno = saved_errno;
+        ST(0) = result ? result : &PL_sv_undef;
+        XSRETURN(1);
+
+void
+pending(pw)
+        SV *pw
+    ALIAS:
+        dropped = 1
+    PREINIT:
+        uint64_t pending = 0, dropped = 0;
+    PPCODE:
+        core_code(aTHX_ nzk_persistent_counts(persistent_arg(aTHX_ pw), &pending, &dropped));
+        mXPUSHu((UV) (ix ? dropped : pending));
+
+void
+path(pw)
+        SV *pw
+    PREINIT:
+        SV *path = NULL;
+    PPCODE:
+        core_code(aTHX_ nzk_persistent_path(persistent_arg(aTHX_ pw), &path, sink_scalar));
+        ST(0) = sv_2mortal(path);
+        XSRETURN(1);
+
+void
+mode(pw)
+        SV *pw
+    PPCODE:
+        mXPUSHi(core_code(aTHX_ nzk_persistent_mode(persistent_arg(aTHX_ pw))));
+
+void
+remove(pw)
+        SV *pw
+    PPCODE:
+        RETURN_BOOL(core_code(aTHX_ nzk_persistent_remove(persistent_arg(aTHX_ pw))) == NZK_RESULT_OK);
+
+void
+DESTROY(pw)
+        SV *pw
+    PREINIT:
+        int ok = 0;
+    PPCODE:
+        if (SvROK(pw) && our_magic(aTHX_ SvRV(pw), &persistent_vtbl)) {
+            sv_unmagicext(SvRV(pw), PERL_MAGIC_ext, &persistent_vtbl);
+            ok = 1;
+        }
+        if (GIMME_V == G_VOID)
+            XSRETURN_EMPTY;
+        RETURN_BOOL(ok);
 
 void
 CLONE_SKIP(package)

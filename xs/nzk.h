@@ -76,6 +76,7 @@ typedef enum NzkMessage {
   NZK_MESSAGE_UNTIE_NOT_SUPPORTED,
   NZK_MESSAGE_DELETE_NOT_SUPPORTED,
   NZK_MESSAGE_CLEAR_NOT_SUPPORTED,
+  NZK_MESSAGE_NOT_PERSISTENT_WATCH,
 } NzkMessage;
 
 /**
@@ -100,6 +101,13 @@ typedef enum NzkMethod {
   NZK_METHOD_MULTI_CHECK,
   NZK_METHOD_MULTI_GET,
   NZK_METHOD_MULTI_GET_CHILDREN,
+  NZK_METHOD_ADD_WATCH,
+  /**
+   * `Net::ZooKeeper::PersistentWatch::wait`.
+   */
+  NZK_METHOD_PERSISTENT_WAIT,
+  NZK_METHOD_REMOVE_WATCHES,
+  NZK_METHOD_REMOVE_ALL_WATCHES,
 } NzkMethod;
 
 /**
@@ -166,6 +174,18 @@ typedef enum NzkOption {
   NZK_OPTION_MODE,
   NZK_OPTION_TTL,
   NZK_OPTION_READ_ONLY,
+  /**
+   * `add_watch`'s `mode`.
+   */
+  NZK_OPTION_WATCH_MODE,
+  /**
+   * `add_watch`'s `queue`.
+   */
+  NZK_OPTION_QUEUE,
+  /**
+   * `remove_all_watches`'s `type`.
+   */
+  NZK_OPTION_WATCH_TYPE,
 } NzkOption;
 
 /**
@@ -203,6 +223,12 @@ typedef enum NzkWaitStep {
 typedef struct NzkHandle NzkHandle;
 
 /**
+ * A wait in progress: `PersistentWatch::wait` steps it in slices so that Perl can
+ * run its signal handlers in between. It holds the queue, so the object may go away.
+ */
+typedef struct NzkEventWaiter NzkEventWaiter;
+
+/**
  * A holder's share of a cluster connection; released on drop.
  */
 typedef struct NzkLease NzkLease;
@@ -218,6 +244,11 @@ typedef struct NzkMulti NzkMulti;
  * to stat and watch objects) and frees it on every path with the options.
  */
 typedef struct NzkOptions NzkOptions;
+
+/**
+ * A `Net::ZooKeeper::PersistentWatch`.
+ */
+typedef struct NzkPersistentWatch NzkPersistentWatch;
 
 /**
  * The eleven fields of a `Net::ZooKeeper::Stat`, in the order of its keys.
@@ -342,6 +373,17 @@ typedef struct NzkOpResult {
  * Receives the result of each operation, in order.
  */
 typedef void (*NzkOpSink)(void *ctx, const struct NzkOpResult *result);
+
+/**
+ * An event of a persistent watch. `path` is NULL for a session event; else it points
+ * to `path_len` bytes, valid until the waiter's next step or its free.
+ */
+typedef struct NzkEvent {
+  int32_t event;
+  int32_t state;
+  const uint8_t *path;
+  size_t path_len;
+} NzkEvent;
 
 /**
  * Index of `key` among the class's keys (case-insensitive), or -1; how it may be
@@ -821,6 +863,15 @@ void nzk_options_free(struct NzkOptions *opts);
 enum NzkOption nzk_option(const struct NzkOptions *opts, const uint8_t *name, size_t len);
 
 /**
+ * Checks that the options the method requires were given (after the last setter);
+ * returns the croak message or NULL.
+ *
+ * # Safety
+ * `opts` is live.
+ */
+const char *nzk_options_check(const struct NzkOptions *opts);
+
+/**
  * Sets an integer option (truncated to a C int); returns the croak message or NULL.
  *
  * # Safety
@@ -925,6 +976,117 @@ const char *nzk_options_push_acl(struct NzkOptions *opts,
                                  size_t scheme_len,
                                  const uint8_t *id,
                                  size_t id_len);
+
+/**
+ * Sets a persistent watch (ZooKeeper 3.6 and later) on `path`, in `*out`:
+ * `NZK_RESULT_OK`, or the ZooKeeper code the call failed with (`*out` NULL). Free
+ * the watch with `nzk_persistent_free`.
+ *
+ * # Safety
+ * `handle` is live (from `nzk_handle_new` or `nzk_lease_handle`); `path` points to
+ * `path_len` bytes; `opts` is live; `out` is writable.
+ */
+int32_t nzk_add_watch(const struct NzkHandle *handle,
+                      const uint8_t *path,
+                      size_t path_len,
+                      const struct NzkOptions *opts,
+                      struct NzkPersistentWatch **out);
+
+/**
+ * Frees a persistent watch, which removes it without waiting for the server (in a
+ * process that inherited it through fork, leaves it alone); NULL is allowed.
+ *
+ * # Safety
+ * `watch` is NULL or from `nzk_add_watch`, and is not used afterwards.
+ */
+void nzk_persistent_free(struct NzkPersistentWatch *watch);
+
+/**
+ * The message for a persistent watch that cannot be used: NULL if it can.
+ *
+ * # Safety
+ * `watch` is NULL or live.
+ */
+const char *nzk_persistent_begin(const struct NzkPersistentWatch *watch);
+
+/**
+ * The number of events queued in `*pending` and of events dropped in `*dropped`;
+ * returns `NZK_RESULT_OK`.
+ *
+ * # Safety
+ * `watch` is live; `pending` and `dropped` are writable.
+ */
+int32_t nzk_persistent_counts(const struct NzkPersistentWatch *watch,
+                              uint64_t *pending,
+                              uint64_t *dropped);
+
+/**
+ * The path watched, to `sink`; returns `NZK_RESULT_OK`.
+ *
+ * # Safety
+ * `watch` is live.
+ */
+int32_t nzk_persistent_path(const struct NzkPersistentWatch *watch, void *ctx, NzkBytesSink sink);
+
+/**
+ * The watch's mode (`ZOO_WATCH_PERSISTENT` or `ZOO_WATCH_PERSISTENT_RECURSIVE`).
+ *
+ * # Safety
+ * `watch` is live.
+ */
+int32_t nzk_persistent_mode(const struct NzkPersistentWatch *watch);
+
+/**
+ * Removes the watch from the server; its queue then ends with a
+ * `ZOO_NOTWATCHING_EVENT`.
+ *
+ * # Safety
+ * `watch` is live.
+ */
+int32_t nzk_persistent_remove(const struct NzkPersistentWatch *watch);
+
+/**
+ * Starts waiting for the watch's next event, for the `timeout` option or the
+ * watch's own timeout. Step it with `nzk_event_waiter_step`; free it with
+ * `nzk_event_waiter_free`. The waiter does not depend on the watch object staying
+ * alive.
+ *
+ * # Safety
+ * `watch` and `opts` are live.
+ */
+struct NzkEventWaiter *nzk_event_waiter_new(const struct NzkPersistentWatch *watch,
+                                            const struct NzkOptions *opts);
+
+/**
+ * Waits a short while (at most `WAIT_SLICE`): an event was taken from the queue
+ * (`Fired`, the event in `*out`), the timeout passed or the watch ended
+ * (`TimedOut`), or neither yet (the caller handles signals and steps again).
+ *
+ * # Safety
+ * `waiter` is live; `out` is writable.
+ */
+enum NzkWaitStep nzk_event_waiter_step(struct NzkEventWaiter *waiter, struct NzkEvent *out);
+
+/**
+ * Frees a waiter; NULL is allowed.
+ *
+ * # Safety
+ * `waiter` is NULL or from `nzk_event_waiter_new`, and is not used afterwards.
+ */
+void nzk_event_waiter_free(struct NzkEventWaiter *waiter);
+
+/**
+ * Removes watches of this handle on `path` (ZooKeeper 3.5 and later): for
+ * `remove_watches` the options' `watch` (which then shows `ZOO_NOTWATCHING_EVENT`),
+ * for `remove_all_watches` every watch of the options' `type`.
+ *
+ * # Safety
+ * Pointers are live and lengths right.
+ */
+int32_t nzk_remove_watches(const struct NzkHandle *handle,
+                           const uint8_t *path,
+                           size_t path_len,
+                           const struct NzkOptions *opts);
 
 /**
  * Panics inside the boundary of a result code.

@@ -1,7 +1,7 @@
 #!/usr/bin/perl
 # Argument fuzzing: random values of every kind go into every function and
 # method of Net::ZooKeeper, Net::ZooKeeper::Stat, Net::ZooKeeper::Watch,
-# Net::ZooKeeper::Transaction, Net::ZooKeeper::Cluster and
+# Net::ZooKeeper::Transaction, Net::ZooKeeper::PersistentWatch, Net::ZooKeeper::Cluster and
 # Net::ZooKeeper::Cluster::Connection (all subs
 # found in their symbol tables: methods, tie methods, constants, functions),
 # as invocants, positional arguments, option names and option values, and
@@ -47,7 +47,7 @@ use Time::HiRes ();
 
 use ZKTest;
 use ZKTest::Server;
-use Net::ZooKeeper qw(:all);
+use Net::ZooKeeper qw(:all :watch_modes :watch_types);
 use Net::ZooKeeper::Cluster ();
 
 $SIG{PIPE} = 'IGNORE';
@@ -84,7 +84,8 @@ package Fuzz::Nasty {   # FETCH destroys a pooled object, then returns a value
     sub FETCH {
         my $s = shift;
         my $victim = $s->[0]->();
-        eval { ref($victim) =~ /^Net::ZooKeeper/ && (Scalar::Util::reftype($victim) // '') eq 'HASH'
+        eval { ref($victim) =~ /^Net::ZooKeeper/
+                   && ((Scalar::Util::reftype($victim) // '') eq 'HASH' || ref($victim) eq 'Net::ZooKeeper::PersistentWatch')
                    and $victim->DESTROY and $main::DESTROYED_BY_FETCH = 1 };
         return $s->[1];
     }
@@ -120,10 +121,11 @@ package main;
 # The child: the fuzz loop.
 
 my @CLASSES = ('Net::ZooKeeper', 'Net::ZooKeeper::Stat', 'Net::ZooKeeper::Watch', 'Net::ZooKeeper::Transaction',
-               'Net::ZooKeeper::Cluster', 'Net::ZooKeeper::Cluster::Connection');
+               'Net::ZooKeeper::PersistentWatch', 'Net::ZooKeeper::Cluster',
+               'Net::ZooKeeper::Cluster::Connection');
 my @OPTION_NAMES = qw(session_timeout session_id sasl_options tls_ca_file tls_cert_file
                       tls_key_file tls_verify_hostname path_read_len flags acl version stat
-                      watch data_read_len timeout mode ttl);
+                      watch data_read_len timeout mode ttl queue type read_only);
 # Operation names of multi() and multi_read(), valid and not.
 my @OP_NAMES = qw(create delete set check get get_children CREATE Get_Children frob);
 my @ATTR_KEYS = qw(data_read_len path_read_len watch_timeout hosts session_timeout session_id
@@ -176,6 +178,24 @@ sub make_pool {
     my %std;
     tie %std, 'Fuzz::StdHash';
     $pool{zkh_std_tied} = bless \%std, 'Net::ZooKeeper';
+    # Persistent watches: live (recursive, plain, a small queue), removed,
+    # destroyed, of a destroyed handle, and forged.
+    $pool{pw} = $zkh->add_watch('/fuzz', mode => ZOO_WATCH_PERSISTENT_RECURSIVE);
+    $pool{pw_plain} = $zkh->add_watch('/fuzz/a', queue => 1);
+    my $removed = $zkh->add_watch('/fuzz/b');
+    $removed->remove if $removed;
+    $pool{pw_removed} = $removed;
+    my $destroyed = $zkh->add_watch('/fuzz/b');
+    $destroyed->DESTROY if $destroyed;
+    $pool{pw_destroyed} = $destroyed;
+    my $short = Net::ZooKeeper->new($HOSTS);
+    $pool{pw_dead_handle} = $short->add_watch('/fuzz');
+    $short->DESTROY;
+    $pool{pw_forged} = bless \(my $pn = 0), 'Net::ZooKeeper::PersistentWatch';
+    $pool{pw_forged_hash} = bless {}, 'Net::ZooKeeper::PersistentWatch';
+    my $oneshot = $zkh->watch(timeout => 50);
+    $zkh->get_children('/fuzz', watch => $oneshot);
+    $pool{watch_child} = $oneshot;
     Net::ZooKeeper::Cluster::define('fuzz', $HOSTS, 1000);
     my ($rc, $conn) = Net::ZooKeeper::Cluster::acquire('fuzz');
     $pool{conn} = $conn if $conn;
@@ -382,6 +402,10 @@ my %ARITY = (
     generation => [1, 0], released => [1, 0], _fetch => [2, 0], handle => [1, 0], _release => [1, 0],
     _error => [2, 0], multi => [3, 0], multi_read => [3, 0], transaction => [1, 0], check => [2, 1],
     commit => [1, 0], ops => [1, 0], _add => [2, 1],
+    add_watch => [2, 1], remove_watches => [2, 1], remove_all_watches => [2, 1],
+    pending => [1, 0], dropped => [1, 0], path => [1, 0], mode => [1, 0], remove => [1, 0],
+    sync => [2, 0], get_ephemerals => [2, 0], get_all_children_number => [2, 0], whoami => [1, 0],
+    get_config => [1, 1], state => [1, 0],
 );
 # Plausible values for positional arguments after the first, by sub.
 my $path = sub { ('/fuzz/a', '/fuzz/b', '/fuzz/n', '/fuzz', '/', '/zookeeper')[ rand 6 ] };
@@ -417,6 +441,7 @@ my %PLAUSIBLE = (
     define => [ sub { ($HOSTS, $REFUSED)[ rand 2 ] }, sub { (1000, 0, 2**31)[ rand 3 ] } ],
     error => [ $code, sub { 'msg' } ], error_text => [ $code, sub { 'msg' } ], _error => [ $code ],
     _fetch => [ sub { int(rand 8) - 2 } ], _acquire => [ sub { int rand 2 } ],
+    add_watch => [ $path ], remove_watches => [ $path ], remove_all_watches => [ $path ],
 );
 
 # Pool objects a sub's first argument is usually drawn from.
@@ -432,6 +457,8 @@ sub preferred_pool {
         if $pkg eq 'Net::ZooKeeper::Watch';
     return [qw(conn conn conn_released conn_forged)] if $pkg eq 'Net::ZooKeeper::Cluster::Connection';
     return [qw(txn txn txn_empty zkh)] if $pkg eq 'Net::ZooKeeper::Transaction';
+    return [qw(pw pw pw_plain pw_removed pw_destroyed pw_dead_handle pw_forged pw_forged_hash)]
+        if $pkg eq 'Net::ZooKeeper::PersistentWatch';
     return $name =~ /^(?:release|error|error_text|_is_connection)\z/ ? [qw(conn conn conn_released conn_forged)]
          : $name =~ /^(?:lookup|acquire|tryacquire|_lookup|_acquire|define|_define)\z/ ? [qw(cluster_name)]
          : [qw(hosts_string)];
@@ -491,6 +518,10 @@ sub child {
                       undef, 'zkh' ],
                     [ 'Net::ZooKeeper::get', 'zkh', [ '/fuzz/a' ], undef, 'zkh' ],
                     [ 'Net::ZooKeeper::Watch::wait', 'watch_armed', [], undef, 'watch_armed' ],
+                    [ 'Net::ZooKeeper::PersistentWatch::wait', 'pw', [], undef, 'pw' ],
+                    [ 'Net::ZooKeeper::add_watch', 'zkh', [ '/fuzz' ], undef, 'zkh' ],
+                    [ 'Net::ZooKeeper::remove_watches', 'zkh', [ '/fuzz' ], 'watch', 'watch_child' ],
+                    [ 'Net::ZooKeeper::remove_all_watches', 'zkh', [ '/fuzz' ], undef, 'zkh' ],
                     [ 'Net::ZooKeeper::FETCH', 'zkh_inner', [ 'NASTY' ], undef, 'zkh' ],
                     [ 'Net::ZooKeeper::STORE', 'zkh_inner', [ 'data_read_len', 'NASTY' ], undef, 'zkh' ],
                     [ 'Net::ZooKeeper::Stat::FETCH', 'stat_inner', [ 'NASTY' ], undef, 'stat' ],

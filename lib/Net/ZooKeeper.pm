@@ -108,4 +108,7 @@ our $VERSION = $Net::ZooKeeper::VERSION;
 package Net::ZooKeeper::Watch;    ## no critic (Modules::ProhibitMultiplePackages)
 our $VERSION = $Net::ZooKeeper::VERSION;
 
+package Net::ZooKeeper::PersistentWatch;    ## no critic (Modules::ProhibitMultiplePackages)
+our $VERSION = $Net::ZooKeeper::VERSION;
+
 1;

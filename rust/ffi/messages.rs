@@ -18,6 +18,7 @@ pub enum NzkMessage {
     UntieNotSupported,
     DeleteNotSupported,
     ClearNotSupported,
+    NotPersistentWatch,
 }
 
 /// The text of a fixed message; `class` names the base class where the text has one.
@@ -37,6 +38,7 @@ pub extern "C" fn nzk_message(which: NzkMessage, class: NzkClass) -> Text {
                 message::set(message::unsupported("deleting elements from hashes", class))
             }
             NzkMessage::ClearNotSupported => message::set(message::unsupported("clearing hashes", class)),
+            NzkMessage::NotPersistentWatch => message::set(message::NOT_PERSISTENT_WATCH),
         })
     }
 }

@@ -7,8 +7,8 @@
 //!   XS layer croaks `"internal error in the Net::ZooKeeper core"` on it;
 //! - objects are opaque pointers with one owner and one free path each: handles and
 //!   stat and watch objects are reference-counted (retain/free), options, batches of
-//!   operations (`multi`), waiters and leases are boxed (new/free); free functions
-//!   accept NULL;
+//!   operations (`multi`), waiters, leases and persistent watches are boxed
+//!   (new/free); free functions accept NULL;
 //! - messages for `croak`/`warn` are NUL-terminated strings owned by the core, valid
 //!   until the next message of the same thread (see [`crate::message`]);
 //! - strings from Perl are (pointer, length) pairs, never NUL-terminated.
@@ -28,6 +28,7 @@ pub mod handle;
 pub mod messages;
 pub mod multi;
 pub mod options;
+pub mod persistent;
 pub mod probe;
 pub mod settings;
 pub mod stat;
@@ -100,8 +101,8 @@ macro_rules! ffi_boundary {
     };
 }
 
-/// The one free path of every boxed object (options, batches, waiters, leases);
-/// NULL is allowed.
+/// The one free path of every boxed object (options, batches, waiters, leases,
+/// persistent watches); NULL is allowed.
 ///
 /// # Safety
 /// `object` is NULL or from `Box::into_raw`, and is not used afterwards.

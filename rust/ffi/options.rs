@@ -46,6 +46,16 @@ impl super::Fallback for NzkOption {
     }
 }
 
+/// Checks that the options the method requires were given (after the last setter);
+/// returns the croak message or NULL.
+///
+/// # Safety
+/// `opts` is live.
+#[no_mangle]
+pub unsafe extern "C" fn nzk_options_check(opts: *const Options) -> *const c_char {
+    ffi_boundary! { ok_or_message((*opts).check()) }
+}
+
 /// Sets an integer option (truncated to a C int); returns the croak message or NULL.
 ///
 /// # Safety

@@ -65,6 +65,13 @@ impl OneshotReceiver {
         event
     }
 
+    /// Patched for Net::ZooKeeper: as `recv`, but the receiver is kept, so that a
+    /// wait cut short (the future dropped) leaves a watch that `remove` can still
+    /// remove, with the server's answer. Not to be polled again once it returned.
+    pub async fn recv_mut(&mut self) -> WatchedEvent {
+        self.receiver.as_mut().unwrap().await.unwrap()
+    }
+
     pub async fn remove(self) -> Result<(), Error> {
         let id = self.id;
         let unwatch = unsafe { self.into_unwatch() };
@@ -418,7 +425,10 @@ impl WatchManager {
                 if !contains[i] {
                     contains[i] = true;
                     paths[i].push(path.as_str());
-                    index = index.max(index);
+                    // Patched for Net::ZooKeeper: was `index.max(index)`, so the request
+                    // stayed SetWatches (three lists) and persistent watches were not set
+                    // again after a reconnection.
+                    index = index.max(i);
                     bytes += path.len();
                     if bytes > SET_WATCHES_MAX_BYTES {
                         self.send_and_clear_watches(last_zxid, &mut paths, index, depot);

@@ -1,0 +1,560 @@
+//! Persistent watches (`add_watch`, ZooKeeper 3.6 and later) and the removal of
+//! watches (`remove_watches`, `remove_all_watches`, ZooKeeper 3.5 and later).
+//!
+//! A `Net::ZooKeeper::PersistentWatch` ([`PersistentWatch`]) receives every event of
+//! its server watch, in order, in a bounded [`Queue`]. The client's watcher gets them
+//! through a channel that the session task fills as it reads the connection, in order
+//! with the replies. A task on the shared runtime moves them into the queue as they
+//! come, so none is lost while Perl is busy; and every look at the queue from Perl
+//! (`wait`, `pending`, `dropped`) first moves what the channel holds itself, so it
+//! sees every event the server sent before the reply of a call that returned
+//! earlier. Past the bound new events are dropped and counted, except the last event
+//! of a watch (the session expired, or the watch was removed), which is always
+//! queued.
+
+use std::collections::VecDeque;
+use std::future::Future;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::pin::pin;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError, Weak};
+use std::task::{Context, Poll, Wake, Waker};
+use std::time::{Duration, Instant};
+
+use tokio::sync::{oneshot, Notify};
+use zookeeper_client::{AddWatchMode, EventType, PersistentWatcher, WatchedEvent};
+
+use crate::caller::Caller;
+use crate::error::{self, ZINVALIDSTATE, ZNOWATCHER, ZOPERATIONTIMEOUT};
+use crate::handle::{CallResult, Handle};
+use crate::options::Options;
+use crate::runtime;
+use crate::watch::{self, NzkWaitStep, Removal, Watch, WAIT_SLICE};
+
+/// One event as `wait` returns it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Event {
+    pub event: i32,
+    pub state: i32,
+    /// The node's path; `None` for a session event.
+    pub path: Option<String>,
+}
+
+impl Event {
+    /// The event for Perl (none for the handle's own close), and whether it is the
+    /// watch's last.
+    fn of(event: &WatchedEvent) -> (Option<Event>, bool) {
+        match event.event_type {
+            EventType::Session => {
+                let state = watch::state_code(event.session_state);
+                let session = state.map(|state| Event { event: watch::SESSION_EVENT, state, path: None });
+                (session, event.session_state.is_terminated())
+            }
+            node => {
+                let path = Some(event.path.clone());
+                (Some(Event { event: watch::node_event_code(node), state: watch::CONNECTED_STATE, path }), false)
+            }
+        }
+    }
+}
+
+struct State {
+    events: VecDeque<Event>,
+    bound: usize,
+    dropped: u64,
+    /// The client's watcher, while the watch lives here.
+    watcher: Option<PersistentWatcher>,
+    /// No event is queued any more.
+    ended: bool,
+}
+
+impl State {
+    fn push(&mut self, event: Event) {
+        if self.ended {
+            return;
+        }
+        if self.events.len() < self.bound {
+            self.events.push_back(event);
+        } else {
+            self.dropped += 1;
+        }
+    }
+
+    /// Queues the watch's last event (whatever the bound), if any, and ends it.
+    fn push_last(&mut self, event: Option<Event>) {
+        if self.ended {
+            return;
+        }
+        self.events.extend(event);
+        self.ended = true;
+    }
+}
+
+/// Wakes the task that feeds a queue: the waker every poll of the client's channel
+/// leaves with it, from the task and from Perl alike, so that the task hears of
+/// every new event.
+struct Wakeup(Notify);
+
+impl Wake for Wakeup {
+    fn wake(self: Arc<Self>) {
+        self.0.notify_one();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.0.notify_one();
+    }
+}
+
+/// The events of one persistent watch.
+pub struct Queue {
+    /// The path watched, as sent to the server.
+    path: String,
+    state: Mutex<State>,
+    ready: Condvar,
+    wakeup: Arc<Wakeup>,
+    waker: Waker,
+}
+
+impl Queue {
+    fn new(path: String, watcher: Option<PersistentWatcher>, bound: usize) -> Arc<Queue> {
+        let wakeup = Arc::new(Wakeup(Notify::new()));
+        let state = State { events: VecDeque::new(), bound, dropped: 0, watcher, ended: false };
+        Arc::new(Queue {
+            path,
+            state: Mutex::new(state),
+            ready: Condvar::new(),
+            waker: Waker::from(wakeup.clone()),
+            wakeup,
+        })
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Moves what the client's channel holds into the queue; false once the watch is
+    /// not fed here any more.
+    fn pump(&self, state: &mut State) -> bool {
+        let mut cx = Context::from_waker(&self.waker);
+        let mut moved = false;
+        while let Some(watcher) = state.watcher.as_mut() {
+            let polled = catch_unwind(AssertUnwindSafe(|| pin!(watcher.changed()).poll(&mut cx)));
+            let (event, last) = match polled {
+                Ok(Poll::Pending) => break,
+                Ok(Poll::Ready(event)) => Event::of(&event),
+                // The client's channel closed without a last session event (it
+                // panics then): nothing more comes.
+                Err(_) => (None, true),
+            };
+            moved = true;
+            if last {
+                state.watcher = None;
+                state.push_last(event);
+            } else if let Some(event) = event {
+                state.push(event);
+            }
+        }
+        if moved {
+            self.ready.notify_all();
+        }
+        state.watcher.is_some() && !state.ended
+    }
+
+    /// The queue, with what the client's channel held moved into it.
+    fn look(&self) -> MutexGuard<'_, State> {
+        let mut state = self.lock();
+        self.pump(&mut state);
+        state
+    }
+
+    /// Events queued and events dropped.
+    pub fn counts(&self) -> (usize, u64) {
+        let state = self.look();
+        (state.events.len(), state.dropped)
+    }
+
+    /// Takes the client's watcher to remove it; None if the watch ended here already.
+    fn take_watcher(&self) -> Option<PersistentWatcher> {
+        let mut state = self.look();
+        let watcher = if state.ended { None } else { state.watcher.take() };
+        drop(state);
+        self.wakeup.0.notify_one();
+        watcher
+    }
+
+    /// The watch was removed (or its removal tried: the client forgets the watcher
+    /// anyway): its last event.
+    fn removed(&self, state: i32) {
+        let event = Event { event: watch::NOTWATCHING_EVENT, state, path: Some(self.path.clone()) };
+        self.lock().push_last(Some(event));
+        self.ready.notify_all();
+    }
+
+    /// Ends the watch here: `DESTROY` (the client's watcher dropped, which removes it
+    /// without waiting for the server), the handle's close, or an abandoned session
+    /// (`final_state`: its last session event).
+    pub fn end(&self, final_state: Option<i32>) {
+        let mut state = self.look();
+        let watcher = state.watcher.take();
+        state.push_last(final_state.map(|state| Event { event: watch::SESSION_EVENT, state, path: None }));
+        drop(state);
+        drop(watcher);
+        self.ready.notify_all();
+        self.wakeup.0.notify_one();
+    }
+}
+
+/// The task that feeds a queue while the watch lives here.
+async fn feed(queue: Arc<Queue>) {
+    while queue.pump(&mut queue.lock()) {
+        queue.wakeup.0.notified().await;
+    }
+}
+
+/// A handle's persistent watches, for `remove_all_watches` and its close.
+#[derive(Default)]
+pub struct Registry(Mutex<Vec<Weak<Queue>>>);
+
+impl Registry {
+    fn lock(&self) -> MutexGuard<'_, Vec<Weak<Queue>>> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn add(&self, queue: &Arc<Queue>) {
+        let mut queues = self.lock();
+        queues.retain(|q| q.strong_count() > 0);
+        queues.push(Arc::downgrade(queue));
+    }
+
+    fn on_path(&self, path: &str) -> Vec<Arc<Queue>> {
+        self.lock().iter().filter_map(Weak::upgrade).filter(|q| q.path == path).collect()
+    }
+
+    /// The handle closes (`final_state` None) or gives its session up: every watch
+    /// ends.
+    pub fn end_all(&self, final_state: Option<i32>) {
+        let queues: Vec<Arc<Queue>> = self.lock().drain(..).filter_map(|q| q.upgrade()).collect();
+        for queue in queues {
+            queue.end(final_state);
+        }
+    }
+}
+
+/// A `Net::ZooKeeper::PersistentWatch`.
+pub struct PersistentWatch {
+    queue: Arc<Queue>,
+    /// The handle object it was made through (for `remove` and its `get_error`); the
+    /// watch does not keep it alive.
+    caller: Weak<Caller>,
+    mode: i32,
+    /// `wait`'s default timeout (ms).
+    timeout: u32,
+    pid: u32,
+}
+
+impl PersistentWatch {
+    /// `$zkh->add_watch($path, mode => ..., queue => ..., timeout => ...)`.
+    ///
+    /// # Errors
+    /// The ZooKeeper code the call failed with (recorded for the handle's `get_error`).
+    pub fn new(caller: &Arc<Caller>, path: &[u8], opts: &Options) -> CallResult<PersistentWatch> {
+        let queue = caller.call(|handle| handle.add_watch(path, opts))?;
+        let timeout = opts.timeout_or(caller.watch_timeout.load(Ordering::Relaxed));
+        Ok(PersistentWatch {
+            queue,
+            caller: Arc::downgrade(caller),
+            mode: opts.watch_mode,
+            timeout,
+            pid: runtime::pid(),
+        })
+    }
+
+    /// Whether this object was made by another process (inherited through fork).
+    pub fn is_inherited(&self) -> bool {
+        self.pid != runtime::pid()
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.pid
+    }
+
+    pub fn path(&self) -> &str {
+        &self.queue.path
+    }
+
+    pub fn mode(&self) -> i32 {
+        self.mode
+    }
+
+    /// Events queued and events dropped.
+    pub fn counts(&self) -> (usize, u64) {
+        self.queue.counts()
+    }
+
+    /// A wait for `$pw->wait(timeout => ...)`: the option's timeout, else the watch's.
+    pub fn waiter(&self, opts: &Options) -> EventWaiter {
+        let timeout = Duration::from_millis(opts.timeout_or(self.timeout).into());
+        EventWaiter { queue: self.queue.clone(), deadline: Instant::now() + timeout, event: None }
+    }
+
+    /// `$pw->remove`: removes the watch from the server.
+    ///
+    /// # Errors
+    /// The ZooKeeper code (recorded for the handle's `get_error`): `ZNOWATCHER` once
+    /// the watch was removed or ended; `ZINVALIDSTATE` when the handle is gone.
+    pub fn remove(&self) -> CallResult<()> {
+        match self.caller.upgrade() {
+            Some(caller) => caller.call(|handle| handle.remove_persistent(&self.queue)),
+            None => Err(ZINVALIDSTATE),
+        }
+    }
+}
+
+impl Drop for PersistentWatch {
+    fn drop(&mut self) {
+        if self.is_inherited() {
+            // The queue and its watcher belong to the parent's runtime, whose threads
+            // do not exist here: leave them alone.
+            std::mem::forget(Arc::clone(&self.queue));
+        } else {
+            self.queue.end(None);
+        }
+    }
+}
+
+/// A wait in progress: `PersistentWatch::wait` steps it in slices so that Perl can
+/// run its signal handlers in between. It holds the queue, so the object may go away.
+pub struct EventWaiter {
+    queue: Arc<Queue>,
+    deadline: Instant,
+    event: Option<Event>,
+}
+
+impl EventWaiter {
+    /// Waits (at most [`WAIT_SLICE`]) for the next event: `Fired` with it taken from
+    /// the queue (see [`EventWaiter::event`]), `TimedOut` when the deadline passed or
+    /// the watch ended with its queue empty, else `Pending`.
+    pub fn step(&mut self) -> NzkWaitStep {
+        let mut state = self.queue.look();
+        let until = self.deadline.min(Instant::now() + WAIT_SLICE);
+        loop {
+            if let Some(event) = state.events.pop_front() {
+                self.event = Some(event);
+                return NzkWaitStep::Fired;
+            }
+            if state.ended {
+                return NzkWaitStep::TimedOut;
+            }
+            let left = until.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                break;
+            }
+            state = self.queue.ready.wait_timeout(state, left).unwrap_or_else(PoisonError::into_inner).0;
+        }
+        if Instant::now() >= self.deadline {
+            NzkWaitStep::TimedOut
+        } else {
+            NzkWaitStep::Pending
+        }
+    }
+
+    /// The event the last `Fired` step took.
+    pub fn event(&self) -> Option<&Event> {
+        self.event.as_ref()
+    }
+}
+
+impl Handle {
+    /// Sets a persistent watch on `path` (the options' `mode` and `queue`).
+    ///
+    /// # Errors
+    /// The ZooKeeper code the call failed with (see [`CallResult`]); a server before
+    /// 3.6 answers `ZUNIMPLEMENTED` (or drops the connection: `ZCONNECTIONLOSS`).
+    pub fn add_watch(&self, path: &[u8], opts: &Options) -> CallResult<Arc<Queue>> {
+        let path = Self::checked_path("zoo_add_watch", path, false)?;
+        let mode = if opts.watch_mode == watch::WATCH_PERSISTENT_RECURSIVE {
+            AddWatchMode::PersistentRecursive
+        } else {
+            AddWatchMode::Persistent
+        };
+        let target = path.as_str();
+        let watcher = self.call(|client| async move { client.watch(target, mode).await })?;
+        let queue = Queue::new(path, Some(watcher), opts.queue);
+        // Registers the waker with the client's channel before anything else looks.
+        queue.pump(&mut queue.lock());
+        self.persistent.add(&queue);
+        runtime::get().spawn(feed(queue.clone()));
+        Ok(queue)
+    }
+
+    /// Removes a persistent watch made through this handle.
+    ///
+    /// # Errors
+    /// As [`Handle::remove_watches`].
+    pub fn remove_persistent(&self, queue: &Arc<Queue>) -> CallResult<()> {
+        let deadline = Instant::now() + self.bound();
+        self.client(deadline)?;
+        Self::remove_each(deadline, Vec::new(), vec![queue.clone()])
+    }
+
+    /// Removes the watch `watch` armed on `path` through this handle (its current
+    /// assignment), which then records [`watch::NOTWATCHING_EVENT`].
+    ///
+    /// # Errors
+    /// The ZooKeeper code the call failed with (see [`CallResult`]): `ZNOWATCHER` when
+    /// the watch is not armed there through this handle (the server is not asked),
+    /// or when the server had no such watch; `ZBADARGUMENTS` without a watch.
+    pub fn remove_watches(&self, path: &[u8], watch: Option<&Watch>) -> CallResult<()> {
+        let path = Self::checked_path("zoo_remove_watches", path, false)?;
+        let record = watch.ok_or(error::ZBADARGUMENTS)?.record();
+        let deadline = Instant::now() + self.bound();
+        self.client(deadline)?;
+        let removers = self.watches.take_removers(&path, watch::WATCHTYPE_ANY, Some(&record));
+        Self::remove_each(deadline, removers, Vec::new())
+    }
+
+    /// Removes every watch of this handle on `path` of kind `kind`: one-shot data
+    /// watches (`exists`, `get`) for `WATCHTYPE_DATA`, child watches for
+    /// `WATCHTYPE_CHILD`, both and the persistent watches for `WATCHTYPE_ANY`.
+    ///
+    /// # Errors
+    /// As [`Handle::remove_watches`]: the first failure.
+    pub fn remove_all_watches(&self, path: &[u8], kind: i32) -> CallResult<()> {
+        let path = Self::checked_path("zoo_remove_all_watches", path, false)?;
+        let deadline = Instant::now() + self.bound();
+        self.client(deadline)?;
+        let removers = self.watches.take_removers(&path, kind, None);
+        let queues = if kind == watch::WATCHTYPE_ANY { self.persistent.on_path(&path) } else { Vec::new() };
+        Self::remove_each(deadline, removers, queues)
+    }
+
+    /// Removes persistent watches, then one-shot ones (through their tasks), each the
+    /// client's way: it forgets the watcher, and asks the server only for the last
+    /// watcher of the handle on a path (for every kind once the path has no other).
+    /// The persistent ones go first, so that a node's last request is a one-shot
+    /// watch's, for every kind: a request for a data watch and then one for every
+    /// kind would find nothing left the second time on servers that keep a recursive
+    /// watch with the data watches (3.8), which answer it with ZNOWATCHER. The
+    /// first failure is the result.
+    fn remove_each(
+        deadline: Instant,
+        removers: Vec<oneshot::Sender<Removal>>,
+        queues: Vec<Arc<Queue>>,
+    ) -> CallResult<()> {
+        let watchers: Vec<(Arc<Queue>, PersistentWatcher)> =
+            queues.into_iter().filter_map(|queue| queue.take_watcher().map(|watcher| (queue, watcher))).collect();
+        if removers.is_empty() && watchers.is_empty() {
+            return Err(ZNOWATCHER);
+        }
+        let queues: Vec<Arc<Queue>> = watchers.iter().map(|(queue, _)| queue.clone()).collect();
+        let persistent = bounded(deadline, async move {
+            let mut results = Vec::new();
+            for (queue, watcher) in watchers {
+                let result = watcher.remove().await.map_err(|err| error::code_of(&err));
+                queue.removed(watch::removed_state(result));
+                results.push(result);
+            }
+            results
+        });
+        // Those the bound cut short: their watchers were dropped, which removes them.
+        for queue in queues {
+            queue.removed(watch::CONNECTING_STATE);
+        }
+        // Asked even when the bound has passed: the tasks remove them meanwhile.
+        let answers: Vec<Option<oneshot::Receiver<CallResult<()>>>> = removers
+            .into_iter()
+            .map(|remover| {
+                let (reply, answer) = oneshot::channel();
+                // A task that ended has delivered its event: the watch is not armed.
+                remover.send(reply).ok().map(|()| answer)
+            })
+            .collect();
+        let oneshot = bounded(deadline, async move {
+            let mut results = Vec::new();
+            for answer in answers {
+                results.push(match answer {
+                    Some(answer) => answer.await.unwrap_or(Err(ZNOWATCHER)),
+                    None => Err(ZNOWATCHER),
+                });
+            }
+            results
+        });
+        persistent.into_iter().chain(oneshot).find(Result::is_err).unwrap_or(Ok(()))
+    }
+}
+
+/// The results of removals, within the bound (else `ZOPERATIONTIMEOUT`).
+fn bounded(deadline: Instant, removals: impl Future<Output = Vec<CallResult<()>>>) -> Vec<CallResult<()>> {
+    let left = deadline.saturating_duration_since(Instant::now());
+    runtime::block_on_bounded(left, removals).unwrap_or_else(|| vec![Err(ZOPERATIONTIMEOUT)])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn node(n: i32) -> Event {
+        Event { event: watch::CHANGED_EVENT, state: watch::CONNECTED_STATE, path: Some(format!("/n{n}")) }
+    }
+
+    fn waiter(queue: &Arc<Queue>, ms: u64) -> EventWaiter {
+        EventWaiter { queue: queue.clone(), deadline: Instant::now() + Duration::from_millis(ms), event: None }
+    }
+
+    #[test]
+    fn past_the_bound_new_events_are_dropped_and_counted() {
+        let queue = Queue::new("/n".into(), None, 5);
+        for n in 0..12 {
+            queue.lock().push(node(n));
+        }
+        assert_eq!(queue.counts(), (5, 7));
+        let mut w = waiter(&queue, 0);
+        for n in 0..5 {
+            assert_eq!(w.step(), NzkWaitStep::Fired);
+            assert_eq!(w.event(), Some(&node(n)), "the first events are kept, in order");
+        }
+        assert_eq!(w.step(), NzkWaitStep::TimedOut);
+        queue.lock().push(node(12));
+        assert_eq!(queue.counts(), (1, 7), "room again once drained; the count stays");
+    }
+
+    #[test]
+    fn the_last_event_is_queued_whatever_the_bound_and_ends_the_watch() {
+        let queue = Queue::new("/n".into(), None, 1);
+        queue.lock().push(node(0));
+        queue.end(Some(watch::EXPIRED_SESSION_STATE));
+        queue.lock().push(node(1));
+        queue.removed(watch::CONNECTED_STATE);
+        assert_eq!(queue.counts(), (2, 0), "nothing after the last event, not even a drop");
+        let mut w = waiter(&queue, 60_000);
+        assert_eq!(w.step(), NzkWaitStep::Fired);
+        assert_eq!(w.step(), NzkWaitStep::Fired);
+        let expired = Event { event: watch::SESSION_EVENT, state: watch::EXPIRED_SESSION_STATE, path: None };
+        assert_eq!(w.event(), Some(&expired));
+        let start = Instant::now();
+        assert_eq!(w.step(), NzkWaitStep::TimedOut, "an ended watch returns at once");
+        assert!(start.elapsed() < WAIT_SLICE);
+    }
+
+    #[test]
+    fn a_removed_watch_ends_with_notwatching() {
+        let queue = Queue::new("/n".into(), None, 10);
+        queue.removed(watch::CONNECTED_STATE);
+        let mut w = waiter(&queue, 0);
+        assert_eq!(w.step(), NzkWaitStep::Fired);
+        let removed = Event { event: watch::NOTWATCHING_EVENT, state: watch::CONNECTED_STATE, path: Some("/n".into()) };
+        assert_eq!(w.event(), Some(&removed));
+        assert!(queue.take_watcher().is_none());
+    }
+
+    #[test]
+    fn a_wait_steps_in_slices_until_its_deadline() {
+        let queue = Queue::new("/n".into(), None, 10);
+        let mut w = waiter(&queue, 60_000);
+        let start = Instant::now();
+        assert_eq!(w.step(), NzkWaitStep::Pending, "a step waits one slice");
+        assert!(start.elapsed() >= WAIT_SLICE);
+        w.deadline = Instant::now();
+        assert_eq!(w.step(), NzkWaitStep::TimedOut);
+    }
+}
