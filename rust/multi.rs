@@ -133,9 +133,9 @@ pub enum Reply {
     /// set: the node's new stat.
     Set(Stat),
     Checked,
-    /// get: the data (truncated to the data read length) and the stat. The client's
-    /// batch read gives null data as empty data.
-    Data(Vec<u8>, Stat),
+    /// get: the data (truncated to the data read length; `None` for null data) and
+    /// the stat.
+    Data(Option<Vec<u8>>, Stat),
     /// `get_children`: the names of the children.
     Children(Vec<String>),
     /// The operation did not take effect: the code it failed with, or, in a failed
@@ -307,9 +307,9 @@ impl Handle {
 
     fn read(&self, op: &Op, result: MultiReadResult) -> Reply {
         match result {
-            MultiReadResult::Data { mut data, stat } => {
+            MultiReadResult::Data { mut data, stat, null } => {
                 data.truncate(read_len(op.opts.data_read_len, &self.data_read_len));
-                Reply::Data(data, Stat::from(&stat))
+                Reply::Data((!null).then_some(data), Stat::from(&stat))
             }
             MultiReadResult::Children { children } => Reply::Children(children),
             MultiReadResult::Error { err } => Reply::Failed(error::code_of(&err)),

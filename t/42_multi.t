@@ -226,10 +226,7 @@ error_is($zkh, ZOK, '... with ZOK');
     my ($null) = $zkh->multi_read([ get => "$root/null" ]);
     is($null->{error}, ZOK, 'a node with null data is read');
     ok(exists $null->{data}, '... with a data element');
-    TODO: {
-        local $TODO = "the client's batch read (zookeeper-client 0.8.1) gives null data as empty data";
-        is($null->{data}, undef, '... undef for null data, as get() gives');
-    }
+    is($null->{data}, undef, '... undef for null data, as get() gives');
 }
 
 ## Bad operations croak, and nothing is sent

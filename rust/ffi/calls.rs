@@ -19,6 +19,16 @@ pub type NzkAclSink =
 /// (a null `data` for a node whose data is null).
 pub type NzkResultSink = extern "C" fn(ctx: *mut c_void, code: i32, data: *const u8, len: usize);
 
+/// Hands each name of a successful listing to `sink`; returns the result code.
+fn names_to_sink(names: &Result<Vec<String>, i32>, ctx: *mut c_void, sink: NzkBytesSink) -> i32 {
+    if let Ok(names) = names {
+        for name in names {
+            sink(ctx, name.as_ptr(), name.len());
+        }
+    }
+    code_of(names)
+}
+
 /// Creates a node; the created path (truncated to the path read length) goes to
 /// `sink`.
 ///
@@ -164,13 +174,7 @@ pub unsafe extern "C" fn nzk_get_children(
     sink: NzkBytesSink,
 ) -> i32 {
     ffi_boundary! {
-        let children = (*handle).call(|h| h.get_children(bytes(path, path_len), (*opts).watch()));
-        if let Ok(children) = &children {
-            for child in children {
-                sink(ctx, child.as_ptr(), child.len());
-            }
-        }
-        code_of(&children)
+        names_to_sink(&(*handle).call(|h| h.get_children(bytes(path, path_len), (*opts).watch())), ctx, sink)
     }
 }
 
@@ -256,13 +260,7 @@ pub unsafe extern "C" fn nzk_get_ephemerals(
     sink: NzkBytesSink,
 ) -> i32 {
     ffi_boundary! {
-        let paths = (*handle).call(|h| h.get_ephemerals(bytes(prefix, prefix_len)));
-        if let Ok(paths) = &paths {
-            for path in paths {
-                sink(ctx, path.as_ptr(), path.len());
-            }
-        }
-        code_of(&paths)
+        names_to_sink(&(*handle).call(|h| h.get_ephemerals(bytes(prefix, prefix_len))), ctx, sink)
     }
 }
 

@@ -154,7 +154,8 @@ pub unsafe extern "C" fn nzk_multi_run(
             match reply {
                 Reply::Created(path) => (result.value, result.bytes) = (NzkOpValue::Path, as_bytes(path)),
                 Reply::Data(data, stat) => {
-                    (result.value, result.bytes) = (NzkOpValue::Data, as_bytes(data));
+                    let data = data.as_deref().map_or(NzkBytes { data: ptr::null(), len: 0 }, as_bytes);
+                    (result.value, result.bytes) = (NzkOpValue::Data, data);
                     result.stat = Shared::into_raw(*stat);
                 }
                 Reply::Set(stat) => result.stat = Shared::into_raw(*stat),

@@ -1873,7 +1873,10 @@ trait MultiBuffer {
 #[derive(Debug)]
 pub enum MultiReadResult {
     /// Response for [`MultiReader::add_get_data`].
-    Data { data: Vec<u8>, stat: Stat },
+    ///
+    /// Patched for Net::ZooKeeper: `null` is true for a node whose data is null
+    /// (length -1, as the Java client writes `null`); `data` is then empty.
+    Data { data: Vec<u8>, stat: Stat, null: bool },
 
     /// Response for [`MultiReader::add_get_children`].
     Children { children: Vec<String> },
@@ -1946,7 +1949,10 @@ impl<'a> MultiReader<'a> {
             let mut results = Vec::with_capacity(response.len());
             for result in response {
                 match result {
-                    MultiReadResponse::Data { data, stat } => results.push(MultiReadResult::Data { data, stat }),
+                    // Patched for Net::ZooKeeper: `null` passed on.
+                    MultiReadResponse::Data { data, stat, null } => {
+                        results.push(MultiReadResult::Data { data, stat, null })
+                    },
                     MultiReadResponse::Children { children } => results.push(MultiReadResult::Children { children }),
                     MultiReadResponse::Error(err) => results.push(MultiReadResult::Error { err }),
                 }

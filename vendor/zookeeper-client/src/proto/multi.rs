@@ -47,7 +47,8 @@ impl UnsafeRead<'_> for MultiHeader {
 }
 
 pub enum MultiReadResponse {
-    Data { data: Vec<u8>, stat: Stat },
+    // Patched for Net::ZooKeeper: `null` tells null data (length -1) from empty data.
+    Data { data: Vec<u8>, stat: Stat, null: bool },
     Children { children: Vec<String> },
     Error(Error),
 }
@@ -64,9 +65,11 @@ impl DeserializableRecord<'_> for Vec<MultiReadResponse> {
             }
             match header.op {
                 OpCode::GetData => {
+                    // Patched for Net::ZooKeeper: null data is length -1 on the wire.
+                    let null = buf.starts_with(&(-1i32).to_be_bytes());
                     let data = Vec::<u8>::deserialize(buf)?;
                     let stat = Stat::deserialize(buf)?;
-                    results.push(MultiReadResponse::Data { data, stat });
+                    results.push(MultiReadResponse::Data { data, stat, null });
                 },
                 OpCode::GetChildren => {
                     let children = Vec::<String>::deserialize(buf)?;
