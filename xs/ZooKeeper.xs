@@ -716,17 +716,21 @@ convert_ops(pTHX_ NzkMultiKind kind, SV **args, I32 count)
 
 #define RETURN_BOOL(ok) STMT_START { ST(0) = (ok) ? &PL_sv_yes : &PL_sv_no; XSRETURN(1); } STMT_END
 
+/* Pushes the elements of a (mortal) array onto the Perl stack. */
+#define PUSH_ARRAY(av) STMT_START {                                        \
+        SSize_t n_ = av_len(av) + 1, i_;                                   \
+        EXTEND(SP, n_);                                                    \
+        for (i_ = 0; i_ < n_; i_++)                                        \
+            PUSHs(*av_fetch((av), i_, 0));                                 \
+    } STMT_END
+
 /* Returns a list (a mortal array) in list context, its length (or undef on failure)
  * in scalar context. */
 #define RETURN_LIST(av, ok) STMT_START {                                   \
-        SSize_t n_ = av_len(av) + 1, i_;                                   \
-        if (GIMME_V == G_LIST) {                                           \
-            EXTEND(SP, n_);                                                \
-            for (i_ = 0; i_ < n_; i_++)                                    \
-                PUSHs(*av_fetch((av), i_, 0));                             \
-        }                                                                  \
+        if (GIMME_V == G_LIST)                                             \
+            PUSH_ARRAY(av);                                                \
         else if (ok)                                                       \
-            mXPUSHi(n_);                                                   \
+            mXPUSHi(av_len(av) + 1);                                       \
         else                                                               \
             XPUSHs(&PL_sv_undef);                                          \
     } STMT_END
@@ -952,10 +956,7 @@ get_many(zkh, ...)
         if (n > 0)
             core_code(aTHX_ nzk_get_many(handle, paths, (size_t) n, results, sink_result));
         LEAVE;
-        n = av_len(results) + 1;
-        EXTEND(SP, n);
-        for (i = 0; i < n; i++)
-            PUSHs(*av_fetch(results, i, 0));
+        PUSH_ARRAY(results);
 
 void
 set(zkh, path, buf, ...)
@@ -1064,7 +1065,6 @@ multi(zkh, ...)
         NzkMulti *multi;
         OpResults out;
         int32_t code;
-        SSize_t i, n;
     PPCODE:
         hold_args(aTHX_ &ST(0), items);
         check_object(aTHX_ zkh, "zkh", NZK_CLASS_HANDLE);
@@ -1078,10 +1078,7 @@ multi(zkh, ...)
          * context whether the transaction committed, or every read succeeded. */
         if (GIMME_V != G_LIST)
             RETURN_BOOL(code == NZK_RESULT_OK);
-        n = av_len(out.results) + 1;
-        EXTEND(SP, n);
-        for (i = 0; i < n; i++)
-            PUSHs(*av_fetch(out.results, i, 0));
+        PUSH_ARRAY(out.results);
 
 void
 set_log_level(level)
