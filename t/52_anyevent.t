@@ -189,7 +189,9 @@ isa_ok($zkh2, 'Net::ZooKeeper', 'a second handle');
     }
     my $status = reap($pid, 60);
     is(defined $status ? $status : 'killed', 0, 'in the child, the loop stops the watcher without dispatching or warning')
-        or diag('child exit status ' . ($status // 'none') . ' (exit code bits: 1 callback ran, 2 watcher kept, 4 warnings)');
+        or diag(defined $status ? sprintf('child exit code %d, signal %d (exit code bits: 1 callback ran, 2 watcher kept, 4 warnings)',
+                                          $status >> 8, $status & 127)
+                                : 'the child did not finish');
     ok($w3->active, 'the parent\'s watcher is still active');
     EV::run(EV::RUN_NOWAIT());
     is_deeply(\@got, [ ZOK, 'changed' ], '... and the parent runs the callback');

@@ -112,6 +112,19 @@ ok($zk->can($_), "it has the method $_") for Net::ZooKeeper::_async_calls();
     is_deeply([ $f->failure ], [ "exists $root/b: no node", 'zookeeper', ZNONODE ],
               'exists of a missing node fails with ZNONODE');
 
+    $f = await_f($zk->multi([ create => "$root/c", 'c', acl => ZOO_OPEN_ACL_UNSAFE ], [ set => "$root/c", 'c2' ]));
+    ok($f->is_done, 'a multi that succeeds');
+    is_deeply([ map { [ $_->{type}, $_->{error} ] } $f->get ], [ [ create => ZOK ], [ set => ZOK ] ],
+              '... is done with one result hash per operation');
+    $f = await_f($zk->multi([ delete => "$root/c" ], [ delete => "$root/missing" ]));
+    my ($message, $category, $rc, @results) = $f->failure;
+    is_deeply([ $message, $category, $rc ], [ 'multi: no node', 'zookeeper', ZNONODE ],
+              'a multi that fails fails with the message (no path), the category and the code');
+    is_deeply([ map { $_->{type} } @results ], [qw(delete delete)], '... followed by one result hash per operation');
+    is($results[1]{error}, ZNONODE, '... the failing one with ZNONODE');
+    is($zkh->get("$root/c"), 'c2', '... and nothing of it took effect');
+    ok($zkh->delete("$root/c"), "delete $root/c");
+
     croaks(sub { $zk->get("$root/a", 'watch') }, 'invalid number of arguments',
            'a bad argument croaks at the caller\'s line');
     is($zkh->pending_callbacks, 0, '... and nothing was sent');
@@ -205,7 +218,9 @@ my $zk2  = Net::ZooKeeper::IOAsync->new(handle => $zkh2, loop => $loop);
     }
     my $status = reap($pid, 60);
     is(defined $status ? $status : 'killed', 0, 'in the child, the loop removes the notifier without dispatching')
-        or diag('child exit status ' . ($status // 'none') . ' (exit code bits: 1 callback ran, 2 notifier kept, 4 warnings)');
+        or diag(defined $status ? sprintf('child exit code %d, signal %d (exit code bits: 1 callback ran, 2 notifier kept, 4 warnings)',
+                                          $status >> 8, $status & 127)
+                                : 'the child did not finish');
     ok($zk->active, 'the parent\'s notifier is still there');
     $loop->loop_once(0);
     is_deeply(\@got, [ ZOK, 'value 3' ], '... and the parent runs the callback');

@@ -99,6 +99,12 @@ ok($zk->can("${_}_p"), "it has the method ${_}_p") for Net::ZooKeeper::_async_ca
     is_deeply([ settle($zk->delete_p($node, version => 7)) ], [ rejected => "delete $node: bad version", ZBADVERSION ],
               'delete_p with a wrong version rejects with ZBADVERSION');
 
+    my ($outcome, $message, $rc, @results) = settle($zk->multi_p([ set => $node, 'v0' ], [ delete => "$root/missing" ]));
+    is_deeply([ $outcome, $message, $rc ], [ rejected => 'multi: no node', ZNONODE ],
+              'a multi_p that fails rejects with the message (no path) and the code');
+    is_deeply([ map { $_->{type} } @results ], [qw(set delete)], '... followed by one result hash per operation');
+    is($results[1]{error}, ZNONODE, '... the failing one with ZNONODE');
+
     my @all = settle(Mojo::Promise->all(map { $zk->get_p($node) } 1 .. 50));
     is_deeply(\@all, [ resolved => ([ 'v0' ]) x 50 ], 'Mojo::Promise->all of 50 get_p');
 
@@ -212,7 +218,9 @@ is_deeply(\@follow_errors, [], '... and every read after it succeeded');
     }
     my $status = reap($pid, 60);
     is(defined $status ? $status : 'killed', 0, 'in the child, the loop stops the watcher without dispatching')
-        or diag('child exit status ' . ($status // 'none') . ' (exit code bits: 1 callback ran, 2 watcher kept, 4 warnings)');
+        or diag(defined $status ? sprintf('child exit code %d, signal %d (exit code bits: 1 callback ran, 2 watcher kept, 4 warnings)',
+                                          $status >> 8, $status & 127)
+                                : 'the child did not finish');
     ok($zk->active, 'the parent\'s watcher is still active');
     turn();
     is_deeply(\@got, [ ZOK, 'v5' ], '... and the parent runs the callback');
