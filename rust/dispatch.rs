@@ -160,7 +160,6 @@ struct State {
     pipe: Option<Pipe>,
     /// The pipe holds a byte.
     signalled: bool,
-    closed: bool,
 }
 
 impl State {
@@ -218,7 +217,8 @@ impl Dispatch {
     fn complete(&self, seq: u64, outcome: Outcome) {
         let mut state = self.lock();
         let Some(index) = seq.checked_sub(state.base) else { return };
-        // Gone when the handle closed meanwhile (it gave the callback ZCLOSING).
+        // Already due when the handle object went meanwhile (it gave the callback
+        // ZCLOSING), or gone since.
         if let Some(slot) = usize::try_from(index).ok().and_then(|index| state.slots.get_mut(index)) {
             if slot.outcome.is_none() {
                 slot.outcome = Some(outcome);
@@ -238,17 +238,12 @@ impl Dispatch {
 
     fn event(&self, watcher: u64, event: Event, last: bool) {
         let mut state = self.lock();
-        if !state.closed {
-            state.push(Target::Event { watcher, event, last }, None);
-            self.wake(&mut state);
-        }
+        state.push(Target::Event { watcher, event, last }, None);
+        self.wake(&mut state);
     }
 
     fn forget(&self, watcher: u64) {
-        let mut state = self.lock();
-        if !state.closed {
-            state.push(Target::Forget { watcher }, None);
-        }
+        self.lock().push(Target::Forget { watcher }, None);
     }
 
     /// The next callback due, if any (interpreter thread). With none due the pipe is
@@ -330,6 +325,8 @@ impl Dispatch {
 
     /// The handle object goes: calls in flight get `bound` to complete, then
     /// ZCLOSING; code-ref watches hear nothing more. Their callbacks are due then.
+    /// (A cluster connection's session outlives the object: a later object on it
+    /// starts afresh.)
     pub fn close(&self, bound: Duration) {
         let deadline = Instant::now() + bound;
         let mut state = self.lock();
@@ -340,7 +337,6 @@ impl Dispatch {
             }
             state = self.due.wait_timeout(state, left).unwrap_or_else(PoisonError::into_inner).0;
         }
-        state.closed = true;
         for slot in &mut state.slots {
             if !slot.is_ready() {
                 slot.outcome = Some(Outcome::code(ZCLOSING));
