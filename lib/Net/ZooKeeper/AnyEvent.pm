@@ -23,7 +23,7 @@ sub new {
     # The watcher's callback must not hold $self, or $self would never go.
     Scalar::Util::weaken(my $weak = $self);
     my $dispatch = Net::ZooKeeper::Loop::dispatcher($zkh, sub { $weak->stop if $weak });
-    $self->{watcher} = AnyEvent->io(fh => $zkh->fd, poll => 'r', cb => $dispatch);
+    $self->{watcher} = AnyEvent->io(fh => Net::ZooKeeper::Loop::fd($zkh, "$class->new"), poll => 'r', cb => $dispatch);
     return $self;
 }
 
@@ -111,7 +111,8 @@ Loading this module does not load AnyEvent; C<new> does.
 =item new(handle => $zkh)
 
 Starts watching the handle and returns the object.  Croaks without a
-Net::ZooKeeper handle.
+Net::ZooKeeper handle, or if the handle has no fd (see C<fd> in
+L<Net::ZooKeeper>).
 
   my $w = Net::ZooKeeper::AnyEvent->new(handle => $zkh);
 

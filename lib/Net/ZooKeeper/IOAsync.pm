@@ -25,7 +25,7 @@ sub new {
     require IO::Async::Handle;
     # A duplicate, so that the notifier closing its handle never closes the
     # core's fd.
-    open(my $fh, '<&', $zkh->fd) or Carp::croak("$class->new: cannot duplicate the handle's fd: $!");
+    open(my $fh, '<&', Net::ZooKeeper::Loop::fd($zkh, "$class->new")) or Carp::croak("$class->new: cannot duplicate the handle's fd: $!");
     my $self = bless { handle => $zkh, loop => $loop }, $class;
     # The notifier (held by the loop) must not hold $self, or $self would never go.
     Scalar::Util::weaken(my $weak = $self);
@@ -175,7 +175,8 @@ Loading this module does not load IO::Async; C<new> does.
 =item new(handle => $zkh, loop => $loop)
 
 Adds the notifier to the loop and returns the object.  Croaks without a
-Net::ZooKeeper handle or an L<IO::Async::Loop>.  The notifier stays in the
+Net::ZooKeeper handle or an L<IO::Async::Loop>, or if the handle has no fd
+(see C<fd> in L<Net::ZooKeeper>).  The notifier stays in the
 loop as long as the object lives (or until C<stop>): keep the object.
 
   my $zk = Net::ZooKeeper::IOAsync->new(handle => $zkh, loop => IO::Async::Loop->new);

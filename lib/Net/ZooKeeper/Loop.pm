@@ -21,6 +21,13 @@ sub calls {
     return Net::ZooKeeper::_async_calls();
 }
 
+sub fd {
+    my ($zkh, $who) = @_;
+    my $fd = $zkh->fd;
+    Carp::croak("$who: the handle has no fd: $!") unless defined $fd;
+    return $fd;
+}
+
 sub dispatcher {
     my ($zkh, $stop) = @_;
     my $pid = $$;
@@ -141,6 +148,13 @@ The names of the handle's methods that take C<callback>, from the core's one
 list of them (C<Net::ZooKeeper::_async_calls()>).
 
   print join(' ', Net::ZooKeeper::Loop::calls()), "\n";   # create delete exists get ...
+
+=item fd($zkh, $who)
+
+C<< $zkh->fd >>, or a croak C<"$who: the handle has no fd: $!"> (at the
+caller's line) if the core could not make one.
+
+  my $fd = Net::ZooKeeper::Loop::fd($zkh, 'My::Adapter->new');
 
 =item dispatcher($zkh, $stop)
 

@@ -32,7 +32,7 @@ sub new {
     }
     # A duplicate, so that the reactor closing its handle never closes the
     # core's fd.
-    open(my $fh, '<&', $zkh->fd) or Carp::croak("$class->new: cannot duplicate the handle's fd: $!");
+    open(my $fh, '<&', Net::ZooKeeper::Loop::fd($zkh, "$class->new")) or Carp::croak("$class->new: cannot duplicate the handle's fd: $!");
     my $self = bless { handle => $zkh, ioloop => $loop, fh => $fh }, $class;
     # The reactor must not hold $self, or $self would never go.
     Scalar::Util::weaken(my $weak = $self);
@@ -180,7 +180,8 @@ Loading this module does not load Mojolicious; C<new> does.
 
 Starts watching the handle with C<< $loop->reactor >> and returns the object.
 Without C<ioloop>, the loop is C<< Mojo::IOLoop->singleton >>.  Croaks without
-a Net::ZooKeeper handle, or with an C<ioloop> that is no Mojo::IOLoop.  The
+a Net::ZooKeeper handle, with an C<ioloop> that is no Mojo::IOLoop, or if the
+handle has no fd (see C<fd> in L<Net::ZooKeeper>).  The
 fd is watched as long as the object lives (or until C<stop>): keep the
 object.
 
