@@ -756,12 +756,22 @@ static UV
 run_callbacks(pTHX_ NzkHandle *handle)
 {
     UV count = 0;
+    NzkArgSinks sinks;
+    OpResults ops;
+    /* One array for every callback's arguments, emptied after each call. */
+    AV *args = (AV *) sv_2mortal((SV *) newAV());
+
+    ops.results = args;
+    ops.stat_class = class_name(aTHX_ NZK_CLASS_STAT);
+    sinks.ctx = args;
+    sinks.value = sink_arg;
+    sinks.acl = sink_acl;
+    sinks.identity = sink_identity;
+    sinks.op_ctx = &ops;
+    sinks.op = sink_op;
     for (;;) {
         dSP;
         NzkReady *ready = NULL;
-        NzkArgSinks sinks;
-        OpResults ops;
-        AV *args;
         SV *cb;
         SSize_t i, last;
 
@@ -771,15 +781,7 @@ run_callbacks(pTHX_ NzkHandle *handle)
         ENTER;
         SAVETMPS;
         SAVEDESTRUCTOR_X(free_ready, ready);
-        args = (AV *) sv_2mortal((SV *) newAV());
-        ops.results = args;
-        ops.stat_class = class_name(aTHX_ NZK_CLASS_STAT);
-        sinks.ctx = args;
-        sinks.value = sink_arg;
-        sinks.acl = sink_acl;
-        sinks.identity = sink_identity;
-        sinks.op_ctx = &ops;
-        sinks.op = sink_op;
+        av_clear(args);
         core_code(aTHX_ nzk_ready_args(ready, &sinks));
         /* Held for the call: the callback may release its own last reference. */
         cb = hold_sv(aTHX_ (SV *) core_ptr(aTHX_ nzk_ready_token(ready)));
