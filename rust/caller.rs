@@ -52,7 +52,7 @@ impl Caller {
     /// pending from now on, whatever the call's outcome.
     pub fn arming(&self, opts: &Options) -> Option<Arming> {
         let record = match opts.take_watch_callback() {
-            Some(callback) => Arc::new(Record::hooked(self.dispatch().hook(callback, false))),
+            Some(callback) => Arc::new(Record::hooked(self.dispatch().hook(callback))),
             None => opts.watch()?.reassign(),
         };
         self.watches.add_pending(record.clone());

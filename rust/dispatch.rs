@@ -101,7 +101,6 @@ impl Slot {
 
 struct Watcher {
     callback: Callback,
-    persistent: bool,
 }
 
 /// The read and write ends of the wake-up pipe.
@@ -227,13 +226,15 @@ impl Dispatch {
         }
     }
 
-    /// A code-ref watch: its events will be queued through the hook.
-    pub fn hook(self: &Arc<Self>, callback: Callback, persistent: bool) -> Hook {
+    /// A code-ref watch: its events will be queued through the hook, its callback
+    /// called for each until the last.
+    pub fn hook(self: &Arc<Self>, callback: Callback) -> Hook {
+        let token = callback::token(&callback) as usize;
         let mut state = self.lock();
         let watcher = state.next_watcher;
         state.next_watcher += 1;
-        state.watchers.insert(watcher, Watcher { callback, persistent });
-        Hook { dispatch: self.clone(), watcher, ended: AtomicBool::new(false) }
+        state.watchers.insert(watcher, Watcher { callback });
+        Hook { dispatch: self.clone(), watcher, token, ended: AtomicBool::new(false) }
     }
 
     fn event(&self, watcher: u64, event: Event, last: bool) {
@@ -268,10 +269,10 @@ impl Dispatch {
                     return Some(Ready { held: Held::Owned(callback), what: What::Call { call, path, outcome } });
                 }
                 Target::Event { watcher, event, last } => {
-                    let persistent = state.watchers.get(&watcher).map(|w| w.persistent);
-                    let held = match persistent {
+                    let held = match state.watchers.get(&watcher) {
                         None => continue,
-                        Some(true) if !last => Held::Borrowed(callback::token(&state.watchers[&watcher].callback)),
+                        // Still needed for the watch's later events.
+                        Some(known) if !last => Held::Borrowed(callback::token(&known.callback)),
                         Some(_) => Held::Owned(state.watchers.remove(&watcher).expect("present").callback),
                     };
                     return Some(Ready { held, what: What::Event(event) });
@@ -376,6 +377,8 @@ impl Drop for Completion {
 pub struct Hook {
     dispatch: Arc<Dispatch>,
     watcher: u64,
+    /// The code ref's identity, for `remove_watches(..., watch => CODE)`.
+    token: usize,
     ended: AtomicBool,
 }
 
@@ -386,6 +389,11 @@ impl std::fmt::Debug for Hook {
 }
 
 impl Hook {
+    /// Whether this watch calls `callback` (the same code ref).
+    pub fn calls(&self, callback: &Callback) -> bool {
+        self.token == callback::token(callback) as usize
+    }
+
     /// Queues an event; after the `last`, no more.
     pub fn event(&self, event: Event, last: bool) {
         if !self.ended.swap(last, Ordering::AcqRel) {
@@ -404,7 +412,7 @@ impl Drop for Hook {
 
 enum Held {
     Owned(Callback),
-    /// A persistent watch's callback, still held by its watcher.
+    /// A watch's callback, still held by its watcher for later events.
     Borrowed(*mut std::ffi::c_void),
 }
 

@@ -262,6 +262,13 @@ impl Options {
         self.watch_callback.set(Some(callback));
     }
 
+    fn has_watch_callback(&self) -> bool {
+        let callback = self.watch_callback.take();
+        let given = callback.is_some();
+        self.watch_callback.set(callback);
+        given
+    }
+
     /// `watch`'s code ref, taken by the call that arms it.
     pub fn take_watch_callback(&self) -> Option<Callback> {
         self.watch_callback.take()
@@ -398,7 +405,7 @@ impl Options {
     /// The croak message: `remove_watches` without a `watch` says what its value must
     /// be, as a value of the wrong kind does.
     pub fn check(&self) -> Result<(), Vec<u8>> {
-        if self.method == NzkMethod::RemoveWatches && self.watch.is_none() {
+        if self.method == NzkMethod::RemoveWatches && self.watch.is_none() && !self.has_watch_callback() {
             return Err(message::not_object(b"watch", crate::attrs::NzkClass::Watch));
         }
         Ok(())

@@ -24,13 +24,14 @@ use std::time::{Duration, Instant};
 use tokio::sync::{oneshot, Notify};
 use zookeeper_client::{AddWatchMode, EventType, PersistentWatcher, WatchedEvent};
 
+use crate::callback::Callback;
 use crate::caller::Caller;
 use crate::dispatch::Hook;
 use crate::error::{self, ZINVALIDSTATE, ZNOWATCHER, ZOPERATIONTIMEOUT};
 use crate::handle::{CallResult, Handle};
 use crate::options::Options;
 use crate::runtime;
-use crate::watch::{self, NzkWaitStep, Removal, Watch, WAIT_SLICE};
+use crate::watch::{self, NzkWaitStep, Removal, Watch, Which, WAIT_SLICE};
 
 /// One event as `wait` returns it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -268,7 +269,7 @@ impl PersistentWatch {
     /// # Errors
     /// The ZooKeeper code the call failed with (recorded for the handle's `get_error`).
     pub fn new(caller: &Arc<Caller>, path: &[u8], opts: &Options) -> CallResult<PersistentWatch> {
-        let hook = opts.take_watch_callback().map(|callback| caller.dispatch().hook(callback, true));
+        let hook = opts.take_watch_callback().map(|callback| caller.dispatch().hook(callback));
         let queue = caller.call(|handle| handle.add_watch(path, opts, hook))?;
         let timeout = opts.timeout_or(caller.watch_timeout.load(Ordering::Relaxed));
         Ok(PersistentWatch {
@@ -409,18 +410,25 @@ impl Handle {
     }
 
     /// Removes the watch `watch` armed on `path` through this handle (its current
-    /// assignment), which then records [`watch::NOTWATCHING_EVENT`].
+    /// assignment), which then records [`watch::NOTWATCHING_EVENT`]; or, with
+    /// `callback`, the code-ref watches on `path` that call it, which are then called
+    /// with it.
     ///
     /// # Errors
     /// The ZooKeeper code the call failed with (see [`CallResult`]): `ZNOWATCHER` when
     /// the watch is not armed there through this handle (the server is not asked),
     /// or when the server had no such watch; `ZBADARGUMENTS` without a watch.
-    pub fn remove_watches(&self, path: &[u8], watch: Option<&Watch>) -> CallResult<()> {
+    pub fn remove_watches(&self, path: &[u8], watch: Option<&Watch>, callback: Option<&Callback>) -> CallResult<()> {
         let path = Self::checked_path("zoo_remove_watches", path, false)?;
-        let record = watch.ok_or(error::ZBADARGUMENTS)?.record();
+        let record = watch.map(Watch::record);
+        let which = match (&record, callback) {
+            (_, Some(callback)) => Which::Calling(callback),
+            (Some(record), None) => Which::Record(record),
+            (None, None) => return Err(error::ZBADARGUMENTS),
+        };
         let deadline = Instant::now() + self.bound();
         self.client(deadline)?;
-        let removers = self.watches.take_removers(&path, watch::WATCHTYPE_ANY, Some(&record));
+        let removers = self.watches.take_removers(&path, watch::WATCHTYPE_ANY, &which);
         Self::remove_each(deadline, removers, Vec::new())
     }
 
@@ -434,7 +442,7 @@ impl Handle {
         let path = Self::checked_path("zoo_remove_all_watches", path, false)?;
         let deadline = Instant::now() + self.bound();
         self.client(deadline)?;
-        let removers = self.watches.take_removers(&path, kind, None);
+        let removers = self.watches.take_removers(&path, kind, &Which::All);
         let queues = if kind == watch::WATCHTYPE_ANY { self.persistent.on_path(&path) } else { Vec::new() };
         Self::remove_each(deadline, removers, queues)
     }

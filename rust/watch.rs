@@ -18,6 +18,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::oneshot;
 use zookeeper_client::{EventType, OneshotWatcher, SessionState, WatchedEvent};
 
+use crate::callback::Callback;
 use crate::dispatch::Hook;
 use crate::error;
 use crate::options::Options;
@@ -170,10 +171,19 @@ impl Record {
     }
 
     /// The removal request of the record's server watch, if it is armed on `path` with a
-    /// kind `kind` covers ([`WATCHTYPE_ANY`] covers both); taken, so it is asked once.
-    fn take_remover(&self, path: &str, kind: i32) -> Option<oneshot::Sender<Removal>> {
+    /// kind `kind` covers ([`WATCHTYPE_ANY`] covers both) and is one of `which`;
+    /// taken, so it is asked once.
+    fn take_remover(self: &Arc<Self>, path: &str, kind: i32, which: &Which) -> Option<oneshot::Sender<Removal>> {
         let mut notice = self.lock();
         if !notice.registered || notice.detached {
+            return None;
+        }
+        let chosen = match which {
+            Which::All => true,
+            Which::Record(record) => Arc::ptr_eq(record, self),
+            Which::Calling(callback) => notice.hook.as_ref().is_some_and(|hook| hook.calls(callback)),
+        };
+        if !chosen {
             return None;
         }
         let armed = notice.armed.as_mut().filter(|armed| armed.path == path && kind & armed.kind != 0)?;
@@ -350,6 +360,15 @@ impl Waiter {
     }
 }
 
+/// The armed watches a removal is for.
+pub enum Which<'a> {
+    All,
+    /// One assignment of a watch object.
+    Record(&'a Arc<Record>),
+    /// The code-ref watches that call this code ref.
+    Calling(&'a Callback),
+}
+
 /// A handle's records: those pending (for `pending_watches`) and those registered
 /// with the server (for session events).
 #[derive(Debug, Default)]
@@ -395,16 +414,12 @@ impl Watches {
     }
 
     /// The removal requests of the records armed on `path` with a kind `kind` covers
-    /// ([`WATCHTYPE_ANY`] covers both), taken so that each is asked once; only
-    /// `only`'s, if given.
-    pub fn take_removers(&self, path: &str, kind: i32, only: Option<&Arc<Record>>) -> Vec<oneshot::Sender<Removal>> {
+    /// ([`WATCHTYPE_ANY`] covers both) that are `which`, taken so that each is
+    /// asked once.
+    pub fn take_removers(&self, path: &str, kind: i32, which: &Which) -> Vec<oneshot::Sender<Removal>> {
         let mut registered = locked(&self.registered);
         registered.retain(|r| r.is_registered());
-        registered
-            .iter()
-            .filter(|r| only.is_none_or(|only| Arc::ptr_eq(only, r)))
-            .filter_map(|r| r.take_remover(path, kind))
-            .collect()
+        registered.iter().filter_map(|r| r.take_remover(path, kind, which)).collect()
     }
 
     /// The handle is closing: its records keep their values but hear nothing more.
@@ -471,19 +486,23 @@ mod tests {
         let (mut data, mut child) = (Watch::new(0), Watch::new(0));
         let (d, c) = (data.reassign(), child.reassign());
         let _removals = (d.arm("/n".into(), WATCHTYPE_DATA), c.arm("/n".into(), WATCHTYPE_CHILD));
-        assert!(watches.take_removers("/n", WATCHTYPE_ANY, None).is_empty(), "not registered yet");
+        assert!(watches.take_removers("/n", WATCHTYPE_ANY, &Which::All).is_empty(), "not registered yet");
         watches.register(&d);
         watches.register(&c);
-        assert!(watches.take_removers("/m", WATCHTYPE_ANY, None).is_empty(), "another path");
-        assert_eq!(watches.take_removers("/n", WATCHTYPE_ANY, Some(&data.record())).len(), 1, "only that one");
-        assert!(watches.take_removers("/n", WATCHTYPE_DATA, None).is_empty(), "asked once");
-        assert_eq!(watches.take_removers("/n", WATCHTYPE_CHILD, None).len(), 1);
+        assert!(watches.take_removers("/m", WATCHTYPE_ANY, &Which::All).is_empty(), "another path");
+        assert_eq!(
+            watches.take_removers("/n", WATCHTYPE_ANY, &Which::Record(&data.record())).len(),
+            1,
+            "only that one"
+        );
+        assert!(watches.take_removers("/n", WATCHTYPE_DATA, &Which::All).is_empty(), "asked once");
+        assert_eq!(watches.take_removers("/n", WATCHTYPE_CHILD, &Which::All).len(), 1);
         let mut fired = Watch::new(0);
         let f = fired.reassign();
         let _removal = f.arm("/n".into(), WATCHTYPE_DATA);
         watches.register(&f);
         f.notify(CHANGED_EVENT, CONNECTED_STATE, true);
-        assert!(watches.take_removers("/n", WATCHTYPE_ANY, None).is_empty(), "a fired watch is not armed");
+        assert!(watches.take_removers("/n", WATCHTYPE_ANY, &Which::All).is_empty(), "a fired watch is not armed");
     }
 
     #[test]

@@ -187,7 +187,10 @@ pub unsafe extern "C" fn nzk_remove_watches(
     ffi_boundary! {
         let (opts, path) = (&*opts, bytes(path, path_len));
         code_of(&(*handle).call(|h| match opts.method {
-            NzkMethod::RemoveWatches => h.remove_watches(path, opts.watch().map(|w| &*w)),
+            NzkMethod::RemoveWatches => {
+                let callback = opts.take_watch_callback();
+                h.remove_watches(path, opts.watch().map(|w| &*w), callback.as_ref())
+            }
             _ => h.remove_all_watches(path, opts.watch_type),
         }))
     }
