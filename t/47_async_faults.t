@@ -110,7 +110,7 @@ is($zkh->create($wn, 'w0', acl => $A), $wn, "create $wn");
         alarm 120;    # never outlive a broken parent
         my $failures = 0;
         my $report = sub {
-            my ($ok, $name, $diag) = @_;
+            my ($ok, $name, $diag) = @_;    # $ok in scalar context (a failed match is () in a list)
             $failures++ unless $ok;
             print {$to_parent} ($ok ? 'ok' : 'not ok'), "\t$name",
                 (!$ok && defined $diag ? "\t" . join(' ', split /\n/, $diag) : ''), "\n";
@@ -118,7 +118,7 @@ is($zkh->create($wn, 'w0', acl => $A), $wn, "create $wn");
         my $croaks = sub {
             my ($name, $code) = @_;
             my $err = exception_of($code);
-            $report->($err =~ /\bprocess \Q$parent\E\b/, "inherited handle: $name croaks naming process $parent",
+            $report->(scalar($err =~ /\bprocess \Q$parent\E\b/), "inherited handle: $name croaks naming process $parent",
                       "got: $err");
         };
         $croaks->('dispatch', sub { $zkh->dispatch });
@@ -130,9 +130,9 @@ is($zkh->create($wn, 'w0', acl => $A), $wn, "create $wn");
         # The child's own handle works, callbacks and all.
         my $c = Net::ZooKeeper->new($hosts);
         my @got;
-        $report->($c->get($node, callback => sub { @got = @_; $record->('child-own', $_[0]) }),
+        $report->(scalar($c->get($node, callback => sub { @got = @_; $record->('child-own', $_[0]) })),
                   'a new handle in the child: async get returns true');
-        $report->(dispatch_until($c, sub { @got }), '... its callback runs in the child');
+        $report->(scalar(dispatch_until($c, sub { @got })), '... its callback runs in the child');
         $report->("@got" eq ZOK . ' data', '... with ZOK and the data', "got (@got)");
         undef $c;
 
@@ -163,9 +163,11 @@ is($zkh->create($wn, 'w0', acl => $A), $wn, "create $wn");
               'in the child only the callback of its own handle ran');
     is(scalar(grep { $_->[0] == $$ } @before), 0, 'the parent has run no callback yet');
 
-    ok(dispatch_until($zkh, sub { !$zkh->pending_callbacks }), 'the parent dispatches its 40 callbacks');
+    ok(guard(90, 'the parent\'s dispatch after the fork', sub { dispatch_until($zkh, sub { !$zkh->pending_callbacks }) }),
+       'the parent dispatches its 40 callbacks');
     ok($other->set($wn, 'w1'), 'another handle changes the watched node');
-    ok(dispatch_until($zkh, sub { grep { $_->[1] eq 'watch' } $read_log->() }), '... the parent\'s watcher runs');
+    ok(guard(90, 'the parent\'s dispatch of the watch', sub {
+        dispatch_until($zkh, sub { grep { $_->[1] eq 'watch' } $read_log->() }) }), '... the parent\'s watcher runs');
     my @mine = grep { $_->[0] == $$ } $read_log->();
     is_deeply([ map { "$_->[1] $_->[2]" } @mine ], [ ('done ' . ZOK) x 40, 'watch ' . ZOO_CHANGED_EVENT ],
               'the parent ran all its callbacks (ZOK) and the watcher (ZOO_CHANGED_EVENT), in the parent');
@@ -194,7 +196,8 @@ SKIP: {
     ok($ok, "a thread (tid $tid) with its own handle dispatched its 20 callbacks");
     is_deeply([ $done, $pending ], [ 20, 0 ], '... all ran, none left pending');
     is_deeply([ @tlog ], [ ("thread $tid " . ZOK) x 20 ], '... in the thread; none of the main thread\'s ran there');
-    ok(dispatch_until($zkh, sub { @tlog == 40 }), 'the main thread then dispatches its own');
+    ok(guard(90, 'the main thread\'s dispatch', sub { dispatch_until($zkh, sub { @tlog == 40 }) }),
+       'the main thread then dispatches its own');
     is_deeply([ @tlog[ 20 .. 39 ] ], [ ('main 0 ' . ZOK) x 20 ], '... in the main thread (tid 0)');
 }
 
