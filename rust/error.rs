@@ -114,6 +114,23 @@ pub fn code_of(err: &Error) -> i32 {
     }
 }
 
+/// An error as the code `get_error()` reports: a client error, or a code already.
+pub trait IntoCode {
+    fn code(self) -> i32;
+}
+
+impl IntoCode for Error {
+    fn code(self) -> i32 {
+        code_of(&self)
+    }
+}
+
+impl IntoCode for i32 {
+    fn code(self) -> i32 {
+        self
+    }
+}
+
 /// Whether the session can never be used again after this error (the original then
 /// reports ZINVALIDSTATE for every later call).
 pub fn is_terminal(err: &Error) -> bool {

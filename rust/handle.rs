@@ -9,19 +9,20 @@
 //! made it: after `fork()` the child can neither use it nor close its session.
 
 use std::future::Future;
-use std::sync::atomic::{AtomicI32, AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
+use tokio::sync::Notify;
 use tokio::task::JoinHandle;
-use zookeeper_client::{Acl, Client, CreateMode, CreateOptions, OneshotWatcher, SessionId, SessionInfo, SessionState};
+use zookeeper_client::{Client, SessionId, SessionInfo, SessionState};
 
 use crate::error::{self, ZINVALIDSTATE, ZOPERATIONTIMEOUT};
-use crate::log::{DEBUG, INFO};
-use crate::options::{Options, FLAG_EPHEMERAL, FLAG_SEQUENCE, SESSION_ID_LEN};
+use crate::log::INFO;
+use crate::options::{Options, SESSION_ID_LEN};
 use crate::secure::{Prepared, Secure};
-use crate::stat::Stat;
-use crate::watch::{self, Record, Watch, Watches};
+use crate::watch::{self, Watches};
 use crate::{runtime, settings, validate, zlog};
 
 /// Default of the `data_read_len` and `path_read_len` attributes.
@@ -34,11 +35,50 @@ const MIN_BOUND: Duration = Duration::from_secs(1);
 /// for its I/O thread, which a silent server holds for about this long.
 pub const CLOSE_BOUND: Duration = Duration::from_millis(1500);
 
-type Connecting = JoinHandle<Result<Client, zookeeper_client::Error>>;
+/// An asynchronous call waiting for the connection: it sends its request once the
+/// attempt ends (or fails with the attempt's code).
+pub(crate) type Deferred = Box<dyn FnOnce(CallResult<Arc<Client>>) + Send>;
+
+/// The outcome of a connect attempt, for whoever waits for it.
+#[derive(Default)]
+struct Attempt {
+    outcome: Mutex<Option<Result<Client, zookeeper_client::Error>>>,
+    done: AtomicBool,
+    ended: Notify,
+}
+
+impl Attempt {
+    /// Waits until the attempt has ended.
+    async fn ended(&self) {
+        loop {
+            let ended = self.ended.notified();
+            tokio::pin!(ended);
+            ended.as_mut().enable();
+            if self.done.load(Ordering::Acquire) {
+                return;
+            }
+            ended.await;
+        }
+    }
+}
+
+/// Marks the attempt ended however its task ends (also by a panic or an abort).
+struct AttemptEnd(Arc<Attempt>);
+
+impl Drop for AttemptEnd {
+    fn drop(&mut self) {
+        self.0.done.store(true, Ordering::Release);
+        self.0.ended.notify_waiters();
+    }
+}
 
 enum Conn {
-    /// A connect task is running.
-    Connecting(Connecting),
+    /// A connect task is running; asynchronous calls made meanwhile wait in order.
+    Connecting {
+        task: JoinHandle<()>,
+        attempt: Arc<Attempt>,
+        deferred: Vec<Deferred>,
+    },
     Ready(Arc<Client>),
     /// The last attempt failed; the next call tries again.
     Failed,
@@ -114,7 +154,7 @@ impl Handle {
             handle.connect_string,
             handle.requested_timeout
         );
-        *handle.lock() = Conn::Connecting(handle.spawn_connect());
+        *handle.lock() = handle.spawn_connect(Vec::new());
         Ok(handle)
     }
 
@@ -152,7 +192,7 @@ impl Handle {
         self.conn.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn spawn_connect(&self) -> Connecting {
+    fn spawn_connect(&self, deferred: Vec<Deferred>) -> Conn {
         let mut connector = Client::connector();
         #[allow(clippy::cast_sign_loss, reason = "not negative: the option and `registry::define` check the range")]
         connector.session_timeout(Duration::from_millis(self.requested_timeout as u64));
@@ -168,13 +208,14 @@ impl Handle {
         self.secure.apply(&mut connector);
         let tls = self.secure.is_tls();
         let hosts = self.connect_string.clone();
-        runtime::get().spawn(async move {
-            if tls {
-                connector.secure_connect(&hosts).await
-            } else {
-                connector.connect(&hosts).await
-            }
-        })
+        let attempt = Arc::new(Attempt::default());
+        let end = AttemptEnd(attempt.clone());
+        let task = runtime::get().spawn(async move {
+            let outcome = if tls { connector.secure_connect(&hosts).await } else { connector.connect(&hosts).await };
+            *end.0.outcome.lock().unwrap_or_else(PoisonError::into_inner) = Some(outcome);
+            drop(end);
+        });
+        Conn::Connecting { task, attempt, deferred }
     }
 
     /// The bound on one call: the session timeout (negotiated once known).
@@ -183,24 +224,35 @@ impl Handle {
         Duration::from_millis(ms).max(MIN_BOUND)
     }
 
-    /// Takes the result of a finished connect task without waiting.
-    fn settle(&self, conn: &mut Conn) {
-        if let Conn::Connecting(task) = conn {
-            if task.is_finished() {
-                let outcome = runtime::get().block_on(task);
-                *conn = self.connected(outcome).unwrap_or_else(|(state, _)| state);
-            }
+    /// Takes the result of a finished connect attempt without waiting; the calls
+    /// that waited for it then send their requests (or fail), in the order they were
+    /// made. Returns the attempt's failure code, if it just failed.
+    fn settle(&self, conn: &mut Conn) -> Option<i32> {
+        let Conn::Connecting { attempt, .. } = conn else { return None };
+        if !attempt.done.load(Ordering::Acquire) {
+            return None;
         }
+        let outcome = attempt.outcome.lock().unwrap_or_else(PoisonError::into_inner).take();
+        let (state, failure) = match self.connected(outcome) {
+            Ok(ready) => (ready, None),
+            Err((state, code)) => (state, Some(code)),
+        };
+        let Conn::Connecting { deferred, .. } = std::mem::replace(conn, state) else { unreachable!() };
+        let client = match (&*conn, failure) {
+            (Conn::Ready(client), _) => Ok(client.clone()),
+            (_, code) => Err(code.unwrap_or(error::ZCONNECTIONLOSS)),
+        };
+        for call in deferred {
+            call(client.clone());
+        }
+        failure
     }
 
-    /// The state after a connect attempt; a new session starts reporting its state
-    /// changes to the armed watches.
-    fn connected(
-        &self,
-        outcome: Result<Result<Client, zookeeper_client::Error>, tokio::task::JoinError>,
-    ) -> Result<Conn, (Conn, i32)> {
+    /// The state after a connect attempt (`None`: its task ended without one); a new
+    /// session starts reporting its state changes to the armed watches.
+    fn connected(&self, outcome: Option<Result<Client, zookeeper_client::Error>>) -> Result<Conn, (Conn, i32)> {
         match outcome {
-            Ok(Ok(client)) => {
+            Some(Ok(client)) => {
                 let mut session = client.session().id().0.to_ne_bytes().to_vec();
                 session.extend_from_slice(client.session().password());
                 *self.session.lock().unwrap_or_else(PoisonError::into_inner) = session;
@@ -221,57 +273,148 @@ impl Handle {
                 });
                 Ok(Conn::Ready(Arc::new(client)))
             }
-            Ok(Err(err)) if error::is_terminal(&err) => Err((Conn::Dead, error::code_of(&err))),
-            Ok(Err(err)) => Err((Conn::Failed, error::code_of(&err))),
-            Err(_) => Err((Conn::Failed, error::ZSYSTEMERROR)),
+            Some(Err(err)) if error::is_terminal(&err) => Err((Conn::Dead, error::code_of(&err))),
+            Some(Err(err)) => Err((Conn::Failed, error::code_of(&err))),
+            None => Err((Conn::Failed, error::ZSYSTEMERROR)),
         }
     }
 
     /// The connected client, waiting for (or retrying) the connection until `deadline`.
     pub(crate) fn client(&self, deadline: Instant) -> CallResult<Arc<Client>> {
-        let mut conn = self.lock();
         let mut retried = false;
+        let mut waited = false;
         loop {
-            match &mut *conn {
-                Conn::Ready(client) if client.state().is_terminated() => *conn = Conn::Dead,
-                Conn::Ready(client) => return Ok(client.clone()),
-                Conn::Dead | Conn::Closed => return Err(ZINVALIDSTATE),
-                Conn::Failed if retried => return Err(error::ZCONNECTIONLOSS),
-                Conn::Failed => {
-                    retried = true;
-                    *conn = Conn::Connecting(self.spawn_connect());
-                }
-                Conn::Connecting(task) => {
-                    let left = deadline.saturating_duration_since(Instant::now());
-                    let outcome = runtime::block_on_bounded(left, task).ok_or(ZOPERATIONTIMEOUT)?;
-                    match self.connected(outcome) {
-                        Ok(ready) => *conn = ready,
-                        Err((state, code)) => {
-                            *conn = state;
-                            return Err(code);
-                        }
+            let attempt = {
+                let mut conn = self.lock();
+                let failure = self.settle(&mut conn);
+                match &mut *conn {
+                    Conn::Ready(client) if client.state().is_terminated() => {
+                        *conn = Conn::Dead;
+                        continue;
                     }
+                    Conn::Ready(client) => return Ok(client.clone()),
+                    // The attempt this call waited for failed: its code.
+                    _ if waited && failure.is_some() => return Err(failure.unwrap_or(error::ZCONNECTIONLOSS)),
+                    Conn::Dead | Conn::Closed => return Err(ZINVALIDSTATE),
+                    Conn::Failed if retried || waited => return Err(error::ZCONNECTIONLOSS),
+                    Conn::Failed => {
+                        retried = true;
+                        *conn = self.spawn_connect(Vec::new());
+                        continue;
+                    }
+                    Conn::Connecting { attempt, .. } => attempt.clone(),
+                }
+            };
+            let left = deadline.saturating_duration_since(Instant::now());
+            runtime::block_on_bounded(left, attempt.ended()).ok_or(ZOPERATIONTIMEOUT)?;
+            waited = true;
+        }
+    }
+
+    /// Sends an asynchronous call's request in call order: at once when connected,
+    /// else once the connection is made (`send` gets the attempt's failure code if
+    /// it fails, or ZOPERATIONTIMEOUT after the bound).
+    pub(crate) fn submit(self: &Arc<Self>, send: Deferred) {
+        let mut conn = self.lock();
+        self.settle(&mut conn);
+        if matches!(&*conn, Conn::Ready(client) if client.state().is_terminated()) {
+            *conn = Conn::Dead;
+        }
+        match &mut *conn {
+            Conn::Ready(client) => {
+                let client = client.clone();
+                // Under the lock, so that no later call's request goes first.
+                send(Ok(client));
+            }
+            Conn::Dead | Conn::Closed => send(Err(ZINVALIDSTATE)),
+            Conn::Failed => {
+                *conn = self.spawn_connect(vec![send]);
+                self.await_attempt(&conn);
+            }
+            Conn::Connecting { deferred, .. } => {
+                deferred.push(send);
+                if deferred.len() == 1 {
+                    self.await_attempt(&conn);
                 }
             }
         }
     }
 
-    /// Runs one request within the bound. A request the bound cuts short is never
-    /// sent later: the client drops requests whose caller stopped waiting.
-    pub(crate) fn call<T, F, Fut>(&self, request: F) -> CallResult<T>
+    /// Settles the attempt in progress when it ends, for the calls waiting for it;
+    /// after the bound they fail with ZOPERATIONTIMEOUT.
+    fn await_attempt(self: &Arc<Self>, conn: &Conn) {
+        let Conn::Connecting { attempt, .. } = conn else { return };
+        let (handle, attempt, bound) = (self.clone(), attempt.clone(), self.bound());
+        runtime::get().spawn(async move {
+            let ended = tokio::time::timeout(bound, attempt.ended()).await.is_ok();
+            let mut conn = handle.lock();
+            handle.settle(&mut conn);
+            if let Conn::Connecting { deferred, .. } = &mut *conn {
+                if !ended {
+                    for call in deferred.drain(..) {
+                        call(Err(ZOPERATIONTIMEOUT));
+                    }
+                }
+            }
+        });
+    }
+
+    /// Runs one request within the bound, in the calling thread. A request the
+    /// bound cuts short is never sent later: the client drops requests whose caller
+    /// stopped waiting.
+    pub(crate) fn call<T, E, F, Fut>(&self, request: F) -> CallResult<T>
     where
+        E: error::IntoCode,
         F: FnOnce(Arc<Client>) -> Fut,
-        Fut: Future<Output = Result<T, zookeeper_client::Error>>,
+        Fut: Future<Output = Result<T, E>>,
     {
         let deadline = Instant::now() + self.bound();
         self.client(deadline).and_then(|client| {
             let left = deadline.saturating_duration_since(Instant::now());
             match runtime::block_on_bounded(left, request(client)) {
                 None => Err(ZOPERATIONTIMEOUT),
-                Some(Ok(value)) => Ok(value),
-                Some(Err(err)) => Err(error::code_of(&err)),
+                Some(result) => result.map_err(error::IntoCode::code),
             }
         })
+    }
+
+    /// Makes one request asynchronously: it is sent in call order (see
+    /// [`Handle::submit`]) and `done` gets its result, within the bound, on
+    /// whichever thread it comes.
+    pub(crate) fn call_async<T, E, F, Fut>(
+        self: &Arc<Self>,
+        request: F,
+        done: impl FnOnce(CallResult<T>) + Send + 'static,
+    ) where
+        T: Send + 'static,
+        E: error::IntoCode,
+        F: FnOnce(Arc<Client>) -> Fut + Send + 'static,
+        Fut: Future<Output = Result<T, E>> + Send + 'static,
+    {
+        let deadline = tokio::time::Instant::now() + self.bound();
+        self.submit(Box::new(move |client| match client {
+            Err(code) => done(Err(code)),
+            Ok(client) => {
+                let mut future = Box::pin(request(client));
+                // The first poll, here, writes the request: calls made one after
+                // another go out in that order.
+                let polled = {
+                    let _context = runtime::get().enter();
+                    future.as_mut().poll(&mut Context::from_waker(Waker::noop()))
+                };
+                match polled {
+                    Poll::Ready(result) => done(result.map_err(error::IntoCode::code)),
+                    Poll::Pending => {
+                        runtime::get().spawn(async move {
+                            done(match tokio::time::timeout_at(deadline, future).await {
+                                Ok(result) => result.map_err(error::IntoCode::code),
+                                Err(_) => Err(ZOPERATIONTIMEOUT),
+                            });
+                        });
+                    }
+                }
+            }
+        }));
     }
 
     pub fn hosts(&self) -> &[u8] {
@@ -339,13 +482,16 @@ impl Handle {
         zlog!(INFO, "zookeeper_close", "Closing zookeeper sessionId={:#x} to [{}]", session, self.connect_string);
         let client = match conn {
             Conn::Ready(client) => client,
-            Conn::Connecting(task) if task.is_finished() => match runtime::get().block_on(task) {
-                Ok(Ok(client)) => Arc::new(client),
-                _ => return,
-            },
-            Conn::Connecting(task) => {
+            Conn::Connecting { task, attempt, deferred } => {
                 task.abort();
-                return;
+                let outcome = attempt.outcome.lock().unwrap_or_else(PoisonError::into_inner).take();
+                for call in deferred {
+                    call(Err(ZINVALIDSTATE));
+                }
+                match outcome {
+                    Some(Ok(client)) => Arc::new(client),
+                    _ => return,
+                }
             }
             _ => return,
         };
@@ -362,268 +508,18 @@ impl Handle {
         });
     }
 
-    /// Creates a node; returns the path made (with its sequence number, if any),
-    /// truncated to the path read length.
-    ///
-    /// # Errors
-    /// The ZooKeeper code the call failed with (see [`CallResult`]).
-    pub fn create(&self, path: &[u8], data: &[u8], opts: &Options) -> CallResult<Vec<u8>> {
-        let (options, sequence) = create_options(opts)?;
-        let path = Self::checked_path("zoo_create", path, sequence)?;
-        let target = path.as_str();
-        let created = self.call(|client| async move { client.create(target, data, &options).await })?;
-        if let Some(stat) = opts.stat() {
-            *stat = Stat::from(&created.0);
-        }
-        // Under a chroot a sequential "/" gives the chroot's path plus the number, which
-        // the C client returns with the chroot cut off: the bare number.
-        let chroot = self.connect_string.split_once('/').is_some_and(|(_, root)| !root.is_empty());
-        let mut created_path = if sequence && chroot && path == "/" { Vec::new() } else { path.clone().into_bytes() };
-        if sequence {
-            created_path.extend_from_slice(created.1.to_string().as_bytes());
-        }
-        created_path.truncate(read_len(opts.path_read_len, &self.path_read_len));
-        Ok(created_path)
-    }
-
-    /// Deletes a node.
-    ///
-    /// # Errors
-    /// The ZooKeeper code the call failed with (see [`CallResult`]).
-    pub fn delete(&self, path: &[u8], opts: &Options) -> CallResult<()> {
-        let path = Self::checked_path("zoo_delete", path, false)?;
-        let version = (opts.version >= 0).then_some(opts.version);
-        self.call(|client| async move { client.delete(&path, version).await })
-    }
-
     /// `pending_watches`: records of this handle that have not fired.
     pub fn pending_watches(&self) -> usize {
         self.watches.pending_count()
     }
 
-    /// Assigns a watch to the call about to be made, whatever its outcome.
-    fn assign(&self, watch: Option<&mut Watch>) -> Option<Arc<Record>> {
-        let record = watch?.reassign();
-        self.watches.add_pending(record.clone());
-        Some(record)
+    pub(crate) fn connect_string(&self) -> &str {
+        &self.connect_string
     }
 
-    /// The server accepted the watch on `path` (`kind`: `WATCHTYPE_DATA` or
-    /// `WATCHTYPE_CHILD`): its notifications now reach the record, and
-    /// `remove_watches` can remove it.
-    fn arm(&self, record: Arc<Record>, watcher: OneshotWatcher, path: &str, kind: i32) {
-        let removal = record.arm(path.to_owned(), kind);
-        self.watches.register(&record);
-        runtime::get().spawn(watch::serve(record, watcher, removal));
-    }
-
-    /// Whether the node exists; fills `stat` if it does.
-    ///
-    /// # Errors
-    /// The ZooKeeper code the call failed with (see [`CallResult`]); `ZNONODE` when
-    /// the node does not exist.
-    pub fn exists(&self, path: &[u8], stat: Option<&mut Stat>, watch: Option<&mut Watch>) -> CallResult<()> {
-        let record = self.assign(watch);
-        let path = Self::checked_path("zoo_exists", path, false)?;
-        let found = match record {
-            None => self.call(|client| async move { client.check_stat(&path).await })?,
-            Some(record) => {
-                let target = path.as_str();
-                let (found, watcher) = self.call(|client| async move { client.check_and_watch_stat(target).await })?;
-                self.arm(record, watcher, target, watch::WATCHTYPE_DATA);
-                found
-            }
-        };
-        match found {
-            Some(found) => {
-                if let Some(stat) = stat {
-                    *stat = Stat::from(&found);
-                }
-                Ok(())
-            }
-            None => Err(error::ZNONODE),
-        }
-    }
-
-    /// A node's data (truncated to the data read length; `None` for null data).
-    ///
-    /// # Errors
-    /// The ZooKeeper code the call failed with (see [`CallResult`]).
-    pub fn get(
-        &self,
-        path: &[u8],
-        opts: &Options,
-        stat: Option<&mut Stat>,
-        watch: Option<&mut Watch>,
-    ) -> CallResult<Option<Vec<u8>>> {
-        let record = self.assign(watch);
-        let path = Self::checked_path("zoo_get", path, false)?;
-        let (mut data, found) = match record {
-            None => self.call(|client| async move { client.get_nullable_data(&path).await })?,
-            Some(record) => {
-                let target = path.as_str();
-                let (data, found, watcher) =
-                    self.call(|client| async move { client.get_and_watch_nullable_data(target).await })?;
-                self.arm(record, watcher, target, watch::WATCHTYPE_DATA);
-                (data, found)
-            }
-        };
-        if let Some(stat) = stat {
-            *stat = Stat::from(&found);
-        }
-        if let Some(data) = &mut data {
-            data.truncate(read_len(opts.data_read_len, &self.data_read_len));
-        }
-        Ok(data)
-    }
-
-    /// Reads many nodes at once: every request is sent before any reply is awaited,
-    /// so the whole batch costs about one round trip. Each entry is the node's data
-    /// (truncated to `data_read_len`; `None` for null data) or the code its read failed
-    /// with.
-    ///
-    /// # Panics
-    /// Never: one reply is collected per valid path.
-    pub fn get_many(&self, paths: &[&[u8]]) -> Vec<CallResult<Option<Vec<u8>>>> {
-        let checked: Vec<CallResult<String>> =
-            paths.iter().map(|path| Self::checked_path("zoo_get_many", path, false)).collect();
-        let valid: Vec<&str> = checked.iter().filter_map(|p| p.as_deref().ok()).collect();
-        let limit = usize::try_from(self.data_read_len.load(Ordering::Relaxed)).unwrap_or(0);
-        let replies = self.call(|client| async move {
-            let pending: Vec<_> = valid.iter().map(|path| client.get_nullable_data(path)).collect();
-            let mut replies = Vec::with_capacity(pending.len());
-            for reply in pending {
-                replies.push(reply.await.map(|(mut data, _)| {
-                    if let Some(data) = &mut data {
-                        data.truncate(limit);
-                    }
-                    data
-                }));
-            }
-            Ok(replies)
-        });
-        let mut replies = match replies {
-            Ok(replies) => replies.into_iter(),
-            Err(code) => return checked.iter().map(|_| Err(code)).collect(),
-        };
-        checked
-            .into_iter()
-            .map(|path| match path {
-                Err(code) => Err(code),
-                Ok(_) => replies.next().expect("one reply per valid path").map_err(|err| error::code_of(&err)),
-            })
-            .collect()
-    }
-
-    /// Writes a node's data.
-    ///
-    /// # Errors
-    /// The ZooKeeper code the call failed with (see [`CallResult`]).
-    pub fn set(&self, path: &[u8], data: &[u8], opts: &Options, stat: Option<&mut Stat>) -> CallResult<()> {
-        let path = Self::checked_path("zoo_set", path, false)?;
-        let version = (opts.version >= 0).then_some(opts.version);
-        let found = self.call(|client| async move { client.set_data(&path, data, version).await })?;
-        if let Some(stat) = stat {
-            *stat = Stat::from(&found);
-        }
-        Ok(())
-    }
-
-    /// The names of a node's children.
-    ///
-    /// # Errors
-    /// The ZooKeeper code the call failed with (see [`CallResult`]).
-    pub fn get_children(&self, path: &[u8], watch: Option<&mut Watch>) -> CallResult<Vec<String>> {
-        let record = self.assign(watch);
-        let path = Self::checked_path("zoo_get_children", path, false)?;
-        match record {
-            None => self.call(|client| async move { client.list_children(&path).await }),
-            Some(record) => {
-                let target = path.as_str();
-                let (children, watcher) =
-                    self.call(|client| async move { client.list_and_watch_children(target).await })?;
-                self.arm(record, watcher, target, watch::WATCHTYPE_CHILD);
-                Ok(children)
-            }
-        }
-    }
-
-    /// A node's ACL.
-    ///
-    /// # Errors
-    /// The ZooKeeper code the call failed with (see [`CallResult`]).
-    pub fn get_acl(&self, path: &[u8], stat: Option<&mut Stat>) -> CallResult<Vec<Acl>> {
-        let path = Self::checked_path("zoo_get_acl", path, false)?;
-        let (acl, found) = self.call(|client| async move { client.get_acl(&path).await })?;
-        if let Some(stat) = stat {
-            *stat = Stat::from(&found);
-        }
-        Ok(acl)
-    }
-
-    // Calls of ZooKeeper 3.5 and later.
-
-    /// Waits until the server this handle is connected to has caught up with the
-    /// leader (for `path`), so that a read after it sees every write committed
-    /// before it.
-    ///
-    /// # Errors
-    /// The ZooKeeper code the call failed with (see [`CallResult`]).
-    pub fn sync(&self, path: &[u8]) -> CallResult<()> {
-        let path = Self::checked_path("zoo_async", path, false)?;
-        self.call(|client| async move { client.sync(&path).await })
-    }
-
-    /// The paths of this session's ephemeral nodes under `prefix` (ZooKeeper 3.6+).
-    ///
-    /// # Errors
-    /// The ZooKeeper code the call failed with (see [`CallResult`]).
-    pub fn get_ephemerals(&self, prefix: &[u8]) -> CallResult<Vec<String>> {
-        let prefix = Self::checked_path("zoo_get_ephemerals", prefix, false)?;
-        self.call(|client| async move { client.list_ephemerals(&prefix).await })
-    }
-
-    /// The number of nodes below `path`, at any depth (ZooKeeper 3.6+).
-    ///
-    /// # Errors
-    /// The ZooKeeper code the call failed with (see [`CallResult`]).
-    pub fn get_all_children_number(&self, path: &[u8]) -> CallResult<u64> {
-        let path = Self::checked_path("zoo_get_all_children_number", path, false)?;
-        let count = self.call(|client| async move { client.count_descendants_number(&path).await })?;
-        Ok(u64::try_from(count).unwrap_or(u64::MAX))
-    }
-
-    /// The identities the server knows this session by, as (scheme, id) (ZooKeeper
-    /// 3.7+).
-    ///
-    /// # Errors
-    /// The ZooKeeper code the call failed with (see [`CallResult`]).
-    pub fn whoami(&self) -> CallResult<Vec<(String, String)>> {
-        zlog!(DEBUG, "zoo_whoami", "Sending whoami request");
-        let users = self.call(|client| async move { client.list_auth_users().await })?;
-        Ok(users.iter().map(|u| (u.scheme().to_owned(), u.user().to_owned())).collect())
-    }
-
-    /// The ensemble's configuration (the data of `/zookeeper/config`, ZooKeeper
-    /// 3.5+); fills `stat` and arms `watch` as `get` does.
-    ///
-    /// # Errors
-    /// The ZooKeeper code the call failed with (see [`CallResult`]).
-    pub fn get_config(&self, stat: Option<&mut Stat>, watch: Option<&mut Watch>) -> CallResult<Vec<u8>> {
-        let record = self.assign(watch);
-        zlog!(DEBUG, "zoo_getconfig", "Sending request for path [/zookeeper/config]");
-        let (data, found) = match record {
-            None => self.call(|client| async move { client.get_config().await })?,
-            Some(record) => {
-                let (data, found, watcher) = self.call(|client| async move { client.get_and_watch_config().await })?;
-                self.arm(record, watcher, "/zookeeper/config", watch::WATCHTYPE_DATA);
-                (data, found)
-            }
-        };
-        if let Some(stat) = stat {
-            *stat = Stat::from(&found);
-        }
-        Ok(data)
+    /// The session is over (the server closed it after a failed authentication).
+    pub(crate) fn mark_dead(&self) {
+        *self.lock() = Conn::Dead;
     }
 
     /// The session's state, as the C client's `zoo_state()` numbers it: connecting
@@ -637,96 +533,9 @@ impl Handle {
         match &*conn {
             Conn::Ready(client) => watch::state_code(client.state()).unwrap_or(watch::EXPIRED_SESSION_STATE),
             Conn::Dead | Conn::Closed => watch::EXPIRED_SESSION_STATE,
-            Conn::Connecting(_) | Conn::Failed => watch::CONNECTING_STATE,
+            Conn::Connecting { .. } | Conn::Failed => watch::CONNECTING_STATE,
         }
     }
-
-    /// Replaces a node's ACL with the options' ACL.
-    ///
-    /// # Errors
-    /// The ZooKeeper code the call failed with (see [`CallResult`]).
-    pub fn set_acl(&self, path: &[u8], opts: &Options) -> CallResult<()> {
-        let path = Self::checked_path("zoo_set_acl", path, false)?;
-        let (acl, version) = (opts.acl(), (opts.version >= 0).then_some(opts.version));
-        self.call(|client| async move { client.set_acl(&path, acl, version).await }).map(|_| ())
-    }
-
-    /// Adds authentication credentials to the session.
-    ///
-    /// # Errors
-    /// The ZooKeeper code the call failed with (see [`CallResult`]); `ZAUTHFAILED`
-    /// when the server refuses the credentials (the session is then over).
-    pub fn add_auth(&self, scheme: &[u8], cert: &[u8]) -> CallResult<()> {
-        let scheme = String::from_utf8_lossy(validate::c_string(scheme)).into_owned();
-        zlog!(DEBUG, "zoo_add_auth", "Sending auth info request for scheme [{}]", scheme);
-        let result = self.call(|client| async move { client.auth(scheme, cert.to_vec()).await });
-        if result == Err(error::ZAUTHFAILED) {
-            // The server closes the session after a failed authentication.
-            *self.lock() = Conn::Dead;
-        }
-        result
-    }
-
-    /// The path as a string if the C client would accept it; else ZBADARGUMENTS, as
-    /// the server is never asked.
-    pub(crate) fn checked_path(function: &str, path: &[u8], sequence: bool) -> CallResult<String> {
-        let path = validate::c_string(path);
-        if !validate::path(path, sequence) {
-            return Err(error::ZBADARGUMENTS);
-        }
-        // The server decodes path bytes as UTF-8 with replacement characters; doing the
-        // same here sends what it would have seen (and it rejects such paths on writes).
-        let text = String::from_utf8_lossy(path).into_owned();
-        zlog!(DEBUG, function, "Sending request for path [{}]", text);
-        Ok(text)
-    }
-}
-
-/// A read length option (`path_read_len`, `data_read_len`; -1 when not given, then
-/// the handle's attribute of the same name) as a byte count.
-pub(crate) fn read_len(option: i32, attribute: &AtomicI32) -> usize {
-    let limit = if option >= 0 { option } else { attribute.load(Ordering::Relaxed) };
-    usize::try_from(limit).unwrap_or(0)
-}
-
-/// The client's options for a node made with create's options (`flags` or `mode`,
-/// `ttl`, `acl`), and whether its name gets a sequence number.
-///
-/// # Errors
-/// ZBADARGUMENTS for a TTL without a TTL mode or the reverse (see `create_mode`).
-pub(crate) fn create_options(opts: &Options) -> CallResult<(CreateOptions<'_>, bool)> {
-    let (mode, ttl) = create_mode(opts.flags, opts.ttl)?;
-    let sequence = matches!(mode, CreateMode::PersistentSequential | CreateMode::EphemeralSequential);
-    let options = mode.with_acls(zookeeper_client::Acls::new(opts.acl()));
-    let options = match ttl {
-        Some(ttl) => options.with_ttl(ttl),
-        None => options,
-    };
-    Ok((options, sequence))
-}
-
-/// The client's create mode for create's `flags`/`mode` (0 to 6, checked when the
-/// option was read) and `ttl`: a TTL mode needs a TTL and no other mode takes one
-/// (ZBADARGUMENTS, as the C client says).
-fn create_mode(mode: i32, ttl: Option<i64>) -> CallResult<(CreateMode, Option<Duration>)> {
-    use crate::options::{MODE_CONTAINER, MODE_PERSISTENT_SEQUENTIAL_WITH_TTL, MODE_PERSISTENT_WITH_TTL};
-    let ttl = ttl.map(|ms| Duration::from_millis(u64::try_from(ms).unwrap_or(0)));
-    let with_ttl = matches!(mode, MODE_PERSISTENT_WITH_TTL | MODE_PERSISTENT_SEQUENTIAL_WITH_TTL);
-    if with_ttl != ttl.is_some() {
-        return Err(error::ZBADARGUMENTS);
-    }
-    let mode = match mode {
-        MODE_CONTAINER => CreateMode::Container,
-        MODE_PERSISTENT_WITH_TTL => CreateMode::Persistent,
-        MODE_PERSISTENT_SEQUENTIAL_WITH_TTL => CreateMode::PersistentSequential,
-        flags => match (flags & FLAG_EPHEMERAL != 0, flags & FLAG_SEQUENCE != 0) {
-            (false, false) => CreateMode::Persistent,
-            (false, true) => CreateMode::PersistentSequential,
-            (true, false) => CreateMode::Ephemeral,
-            (true, true) => CreateMode::EphemeralSequential,
-        },
-    };
-    Ok((mode, ttl))
 }
 
 impl Drop for Handle {

@@ -7,8 +7,11 @@
 
 pub mod acl;
 pub mod attrs;
+pub mod callback;
 pub mod caller;
+pub mod calls;
 pub mod constants;
+pub mod dispatch;
 pub mod error;
 pub mod ffi;
 pub mod handle;

@@ -50,6 +50,19 @@ pub const NOT_CLUSTER_CONNECTION: &str = "zk is not a Net::ZooKeeper::Cluster::C
 /// reference that starts with the operation's name).
 pub const INVALID_OPERATION: &str = "invalid transaction operation";
 pub const NOT_PERSISTENT_WATCH: &str = "pw is not a Net::ZooKeeper::PersistentWatch";
+/// The `callback` option's value is not a code ref (xsubpp's wording for one).
+pub const CALLBACK_NOT_CODE: &str = "callback is not a CODE reference";
+/// `add_watch`'s `watch` option takes a code ref only.
+pub const WATCH_NOT_CODE: &str = "watch is not a CODE reference";
+
+/// What `warn` says when a callback died: `Net::ZooKeeper: callback of <call> <path>
+/// died: <error>` (`watch` for a code-ref watch).
+pub fn callback_died(call: &str, path: Option<&str>, error: &str) -> String {
+    match path {
+        Some(path) => format!("Net::ZooKeeper: callback of {call} {path} died: {error}"),
+        None => format!("Net::ZooKeeper: callback of {call} died: {error}"),
+    }
+}
 
 /// `invalid <what>: <value>`, the original's message for an out-of-range number.
 pub fn invalid(what: &str, value: impl std::fmt::Display) -> String {

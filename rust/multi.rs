@@ -17,10 +17,16 @@
 
 use std::cmp::Ordering;
 
-use zookeeper_client::{CreateOptions, MultiReadResult, MultiWriteError, MultiWriteResult, MultiWriter};
+use zookeeper_client::{MultiReadResult, MultiWriteError, MultiWriteResult, MultiWriter};
 
 use crate::error::{self, ZMARSHALLINGERROR, ZOK, ZRUNTIMEINCONSISTENCY};
-use crate::handle::{create_options, read_len, CallResult, Handle};
+use std::sync::Arc;
+
+use zookeeper_client::Client;
+
+use crate::calls::{read_len, CreateSpec, Request};
+use crate::dispatch::Values;
+use crate::handle::{CallResult, Handle};
 use crate::message;
 use crate::options::{NzkMethod, Options};
 use crate::stat::Stat;
@@ -73,6 +79,12 @@ pub struct Multi {
     ops: Vec<Op>,
 }
 
+// SAFETY: what makes options neither `Send` nor `Sync` is never set in an operation's
+// options: no operation takes a stat, watch or callback option (see
+// `options::option`), so a batch holds owned values only and can be sent and shared.
+unsafe impl Send for Op {}
+unsafe impl Sync for Op {}
+
 impl Multi {
     pub fn new(call: NzkMultiKind) -> Multi {
         Multi { call, ops: Vec::new() }
@@ -108,19 +120,27 @@ impl Multi {
         &self.ops
     }
 
-    /// Sends the operations. Returns the call's result (ZOK, or the code of the
-    /// first failure: in a transaction, the failing operation's) and one reply per
-    /// operation, in order; when the call fails as a whole (no connection, timeout,
-    /// session over) every reply has its code.
-    pub fn run(&self, handle: &Handle) -> (i32, Vec<Reply>) {
-        let replies = match self.call {
-            NzkMultiKind::Write => handle.multi(&self.ops),
-            NzkMultiKind::Read => handle.multi_read(&self.ops),
-        };
+    /// The operations, moved out (the batch is left empty).
+    #[must_use]
+    pub fn take(&mut self) -> Multi {
+        Multi { call: self.call, ops: std::mem::take(&mut self.ops) }
+    }
+
+    /// Each operation's name and reply: when the call failed as a whole (no
+    /// connection, timeout, session over) each reply has its code.
+    pub fn replies(&self, replies: CallResult<Vec<Reply>>) -> Vec<(&'static str, Reply)> {
+        let names = self.ops.iter().map(Op::name);
         match replies {
-            Ok(replies) => (first_failure(&replies), replies),
-            Err(code) => (code, self.ops.iter().map(|_| Reply::Failed(code)).collect()),
+            Ok(replies) => names.zip(replies).collect(),
+            Err(code) => names.map(|name| (name, Reply::Failed(code))).collect(),
         }
+    }
+
+    /// The batch as a call's request (the operations move into it; the call's
+    /// result is ZOK or the code of the first failure: in a transaction, the
+    /// failing operation's).
+    pub fn into_request(self, handle: Arc<Handle>) -> Batch {
+        Batch { multi: self, handle }
     }
 }
 
@@ -154,14 +174,14 @@ impl Reply {
 }
 
 /// The code of the first failure among the replies, else ZOK.
-fn first_failure(replies: &[Reply]) -> i32 {
-    replies.iter().map(Reply::code).find(|&code| code != ZOK).unwrap_or(ZOK)
+fn first_failure<'a>(replies: impl IntoIterator<Item = &'a Reply>) -> i32 {
+    replies.into_iter().map(Reply::code).find(|&code| code != ZOK).unwrap_or(ZOK)
 }
 
 /// A transaction's operation, checked as the C client checks it before anything is
 /// sent.
 enum Write<'a> {
-    Create { path: String, data: &'a [u8], options: CreateOptions<'a> },
+    Create { path: String, data: &'a [u8], spec: CreateSpec },
     Delete { path: String, version: Option<i32> },
     Set { path: String, data: &'a [u8], version: Option<i32> },
     Check { path: String, version: i32 },
@@ -177,8 +197,8 @@ impl<'a> Write<'a> {
         let version = (opts.version >= 0).then_some(opts.version);
         Ok(match opts.method {
             NzkMethod::MultiCreate => {
-                let (options, sequence) = create_options(opts)?;
-                Write::Create { path: path(sequence)?, data: &op.data, options }
+                let spec = CreateSpec::new(opts)?;
+                Write::Create { path: path(spec.sequence)?, data: &op.data, spec }
             }
             NzkMethod::MultiDelete => Write::Delete { path: path(false)?, version },
             NzkMethod::MultiSet => Write::Set { path: path(false)?, data: &op.data, version },
@@ -192,7 +212,7 @@ impl<'a> Write<'a> {
     /// What the client refuses to send (an empty ACL, the root to delete...).
     fn add_to(&self, writer: &mut MultiWriter<'_>) -> Result<(), zookeeper_client::Error> {
         match self {
-            Write::Create { path, data, options } => writer.add_create(path, data, options),
+            Write::Create { path, data, spec } => writer.add_create(path, data, &spec.options()),
             Write::Delete { path, version } => writer.add_delete(path, *version),
             Write::Set { path, data, version } => writer.add_set_data(path, data, *version),
             Write::Check { path, version } => writer.add_check_version(path, *version),
@@ -204,7 +224,47 @@ impl<'a> Write<'a> {
 /// the operation of this index with this code.
 type Outcome = Result<Vec<MultiWriteResult>, (usize, i32)>;
 
+/// The request of a `multi()` or `multi_read()`.
+pub struct Batch {
+    multi: Multi,
+    handle: Arc<Handle>,
+}
+
+impl Request for Batch {
+    /// Each operation's name and reply.
+    type Reply = Vec<(&'static str, Reply)>;
+    const CALL: &'static str = "multi";
+
+    async fn send(self, client: Arc<Client>) -> CallResult<Self::Reply> {
+        let replies = self.handle.send_batch(client, &self.multi).await;
+        Ok(self.multi.replies(replies))
+    }
+
+    fn name(&self) -> &'static str {
+        match self.multi.call {
+            NzkMultiKind::Write => "multi",
+            NzkMultiKind::Read => "multi_read",
+        }
+    }
+
+    fn code(reply: &Self::Reply) -> i32 {
+        first_failure(reply.iter().map(|(_, reply)| reply))
+    }
+
+    fn values(reply: Self::Reply) -> Values {
+        Values::Ops(reply)
+    }
+}
+
 impl Handle {
+    /// Sends a batch's operations as one request.
+    async fn send_batch(&self, client: Arc<Client>, multi: &Multi) -> CallResult<Vec<Reply>> {
+        match multi.call {
+            NzkMultiKind::Write => self.multi(client, &multi.ops).await,
+            NzkMultiKind::Read => self.multi_read(client, &multi.ops).await,
+        }
+    }
+
     /// Commits a transaction: all its operations, or none. One reply per operation.
     /// When an operation fails (refused by the client, as the C client would, or by
     /// the server), nothing is sent or nothing changed, and the replies are what the
@@ -213,26 +273,29 @@ impl Handle {
     ///
     /// # Errors
     /// The code of a failure of the call as a whole (see [`CallResult`]).
-    pub fn multi(&self, ops: &[Op]) -> CallResult<Vec<Reply>> {
+    async fn multi(&self, client: Arc<Client>, ops: &[Op]) -> CallResult<Vec<Reply>> {
         let checked: Result<Vec<Write>, (usize, i32)> =
             ops.iter().enumerate().map(|(index, op)| Write::new(op).map_err(|code| (index, code))).collect();
         let outcome: Outcome = match checked {
             Err(refused) => Err(refused),
-            Ok(ops) => self.call(|client| async move {
-                let mut writer = client.new_multi_writer();
-                for (index, op) in ops.iter().enumerate() {
-                    if let Err(err) = op.add_to(&mut writer) {
-                        return Ok(Err((index, error::code_of(&err))));
+            Ok(ops) => {
+                async move {
+                    let mut writer = client.new_multi_writer();
+                    for (index, op) in ops.iter().enumerate() {
+                        if let Err(err) = op.add_to(&mut writer) {
+                            return Ok(Err((index, error::code_of(&err))));
+                        }
+                    }
+                    match writer.commit().await {
+                        Ok(results) => Ok(Ok(results)),
+                        Err(MultiWriteError::OperationFailed { index, source }) => {
+                            Ok(Err((index, error::code_of(&source))))
+                        }
+                        Err(MultiWriteError::RequestFailed { source }) => Err(error::code_of(&source)),
                     }
                 }
-                match writer.commit().await {
-                    Ok(results) => Ok(Ok(results)),
-                    Err(MultiWriteError::OperationFailed { index, source }) => {
-                        Ok(Err((index, error::code_of(&source))))
-                    }
-                    Err(MultiWriteError::RequestFailed { source }) => Err(source),
-                }
-            })?,
+                .await?
+            }
         };
         Ok(match outcome {
             Err((failed, code)) => (0..ops.len())
@@ -273,7 +336,7 @@ impl Handle {
     ///
     /// # Errors
     /// The code of a failure of the call as a whole (see [`CallResult`]).
-    pub fn multi_read(&self, ops: &[Op]) -> CallResult<Vec<Reply>> {
+    async fn multi_read(&self, client: Arc<Client>, ops: &[Op]) -> CallResult<Vec<Reply>> {
         let checked: Vec<CallResult<String>> =
             ops.iter().map(|op| Self::checked_path("zoo_multi_read", &op.path, false)).collect();
         let valid: Vec<(&str, NzkMethod)> = ops
@@ -281,7 +344,7 @@ impl Handle {
             .zip(&checked)
             .filter_map(|(op, path)| path.as_deref().ok().map(|path| (path, op.opts.method)))
             .collect();
-        let read = self.call(|client| async move {
+        let read = async move {
             let mut reader = client.new_multi_reader();
             let added: Vec<CallResult<()>> = valid
                 .iter()
@@ -291,9 +354,9 @@ impl Handle {
                 })
                 .map(|added| added.map_err(|err| error::code_of(&err)))
                 .collect();
-            Ok((added, reader.commit().await?))
-        });
-        let (added, results) = read?;
+            Ok::<_, i32>((added, reader.commit().await.map_err(|err| error::code_of(&err))?))
+        };
+        let (added, results) = read.await?;
         let (mut added, mut results) = (added.into_iter(), results.into_iter());
         Ok(ops
             .iter()

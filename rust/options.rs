@@ -1,7 +1,10 @@
 //! Option lists of the API (`name => value` pairs after the fixed arguments): which
 //! names each method knows, and the checks on their values, in one place.
 
+use std::cell::Cell;
+
 use crate::acl::AclList;
+use crate::callback::Callback;
 use crate::message;
 use crate::secure::{SaslSettings, Secure};
 use crate::shared::Shared;
@@ -39,6 +42,14 @@ pub enum NzkMethod {
     PersistentWait,
     RemoveWatches,
     RemoveAllWatches,
+    Sync,
+    GetEphemerals,
+    GetAllChildrenNumber,
+    Whoami,
+    /// The options after `multi()`'s and `multi_read()`'s operations.
+    Multi,
+    /// `dispatch`.
+    Dispatch,
 }
 
 /// An option name as a method understands it. The XS layer converts the value by
@@ -74,6 +85,8 @@ pub enum NzkOption {
     Queue,
     /// `remove_all_watches`'s `type`.
     WatchType,
+    /// A code ref: the call is made asynchronously.
+    Callback,
 }
 
 /// The options of one call, with their defaults until set. Opaque to C: Rust owns
@@ -106,6 +119,10 @@ pub struct Options {
     pub secure: Option<Secure>,
     /// `new()`'s `read_only`: a server cut off from its quorum may serve the session.
     pub read_only: bool,
+    /// `callback`: the call is made asynchronously (taken by the call).
+    callback: Cell<Option<Callback>>,
+    /// `watch` given a code ref (taken by the call).
+    watch_callback: Cell<Option<Callback>>,
 }
 
 pub const DEFAULT_SESSION_TIMEOUT_MS: i32 = 10_000;
@@ -146,13 +163,19 @@ pub fn option(method: NzkMethod, name: &[u8]) -> NzkOption {
         M::Get => &[("data_read_len", O::DataReadLen), ("stat", O::Stat), ("watch", O::Watch)],
         M::Set => &[("version", O::Version), ("stat", O::Stat)],
         M::GetAcl => &[("stat", O::Stat)],
-        M::Watch | M::Wait | M::PersistentWait => &[("timeout", O::Timeout)],
+        M::Watch | M::Wait | M::PersistentWait | M::Dispatch => &[("timeout", O::Timeout)],
         M::MultiGet => &[("data_read_len", O::DataReadLen)],
-        M::MultiGetChildren => &[],
-        M::AddWatch => &[("mode", O::WatchMode), ("queue", O::Queue), ("timeout", O::Timeout)],
+        M::AddWatch => &[("mode", O::WatchMode), ("queue", O::Queue), ("timeout", O::Timeout), ("watch", O::Watch)],
         M::RemoveAllWatches => &[("type", O::WatchType)],
+        M::MultiGetChildren | M::Sync | M::GetEphemerals | M::GetAllChildrenNumber | M::Whoami | M::Multi => &[],
     };
-    known.iter().find(|(n, _)| n.as_bytes().eq_ignore_ascii_case(name)).map_or(O::Ignored, |(_, o)| *o)
+    let found = known.iter().find(|(n, _)| n.as_bytes().eq_ignore_ascii_case(name)).map(|(_, o)| *o);
+    let asynchronous = crate::calls::ASYNC_CALLS.iter().any(|&(_, m)| m == method);
+    match found {
+        Some(option) => option,
+        None if asynchronous && b"callback".eq_ignore_ascii_case(name) => O::Callback,
+        None => O::Ignored,
+    }
 }
 
 // Node flags of create (ZOO_EPHEMERAL, ZOO_SEQUENCE), as the C client numbers them.
@@ -219,7 +242,29 @@ impl Options {
             session_id: None,
             secure: None,
             read_only: false,
+            callback: Cell::new(None),
+            watch_callback: Cell::new(None),
         }
+    }
+
+    pub fn set_callback(&mut self, callback: Callback) {
+        self.callback.set(Some(callback));
+    }
+
+    /// The `callback` option, taken: the call that takes it is asynchronous.
+    pub fn take_callback(&self) -> Option<Callback> {
+        self.callback.take()
+    }
+
+    /// Sets `watch` to a code ref (replacing a watch object given earlier).
+    pub fn set_watch_callback(&mut self, callback: Callback) {
+        self.watch = None;
+        self.watch_callback.set(Some(callback));
+    }
+
+    /// `watch`'s code ref, taken by the call that arms it.
+    pub fn take_watch_callback(&self) -> Option<Callback> {
+        self.watch_callback.take()
     }
 
     /// What option `name` means to this call's method.

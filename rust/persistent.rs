@@ -25,6 +25,7 @@ use tokio::sync::{oneshot, Notify};
 use zookeeper_client::{AddWatchMode, EventType, PersistentWatcher, WatchedEvent};
 
 use crate::caller::Caller;
+use crate::dispatch::Hook;
 use crate::error::{self, ZINVALIDSTATE, ZNOWATCHER, ZOPERATIONTIMEOUT};
 use crate::handle::{CallResult, Handle};
 use crate::options::Options;
@@ -66,6 +67,8 @@ struct State {
     watcher: Option<PersistentWatcher>,
     /// No event is queued any more.
     ended: bool,
+    /// A code-ref watch: events go to its handle object's callbacks instead.
+    hook: Option<Hook>,
 }
 
 impl State {
@@ -73,7 +76,9 @@ impl State {
         if self.ended {
             return;
         }
-        if self.events.len() < self.bound {
+        if let Some(hook) = &self.hook {
+            hook.event(event, false);
+        } else if self.events.len() < self.bound {
             self.events.push_back(event);
         } else {
             self.dropped += 1;
@@ -85,7 +90,12 @@ impl State {
         if self.ended {
             return;
         }
-        self.events.extend(event);
+        match (self.hook.take(), event) {
+            (Some(hook), Some(event)) => hook.event(event, true),
+            // Dropped without a last event: the callback is released.
+            (Some(_), None) => {}
+            (None, event) => self.events.extend(event),
+        }
         self.ended = true;
     }
 }
@@ -116,9 +126,9 @@ pub struct Queue {
 }
 
 impl Queue {
-    fn new(path: String, watcher: Option<PersistentWatcher>, bound: usize) -> Arc<Queue> {
+    fn new(path: String, watcher: Option<PersistentWatcher>, bound: usize, hook: Option<Hook>) -> Arc<Queue> {
         let wakeup = Arc::new(Wakeup(Notify::new()));
-        let state = State { events: VecDeque::new(), bound, dropped: 0, watcher, ended: false };
+        let state = State { events: VecDeque::new(), bound, dropped: 0, watcher, ended: false, hook };
         Arc::new(Queue {
             path,
             state: Mutex::new(state),
@@ -258,7 +268,8 @@ impl PersistentWatch {
     /// # Errors
     /// The ZooKeeper code the call failed with (recorded for the handle's `get_error`).
     pub fn new(caller: &Arc<Caller>, path: &[u8], opts: &Options) -> CallResult<PersistentWatch> {
-        let queue = caller.call(|handle| handle.add_watch(path, opts))?;
+        let hook = opts.take_watch_callback().map(|callback| caller.dispatch().hook(callback, true));
+        let queue = caller.call(|handle| handle.add_watch(path, opts, hook))?;
         let timeout = opts.timeout_or(caller.watch_timeout.load(Ordering::Relaxed));
         Ok(PersistentWatch {
             queue,
@@ -370,7 +381,7 @@ impl Handle {
     /// # Errors
     /// The ZooKeeper code the call failed with (see [`CallResult`]); a server before
     /// 3.6 answers `ZUNIMPLEMENTED` (or drops the connection: `ZCONNECTIONLOSS`).
-    pub fn add_watch(&self, path: &[u8], opts: &Options) -> CallResult<Arc<Queue>> {
+    pub fn add_watch(&self, path: &[u8], opts: &Options, hook: Option<Hook>) -> CallResult<Arc<Queue>> {
         let path = Self::checked_path("zoo_add_watch", path, false)?;
         let mode = if opts.watch_mode == watch::WATCH_PERSISTENT_RECURSIVE {
             AddWatchMode::PersistentRecursive
@@ -379,7 +390,7 @@ impl Handle {
         };
         let target = path.as_str();
         let watcher = self.call(|client| async move { client.watch(target, mode).await })?;
-        let queue = Queue::new(path, Some(watcher), opts.queue);
+        let queue = Queue::new(path, Some(watcher), opts.queue, hook);
         // Registers the waker with the client's channel before anything else looks.
         queue.pump(&mut queue.lock());
         self.persistent.add(&queue);
@@ -503,7 +514,7 @@ mod tests {
 
     #[test]
     fn past_the_bound_new_events_are_dropped_and_counted() {
-        let queue = Queue::new("/n".into(), None, 5);
+        let queue = Queue::new("/n".into(), None, 5, None);
         for n in 0..12 {
             queue.lock().push(node(n));
         }
@@ -520,7 +531,7 @@ mod tests {
 
     #[test]
     fn the_last_event_is_queued_whatever_the_bound_and_ends_the_watch() {
-        let queue = Queue::new("/n".into(), None, 1);
+        let queue = Queue::new("/n".into(), None, 1, None);
         queue.lock().push(node(0));
         queue.end(Some(watch::EXPIRED_SESSION_STATE));
         queue.lock().push(node(1));
@@ -538,7 +549,7 @@ mod tests {
 
     #[test]
     fn a_removed_watch_ends_with_notwatching() {
-        let queue = Queue::new("/n".into(), None, 10);
+        let queue = Queue::new("/n".into(), None, 10, None);
         queue.removed(watch::CONNECTED_STATE);
         let mut w = waiter(&queue, 0);
         assert_eq!(w.step(), NzkWaitStep::Fired);
@@ -549,7 +560,7 @@ mod tests {
 
     #[test]
     fn a_wait_steps_in_slices_until_its_deadline() {
-        let queue = Queue::new("/n".into(), None, 10);
+        let queue = Queue::new("/n".into(), None, 10, None);
         let mut w = waiter(&queue, 60_000);
         let start = Instant::now();
         assert_eq!(w.step(), NzkWaitStep::Pending, "a step waits one slice");

@@ -121,7 +121,8 @@ impl Cluster {
         if let Some(old) = state.handle.take() {
             old.abandon();
         }
-        let opts = Options { session_timeout: self.recv_timeout, ..Options::new(NzkMethod::New) };
+        let mut opts = Options::new(NzkMethod::New);
+        opts.session_timeout = self.recv_timeout;
         match Handle::new(self.hosts.as_bytes(), &opts) {
             Ok(handle) => {
                 state.handle = Some(Arc::new(handle));

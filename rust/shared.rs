@@ -12,6 +12,12 @@ use std::sync::Arc;
 /// One reference to a shared object.
 pub struct Shared<T>(Arc<UnsafeCell<T>>);
 
+impl<T> Clone for Shared<T> {
+    fn clone(&self) -> Self {
+        Shared(self.0.clone())
+    }
+}
+
 impl<T> Shared<T> {
     /// A new object, as the pointer C holds (its first reference).
     pub fn into_raw(object: T) -> *mut T {

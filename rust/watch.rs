@@ -18,8 +18,10 @@ use std::time::{Duration, Instant};
 use tokio::sync::oneshot;
 use zookeeper_client::{EventType, OneshotWatcher, SessionState, WatchedEvent};
 
+use crate::dispatch::Hook;
 use crate::error;
 use crate::options::Options;
+use crate::persistent::Event;
 
 /// Default `timeout` of a new watch, from the handle's `watch_timeout` attribute.
 pub const DEFAULT_TIMEOUT_MS: u32 = 60_000;
@@ -72,6 +74,8 @@ struct Notice {
     /// Where the server watch stands, once armed: the path and kind (for
     /// `remove_watches`), and the way to ask its task to remove it.
     armed: Option<Armed>,
+    /// A code-ref watch's way to its handle object's callbacks.
+    hook: Option<Hook>,
 }
 
 /// A request to remove a one-shot watch: the task answers on it with the result.
@@ -107,6 +111,12 @@ impl Record {
         notice.registered && !notice.detached
     }
 
+    /// A record for a code-ref watch: each notification also goes to the callbacks
+    /// through `hook`, until the node event or the end of the session.
+    pub fn hooked(hook: Hook) -> Record {
+        Record { notice: Mutex::new(Notice { hook: Some(hook), ..Notice::default() }), fired: Condvar::new() }
+    }
+
     fn notify(&self, event: i32, state: i32, node_event: bool) {
         let mut notice = self.lock();
         if notice.detached {
@@ -118,7 +128,25 @@ impl Record {
         if node_event {
             notice.registered = false;
         }
+        if let Some(hook) = &notice.hook {
+            let last = node_event || matches!(state, EXPIRED_SESSION_STATE | AUTH_FAILED_STATE);
+            let path = notice.armed.as_ref().map(|armed| armed.path.clone());
+            hook.event(Event { event, state, path }, last);
+            if last {
+                notice.hook = None;
+            }
+        }
         self.fired.notify_all();
+    }
+
+    /// The call that was to arm this record failed: a code-ref watch is over (it
+    /// leaves the pending list, and its callback is released); a watch object's
+    /// record stays pending, as in the original.
+    pub fn abandon(&self) {
+        let mut notice = self.lock();
+        if notice.hook.take().is_some() {
+            notice.fired = true;
+        }
     }
 
     /// Delivers a notification from the client: a node event, or the end of the session.
@@ -383,7 +411,9 @@ impl Watches {
     pub fn detach_all(&self) {
         for list in [&self.pending, &self.registered] {
             for record in locked(list).drain(..) {
-                record.lock().detached = true;
+                let mut notice = record.lock();
+                notice.detached = true;
+                notice.hook = None;
             }
         }
     }

@@ -285,6 +285,23 @@ check_parity(pTHX_ I32 count)
 
 static void release_options(pTHX_ void *opts) { nzk_options_free((NzkOptions *) opts); }
 
+/* Code refs the core holds (callbacks, code-ref watches): a token is the CV with a
+ * reference count the core owns, given back through release_token. */
+#define is_code(sv) (SvROK(sv) && SvTYPE(SvRV(sv)) == SVt_PVCV)
+
+static void *
+code_token(pTHX_ SV *ref)
+{
+    return SvREFCNT_inc_simple_NN(SvRV(ref));
+}
+
+static void
+release_token(void *token)
+{
+    dTHX;
+    SvREFCNT_dec((SV *) token);
+}
+
 /* New options for a call, freed when the current scope ends, however it ends (a
  * croak, or a die in Perl code run while a value is converted). */
 static NzkOptions *
@@ -393,10 +410,18 @@ parse_options(pTHX_ NzkOptions *opts, SV **args, I32 count)
         case NZK_OPTION_WATCH: {
             int ok;
             SvGETMAGIC(val);
+            if (is_code(val)) {
+                msg = nzk_options_set_watch_callback(opts, code_token(aTHX_ val));
+                break;
+            }
             ok = is_object(aTHX_ val, NZK_CLASS_WATCH);
             msg = nzk_options_set_watch(opts, ok, ok ? (NzkWatch *) take_object(aTHX_ val, NZK_CLASS_WATCH) : NULL);
             break;
         }
+        case NZK_OPTION_CALLBACK:
+            SvGETMAGIC(val);
+            msg = nzk_options_set_callback(opts, is_code(val) ? code_token(aTHX_ val) : NULL);
+            break;
         case NZK_OPTION_ACL:
             convert_acl(aTHX_ opts, val);
             break;
@@ -714,7 +739,74 @@ convert_ops(pTHX_ NzkMultiKind kind, SV **args, I32 count)
     return multi;
 }
 
+/* Arguments of a callback, collected before it is called. */
+static void
+sink_arg(void *ctx, const NzkValue *value)
+{
+    dTHX;
+    av_push((AV *) ctx, value_sv(aTHX_ value));
+}
+
+static void free_ready(pTHX_ void *ready) { nzk_ready_free((NzkReady *) ready); }
+static void free_dispatch_waiter(void *waiter) { nzk_dispatch_waiter_free((NzkDispatchWaiter *) waiter); }
+
+/* Runs the handle object's callbacks that are due, in this thread; returns how many
+ * ran. A callback that dies is reported with warn, and the others still run. */
+static UV
+run_callbacks(pTHX_ NzkHandle *handle)
+{
+    UV count = 0;
+    NzkArgSinks sinks;
+    OpResults ops;
+    /* One array for every callback's arguments, emptied after each call. */
+    AV *args = (AV *) sv_2mortal((SV *) newAV());
+
+    ops.results = args;
+    ops.stat_class = class_name(aTHX_ NZK_CLASS_STAT);
+    sinks.ctx = args;
+    sinks.value = sink_arg;
+    sinks.acl = sink_acl;
+    sinks.identity = sink_identity;
+    sinks.op_ctx = &ops;
+    sinks.op = sink_op;
+    for (;;) {
+        dSP;
+        NzkReady *ready = NULL;
+        SV *cb;
+        SSize_t i, last;
+
+        core_code(aTHX_ nzk_dispatch_next(handle, &ready));
+        if (!ready)
+            break;
+        ENTER;
+        SAVETMPS;
+        SAVEDESTRUCTOR_X(free_ready, ready);
+        av_clear(args);
+        core_code(aTHX_ nzk_ready_args(ready, &sinks));
+        /* Held for the call: the callback may release its own last reference. */
+        cb = hold_sv(aTHX_ (SV *) core_ptr(aTHX_ nzk_ready_token(ready)));
+        PUSHMARK(SP);
+        last = av_len(args);
+        EXTEND(SP, last + 1);
+        for (i = 0; i <= last; i++)
+            PUSHs(*av_fetch(args, i, 0));
+        PUTBACK;
+        call_sv(cb, G_VOID | G_DISCARD | G_EVAL);
+        if (SvTRUE(ERRSV)) {
+            STRLEN len;
+            const char *err = SvPV(ERRSV, len);
+            warn_message(aTHX_ nzk_ready_died(ready, (const uint8_t *) err, len));
+        }
+        FREETMPS;
+        LEAVE;
+        count++;
+    }
+    return count;
+}
+
 #define RETURN_BOOL(ok) STMT_START { ST(0) = (ok) ? &PL_sv_yes : &PL_sv_no; XSRETURN(1); } STMT_END
+/* A call made with a callback returns true at once. */
+#define RETURN_IF_SUBMITTED(code) STMT_START { if ((code) == NZK_RESULT_SUBMITTED) RETURN_BOOL(1); } STMT_END
 
 /* Pushes the elements of a (mortal) array onto the Perl stack. */
 #define PUSH_ARRAY(av) STMT_START {                                        \
@@ -739,6 +831,9 @@ convert_ops(pTHX_ NzkMultiKind kind, SV **args, I32 count)
 MODULE = Net::ZooKeeper  PACKAGE = Net::ZooKeeper
 
 PROTOTYPES: ENABLE
+
+BOOT:
+    nzk_callbacks_init(release_token);
 
 void
 new(package, hosts, ...)
@@ -776,6 +871,15 @@ DESTROY(zkh)
         int ok;
     PPCODE:
         check_object(aTHX_ zkh, "zkh", NZK_CLASS_HANDLE);
+        {
+            /* Calls in flight complete (or get ZCLOSING) and their callbacks run
+             * before the handle goes. */
+            NzkHandle *handle = (NzkHandle *) outer_ptr(aTHX_ zkh, NZK_CLASS_HANDLE);
+            if (handle) {
+                core_code(aTHX_ nzk_dispatch_close(handle));
+                (void) run_callbacks(aTHX_ handle);
+            }
+        }
         ok = destroy_object(aTHX_ zkh, NZK_CLASS_HANDLE);
         if (GIMME_V == G_VOID)
             XSRETURN_EMPTY;
@@ -828,15 +932,17 @@ create(zkh, path, buf, ...)
         NzkHandle *handle;
         NzkOptions *opts;
         SV *created = NULL;
+        int32_t code;
     PPCODE:
         BEGIN_METHOD(NZK_METHOD_CREATE);
         {
             PATH_ARG(path);
             PATH_ARG(buf);
             OPTIONS_FROM(3);
-            core_code(aTHX_ nzk_create(handle, path_ptr, path_len, buf_ptr, buf_len, opts, &created, sink_scalar));
+            code = core_code(aTHX_ nzk_create(handle, path_ptr, path_len, buf_ptr, buf_len, opts, &created, sink_scalar));
         }
         LEAVE;
+        RETURN_IF_SUBMITTED(code);
         ST(0) = created ? sv_2mortal(created) : &PL_sv_undef;
         XSRETURN(1);
 
@@ -857,6 +963,7 @@ delete(zkh, path, ...)
             code = core_code(aTHX_ nzk_delete(handle, path_ptr, path_len, opts));
         }
         LEAVE;
+        RETURN_IF_SUBMITTED(code);
         RETURN_BOOL(code == NZK_RESULT_OK);
 
 void
@@ -876,6 +983,7 @@ exists(zkh, path, ...)
             code = core_code(aTHX_ nzk_exists(handle, path_ptr, path_len, opts));
         }
         LEAVE;
+        RETURN_IF_SUBMITTED(code);
         RETURN_BOOL(code == NZK_RESULT_OK);
 
 void
@@ -898,11 +1006,15 @@ get_children(zkh, path, ...)
                 code = nzk_get_children(handle, path_ptr, path_len, opts, NULL, sink_stack);
                 SPAGAIN;
                 core_code(aTHX_ code);
+                if (code == NZK_RESULT_SUBMITTED)
+                    XPUSHs(&PL_sv_yes);
             }
             else {
                 size_t count = 0;
                 code = core_code(aTHX_ nzk_get_children(handle, path_ptr, path_len, opts, &count, sink_count));
-                if (code == NZK_RESULT_OK)
+                if (code == NZK_RESULT_SUBMITTED)
+                    XPUSHs(&PL_sv_yes);
+                else if (code == NZK_RESULT_OK)
                     mXPUSHu(count);
                 else
                     XPUSHs(&PL_sv_undef);
@@ -919,14 +1031,16 @@ get(zkh, path, ...)
         NzkHandle *handle;
         NzkOptions *opts;
         SV *data = NULL;
+        int32_t code;
     PPCODE:
         BEGIN_METHOD(NZK_METHOD_GET);
         {
             PATH_ARG(path);
             OPTIONS_FROM(2);
-            core_code(aTHX_ nzk_get(handle, path_ptr, path_len, opts, &data, sink_scalar));
+            code = core_code(aTHX_ nzk_get(handle, path_ptr, path_len, opts, &data, sink_scalar));
         }
         LEAVE;
+        RETURN_IF_SUBMITTED(code);
         ST(0) = data ? sv_2mortal(data) : &PL_sv_undef;
         XSRETURN(1);
 
@@ -977,6 +1091,7 @@ set(zkh, path, buf, ...)
             code = core_code(aTHX_ nzk_set(handle, path_ptr, path_len, buf_ptr, buf_len, opts));
         }
         LEAVE;
+        RETURN_IF_SUBMITTED(code);
         RETURN_BOOL(code == NZK_RESULT_OK);
 
 void
@@ -998,6 +1113,7 @@ get_acl(zkh, path, ...)
             code = core_code(aTHX_ nzk_get_acl(handle, path_ptr, path_len, opts, entries, sink_acl));
         }
         LEAVE;
+        RETURN_IF_SUBMITTED(code);
         RETURN_LIST(entries, code == NZK_RESULT_OK);
 
 void
@@ -1024,6 +1140,7 @@ set_acl(zkh, path, acl_arr, ...)
             code = core_code(aTHX_ nzk_set_acl(handle, path_ptr, path_len, opts));
         }
         LEAVE;
+        RETURN_IF_SUBMITTED(code);
         RETURN_BOOL(code == NZK_RESULT_OK);
 
 void
@@ -1062,18 +1179,23 @@ multi(zkh, ...)
         multi_read = 1
     PREINIT:
         NzkHandle *handle;
+        NzkOptions *opts;
         NzkMulti *multi;
         OpResults out;
         int32_t code;
+        I32 ops = items - 1;
     PPCODE:
-        hold_args(aTHX_ &ST(0), items);
-        check_object(aTHX_ zkh, "zkh", NZK_CLASS_HANDLE);
-        handle = begin_call(aTHX_ zkh, 1);
-        multi = convert_ops(aTHX_ ix ? NZK_MULTI_KIND_READ : NZK_MULTI_KIND_WRITE, &ST(1), items - 1);
+        BEGIN_METHOD(NZK_METHOD_MULTI);
+        /* A trailing `callback => CODE` (operations are array references). */
+        if (ops >= 2 && !SvROK(ST(items - 2)) && is_code(ST(items - 1)))
+            ops -= 2;
+        multi = convert_ops(aTHX_ ix ? NZK_MULTI_KIND_READ : NZK_MULTI_KIND_WRITE, &ST(1), ops);
+        OPTIONS_FROM(1 + ops);
         out.results = (AV *) sv_2mortal((SV *) newAV());
         out.stat_class = class_name(aTHX_ NZK_CLASS_STAT);
-        code = core_code(aTHX_ nzk_multi_run(handle, multi, &out, sink_op));
+        code = core_code(aTHX_ nzk_multi_run(handle, multi, opts, &out, sink_op));
         LEAVE;
+        RETURN_IF_SUBMITTED(code);
         /* One hash per operation in list context (also when it failed); in scalar
          * context whether the transaction committed, or every read succeeded. */
         if (GIMME_V != G_LIST)
@@ -1139,85 +1261,91 @@ zerror(code)
         XSRETURN(1);
 
 void
-sync(zkh, path)
+sync(zkh, path, ...)
         SV *zkh
         SV *path
-    PROTOTYPE: $$
+    PROTOTYPE: $$;@
     PREINIT:
         NzkHandle *handle;
+        NzkOptions *opts;
         int32_t code;
     PPCODE:
-        hold_args(aTHX_ &ST(0), items);
-        check_object(aTHX_ zkh, "zkh", NZK_CLASS_HANDLE);
-        handle = begin_call(aTHX_ zkh, 1);
+        BEGIN_METHOD(NZK_METHOD_SYNC);
         {
             PATH_ARG(path);
-            code = core_code(aTHX_ nzk_sync(handle, path_ptr, path_len));
+            OPTIONS_FROM(2);
+            code = core_code(aTHX_ nzk_sync(handle, path_ptr, path_len, opts));
         }
         LEAVE;
+        RETURN_IF_SUBMITTED(code);
         RETURN_BOOL(code == NZK_RESULT_OK);
 
 void
-get_ephemerals(zkh, prefix = NULL)
+get_ephemerals(zkh, prefix = NULL, ...)
         SV *zkh
         SV *prefix
-    PROTOTYPE: $;$
+    PROTOTYPE: $;$@
     PREINIT:
         NzkHandle *handle;
+        NzkOptions *opts;
         int32_t code;
         AV *paths;
     PPCODE:
-        hold_args(aTHX_ &ST(0), items);
-        check_object(aTHX_ zkh, "zkh", NZK_CLASS_HANDLE);
-        handle = begin_call(aTHX_ zkh, 1);
+        BEGIN_METHOD(NZK_METHOD_GET_EPHEMERALS);
         paths = (AV *) sv_2mortal((SV *) newAV());
         {
             STRLEN prefix_len = 1;
             const uint8_t *prefix_ptr = (const uint8_t *) "/";
             if (prefix)
                 prefix_ptr = (const uint8_t *) arg_bytes(aTHX_ prefix, &prefix_len);
-            code = core_code(aTHX_ nzk_get_ephemerals(handle, prefix_ptr, prefix_len, paths, sink_array));
+            if (items > 2)
+                OPTIONS_FROM(2);
+            code = core_code(aTHX_ nzk_get_ephemerals(handle, prefix_ptr, prefix_len, opts, paths, sink_array));
         }
         LEAVE;
+        RETURN_IF_SUBMITTED(code);
         RETURN_LIST(paths, code == NZK_RESULT_OK);
 
 void
-get_all_children_number(zkh, path)
+get_all_children_number(zkh, path, ...)
         SV *zkh
         SV *path
-    PROTOTYPE: $$
+    PROTOTYPE: $$;@
     PREINIT:
         NzkHandle *handle;
+        NzkOptions *opts;
         int32_t code;
         uint64_t count = 0;
     PPCODE:
-        hold_args(aTHX_ &ST(0), items);
-        check_object(aTHX_ zkh, "zkh", NZK_CLASS_HANDLE);
-        handle = begin_call(aTHX_ zkh, 1);
+        BEGIN_METHOD(NZK_METHOD_GET_ALL_CHILDREN_NUMBER);
         {
             PATH_ARG(path);
-            code = core_code(aTHX_ nzk_get_all_children_number(handle, path_ptr, path_len, &count));
+            OPTIONS_FROM(2);
+            code = core_code(aTHX_ nzk_get_all_children_number(handle, path_ptr, path_len, opts, &count));
         }
         LEAVE;
+        RETURN_IF_SUBMITTED(code);
         if (code != NZK_RESULT_OK)
             XSRETURN_UNDEF;
         ST(0) = sv_2mortal(newSVuv((UV) count));
         XSRETURN(1);
 
 void
-whoami(zkh)
+whoami(zkh, ...)
         SV *zkh
-    PROTOTYPE: $
+    PROTOTYPE: $;@
     PREINIT:
         NzkHandle *handle;
+        NzkOptions *opts;
         int32_t code;
         AV *ids;
     PPCODE:
-        check_object(aTHX_ zkh, "zkh", NZK_CLASS_HANDLE);
-        handle = begin_call(aTHX_ zkh, 1);
+        BEGIN_METHOD(NZK_METHOD_WHOAMI);
+        OPTIONS_FROM(1);
         ids = (AV *) sv_2mortal((SV *) newAV());
-        code = core_code(aTHX_ nzk_whoami(handle, ids, sink_identity));
+        code = core_code(aTHX_ nzk_whoami(handle, opts, ids, sink_identity));
         LEAVE;
+        RETURN_IF_SUBMITTED(code);
         RETURN_LIST(ids, code == NZK_RESULT_OK);
 
 void
@@ -1228,11 +1356,13 @@ get_config(zkh, ...)
         NzkHandle *handle;
         NzkOptions *opts;
         SV *data = NULL;
+        int32_t code;
     PPCODE:
         BEGIN_METHOD(NZK_METHOD_GET_CONFIG);
         OPTIONS_FROM(1);
-        core_code(aTHX_ nzk_get_config(handle, opts, &data, sink_scalar));
+        code = core_code(aTHX_ nzk_get_config(handle, opts, &data, sink_scalar));
         LEAVE;
+        RETURN_IF_SUBMITTED(code);
         ST(0) = data ? sv_2mortal(data) : &PL_sv_undef;
         XSRETURN(1);
 
@@ -1249,6 +1379,73 @@ state(zkh)
         state = core_code(aTHX_ nzk_handle_state(handle));
         LEAVE;
         mXPUSHi(state);
+
+void
+fd(zkh)
+        SV *zkh
+    PROTOTYPE: $
+    PREINIT:
+        NzkHandle *handle;
+        int fd = -1;
+        int32_t err;
+    PPCODE:
+        check_object(aTHX_ zkh, "zkh", NZK_CLASS_HANDLE);
+        handle = begin_call(aTHX_ zkh, 0);
+        err = core_code(aTHX_ nzk_dispatch_fd(handle, &fd));
+        LEAVE;
+        if (err) {
+            errno = err;
+            XSRETURN_UNDEF;
+        }
+        mXPUSHi(fd);
+
+void
+dispatch(zkh, ...)
+        SV *zkh
+    PROTOTYPE: $;@
+    PREINIT:
+        NzkHandle *handle;
+        NzkOptions *opts;
+        NzkDispatchWaiter *waiter;
+        NzkWaitStep step;
+        UV count;
+    PPCODE:
+        handle = begin_method(aTHX_ &ST(0), items, NZK_METHOD_DISPATCH, &opts);
+        OPTIONS_FROM(1);
+        waiter = (NzkDispatchWaiter *) core_ptr(aTHX_ nzk_dispatch_waiter_new(handle, opts));
+        SAVEDESTRUCTOR(free_dispatch_waiter, waiter);
+        /* Short steps, so that Perl runs signal handlers in between. */
+        while ((step = nzk_dispatch_waiter_step(waiter)) == NZK_WAIT_STEP_PENDING)
+            PERL_ASYNC_CHECK();
+        if (step == NZK_WAIT_STEP_PANIC)
+            croak_panic(aTHX);
+        count = run_callbacks(aTHX_ handle);
+        LEAVE;
+        mXPUSHu(count);
+
+void
+pending_callbacks(zkh)
+        SV *zkh
+    PROTOTYPE: $
+    PREINIT:
+        NzkHandle *handle;
+        size_t count = 0;
+    PPCODE:
+        check_object(aTHX_ zkh, "zkh", NZK_CLASS_HANDLE);
+        handle = begin_call(aTHX_ zkh, 0);
+        core_code(aTHX_ nzk_dispatch_pending(handle, &count));
+        LEAVE;
+        mXPUSHu((UV) count);
+
+void
+_async_calls()
+    PROTOTYPE:
+    PREINIT:
+        AV *names;
+    PPCODE:
+        names = (AV *) sv_2mortal((SV *) newAV());
+        core_code(aTHX_ nzk_async_calls(names, sink_array));
+        PUSH_ARRAY(names);
 
 void
 set_deterministic_conn_order(flag)

@@ -108,6 +108,18 @@ typedef enum NzkMethod {
   NZK_METHOD_PERSISTENT_WAIT,
   NZK_METHOD_REMOVE_WATCHES,
   NZK_METHOD_REMOVE_ALL_WATCHES,
+  NZK_METHOD_SYNC,
+  NZK_METHOD_GET_EPHEMERALS,
+  NZK_METHOD_GET_ALL_CHILDREN_NUMBER,
+  NZK_METHOD_WHOAMI,
+  /**
+   * The options after `multi()`'s and `multi_read()`'s operations.
+   */
+  NZK_METHOD_MULTI,
+  /**
+   * `dispatch`.
+   */
+  NZK_METHOD_DISPATCH,
 } NzkMethod;
 
 /**
@@ -186,6 +198,10 @@ typedef enum NzkOption {
    * `remove_all_watches`'s `type`.
    */
   NZK_OPTION_WATCH_TYPE,
+  /**
+   * A code ref: the call is made asynchronously.
+   */
+  NZK_OPTION_CALLBACK,
 } NzkOption;
 
 /**
@@ -195,6 +211,10 @@ typedef enum NzkOption {
 typedef enum NzkResult {
   NZK_RESULT_OK = 0,
   NZK_RESULT_PANIC = -2147483648,
+  /**
+   * A call made with a callback was sent; the callback gets its result.
+   */
+  NZK_RESULT_SUBMITTED = -2147483647,
 } NzkResult;
 
 /**
@@ -223,6 +243,12 @@ typedef enum NzkWaitStep {
 typedef struct NzkHandle NzkHandle;
 
 /**
+ * A blocking dispatch's wait for a callback to be due (`dispatch(timeout => ms)`),
+ * stepped in slices so that Perl handles signals in between.
+ */
+typedef struct NzkDispatchWaiter NzkDispatchWaiter;
+
+/**
  * A wait in progress: `PersistentWatch::wait` steps it in slices so that Perl can
  * run its signal handlers in between. It holds the queue, so the object may go away.
  */
@@ -249,6 +275,11 @@ typedef struct NzkOptions NzkOptions;
  * A `Net::ZooKeeper::PersistentWatch`.
  */
 typedef struct NzkPersistentWatch NzkPersistentWatch;
+
+/**
+ * A callback due, for the interpreter thread to run.
+ */
+typedef struct NzkReady NzkReady;
 
 /**
  * The eleven fields of a `Net::ZooKeeper::Stat`, in the order of its keys.
@@ -332,18 +363,9 @@ typedef struct NzkConstant {
 } NzkConstant;
 
 /**
- * Texts that are never NULL (zerror, fixed messages) are [`Text`]: NULL on panic.
+ * Releases a token (the XS layer drops its reference count).
  */
-typedef const char *NzkText;
-
-/**
- * What an operation's name means: the method of its options, and how many fixed
- * arguments (path, data) follow the name.
- */
-typedef struct NzkOpSpec {
-  enum NzkMethod method;
-  size_t args;
-} NzkOpSpec;
+typedef void (*NzkRelease)(void *token);
 
 /**
  * The result of one operation, valid during the sink call.
@@ -373,6 +395,33 @@ typedef struct NzkOpResult {
  * Receives the result of each operation, in order.
  */
 typedef void (*NzkOpSink)(void *ctx, const struct NzkOpResult *result);
+
+/**
+ * Where a callback's arguments go, in order: scalars to `value`, ACL entries,
+ * identities and operation results to their sinks.
+ */
+typedef struct NzkArgSinks {
+  void *ctx;
+  void (*value)(void *ctx, const struct NzkValue *value);
+  NzkAclSink acl;
+  NzkIdentitySink identity;
+  void *op_ctx;
+  NzkOpSink op;
+} NzkArgSinks;
+
+/**
+ * Texts that are never NULL (zerror, fixed messages) are [`Text`]: NULL on panic.
+ */
+typedef const char *NzkText;
+
+/**
+ * What an operation's name means: the method of its options, and how many fixed
+ * arguments (path, data) follow the name.
+ */
+typedef struct NzkOpSpec {
+  enum NzkMethod method;
+  size_t args;
+} NzkOpSpec;
 
 /**
  * An event of a persistent watch. `path` is NULL for a session event; else it points
@@ -563,7 +612,10 @@ int32_t nzk_add_auth(const struct NzkHandle *handle,
  * # Safety
  * Pointers are live and lengths right.
  */
-int32_t nzk_sync(const struct NzkHandle *handle, const uint8_t *path, size_t path_len);
+int32_t nzk_sync(const struct NzkHandle *handle,
+                 const uint8_t *path,
+                 size_t path_len,
+                 const struct NzkOptions *opts);
 
 /**
  * The session's ephemeral nodes under `prefix`, one `sink` call each.
@@ -574,6 +626,7 @@ int32_t nzk_sync(const struct NzkHandle *handle, const uint8_t *path, size_t pat
 int32_t nzk_get_ephemerals(const struct NzkHandle *handle,
                            const uint8_t *prefix,
                            size_t prefix_len,
+                           const struct NzkOptions *opts,
                            void *ctx,
                            NzkBytesSink sink);
 
@@ -586,6 +639,7 @@ int32_t nzk_get_ephemerals(const struct NzkHandle *handle,
 int32_t nzk_get_all_children_number(const struct NzkHandle *handle,
                                     const uint8_t *path,
                                     size_t path_len,
+                                    const struct NzkOptions *opts,
                                     uint64_t *count_out);
 
 /**
@@ -594,7 +648,10 @@ int32_t nzk_get_all_children_number(const struct NzkHandle *handle,
  * # Safety
  * `handle` is live.
  */
-int32_t nzk_whoami(const struct NzkHandle *handle, void *ctx, NzkIdentitySink sink);
+int32_t nzk_whoami(const struct NzkHandle *handle,
+                   const struct NzkOptions *opts,
+                   void *ctx,
+                   NzkIdentitySink sink);
 
 /**
  * The ensemble's configuration into `sink`; fills the stat option, arms the watch
@@ -707,6 +764,111 @@ int32_t nzk_constant(size_t index, struct NzkConstant *out);
  * `sink` may be called with `ctx`; the strings it gets live for the call only.
  */
 int32_t nzk_constant_acl(size_t index, NzkAclSink sink, void *ctx);
+
+/**
+ * Registers how the core releases the tokens (code refs) the XS layer hands it.
+ */
+void nzk_callbacks_init(NzkRelease release);
+
+/**
+ * The handle object's wake-up descriptor in `*fd_out`: 0, or the errno when no pipe
+ * could be made.
+ *
+ * # Safety
+ * `handle` is live; `fd_out` is writable.
+ */
+int32_t nzk_dispatch_fd(const struct NzkHandle *handle, int *fd_out);
+
+/**
+ * The next callback due in `*out` (NULL when none is). Free it with
+ * `nzk_ready_free` after running it.
+ *
+ * # Safety
+ * `handle` is live; `out` is writable.
+ */
+int32_t nzk_dispatch_next(const struct NzkHandle *handle, struct NzkReady **out);
+
+/**
+ * The code ref of a due callback.
+ *
+ * # Safety
+ * `ready` is live.
+ */
+void *nzk_ready_token(const struct NzkReady *ready);
+
+/**
+ * Hands a due callback's arguments to `sinks`: a call's result code and its values,
+ * or a watch's event, state and path.
+ *
+ * # Safety
+ * `ready` and `sinks` are live.
+ */
+int32_t nzk_ready_args(const struct NzkReady *ready, const struct NzkArgSinks *sinks);
+
+/**
+ * The `warn` message for a callback that died with `error`.
+ *
+ * # Safety
+ * `ready` is live; `error` points to `len` bytes.
+ */
+NzkText nzk_ready_died(const struct NzkReady *ready, const uint8_t *error, size_t len);
+
+/**
+ * Frees a due callback (after it ran), releasing its code ref unless a persistent
+ * watch still holds it; NULL is allowed.
+ *
+ * # Safety
+ * `ready` is NULL or from `nzk_dispatch_next`, and is not used afterwards.
+ */
+void nzk_ready_free(struct NzkReady *ready);
+
+/**
+ * A wait for a callback to be due, for `dispatch(timeout => ms)` (no timeout: none).
+ * Free it with `nzk_dispatch_waiter_free`.
+ *
+ * # Safety
+ * `handle` and `opts` are live.
+ */
+struct NzkDispatchWaiter *nzk_dispatch_waiter_new(const struct NzkHandle *handle,
+                                                  const struct NzkOptions *opts);
+
+/**
+ * Waits one slice (at most 50 ms) for a callback to be due.
+ *
+ * # Safety
+ * `waiter` is live.
+ */
+enum NzkWaitStep nzk_dispatch_waiter_step(const struct NzkDispatchWaiter *waiter);
+
+/**
+ * Frees a dispatch wait; NULL is allowed.
+ *
+ * # Safety
+ * `waiter` is NULL or from `nzk_dispatch_waiter_new`, and is not used afterwards.
+ */
+void nzk_dispatch_waiter_free(struct NzkDispatchWaiter *waiter);
+
+/**
+ * Calls whose callback has not run, and watch events due, in `*count_out`.
+ *
+ * # Safety
+ * `handle` is live; `count_out` is writable.
+ */
+int32_t nzk_dispatch_pending(const struct NzkHandle *handle, size_t *count_out);
+
+/**
+ * The handle object goes: its calls in flight get a moment to complete, then
+ * ZCLOSING; their callbacks are due. Nothing in a process that inherited it.
+ *
+ * # Safety
+ * `handle` is live.
+ */
+int32_t nzk_dispatch_close(const struct NzkHandle *handle);
+
+/**
+ * The names of the calls that take a `callback` option, one `sink` call each.
+ */
+int32_t nzk_async_calls(void *ctx, NzkBytesSink sink);
 
 /**
  * A new handle, connecting in the background, in `*out`: `NZK_RESULT_OK`, or the
@@ -831,13 +993,15 @@ const char *nzk_multi_add(struct NzkMulti *multi,
 /**
  * Sends the batch; `sink` gets one result per operation, in order. Returns the call's
  * result (also recorded for `get_error`): ZOK, or the code of the first failure (in
- * a transaction, the failing operation's).
+ * a transaction, the failing operation's); with the options' callback,
+ * `NZK_RESULT_SUBMITTED` (the operations move into the call).
  *
  * # Safety
- * `handle` and `multi` are live.
+ * `handle`, `multi` and `opts` are live.
  */
 int32_t nzk_multi_run(const struct NzkHandle *handle,
-                      const struct NzkMulti *multi,
+                      struct NzkMulti *multi,
+                      const struct NzkOptions *opts,
                       void *ctx,
                       NzkOpSink sink);
 
@@ -910,6 +1074,24 @@ const char *nzk_options_set_stat(struct NzkOptions *opts, bool is_stat, struct N
  * `opts` is live; `watch` is NULL or live.
  */
 const char *nzk_options_set_watch(struct NzkOptions *opts, bool is_watch, struct NzkWatch *watch);
+
+/**
+ * Sets the `callback` option to a code ref (the XS layer's token, whose reference
+ * count the options now own); the croak message for another value (`token` NULL).
+ *
+ * # Safety
+ * `opts` is live; `token` is NULL or a token the XS layer made for this thread.
+ */
+const char *nzk_options_set_callback(struct NzkOptions *opts, void *token);
+
+/**
+ * Sets the `watch` option to a code ref (the XS layer's token, owned by the options
+ * from now on).
+ *
+ * # Safety
+ * `opts` is live; `token` is a token the XS layer made for this thread.
+ */
+const char *nzk_options_set_watch_callback(struct NzkOptions *opts, void *token);
 
 /**
  * Sets the `session_id` option (the bytes are copied).

@@ -4,12 +4,35 @@
 use std::ffi::c_void;
 use std::ptr;
 
-use super::{bytes, code_of, NzkBytes, NzkBytesSink};
+use super::{bytes, code_of, NzkBytes, NzkBytesSink, SUBMITTED};
 use crate::acl;
-use crate::caller::Caller;
+use crate::caller::{Caller, Made};
 use crate::ffi_boundary;
 use crate::handle::Handle;
 use crate::options::Options;
+
+/// A call's result code: ZOK or its failure, or `NZK_RESULT_SUBMITTED` when it was
+/// made with a callback (and `reply` is not called).
+fn reply_code<T>(made: Made<T>, reply: impl FnOnce(&T)) -> i32 {
+    match made {
+        Made::Submitted => SUBMITTED,
+        Made::Done(result) => {
+            if let Ok(value) = &result {
+                reply(value);
+            }
+            code_of(&result)
+        }
+    }
+}
+
+/// A listing's result code, its names to `sink`.
+fn names_code(made: Made<Vec<String>>, ctx: *mut c_void, sink: NzkBytesSink) -> i32 {
+    reply_code(made, |names| {
+        for name in names {
+            sink(ctx, name.as_ptr(), name.len());
+        }
+    })
+}
 
 /// Receives one ACL entry of `get_acl`.
 pub type NzkAclSink =
@@ -18,16 +41,6 @@ pub type NzkAclSink =
 /// Receives one result of `nzk_get_many`: the code, and the data when it is ZOK
 /// (a null `data` for a node whose data is null).
 pub type NzkResultSink = extern "C" fn(ctx: *mut c_void, code: i32, data: *const u8, len: usize);
-
-/// Hands each name of a successful listing to `sink`; returns the result code.
-fn names_to_sink(names: &Result<Vec<String>, i32>, ctx: *mut c_void, sink: NzkBytesSink) -> i32 {
-    if let Ok(names) = names {
-        for name in names {
-            sink(ctx, name.as_ptr(), name.len());
-        }
-    }
-    code_of(names)
-}
 
 /// Creates a node; the created path (truncated to the path read length) goes to
 /// `sink`.
@@ -47,11 +60,9 @@ pub unsafe extern "C" fn nzk_create(
     sink: NzkBytesSink,
 ) -> i32 {
     ffi_boundary! {
-        let created = (*handle).call(|h| h.create(bytes(path, path_len), bytes(data, data_len), &*opts));
-        if let Ok(created) = &created {
-            sink(ctx, created.as_ptr(), created.len());
-        }
-        code_of(&created)
+        let (path, opts) = (bytes(path, path_len), &*opts);
+        let made = (*handle).make(opts, path, |h, _| h.create_request(path, bytes(data, data_len), opts));
+        reply_code(made, |(created, _)| sink(ctx, created.as_ptr(), created.len()))
     }
 }
 
@@ -66,7 +77,10 @@ pub unsafe extern "C" fn nzk_delete(
     path_len: usize,
     opts: *const Options,
 ) -> i32 {
-    ffi_boundary! { code_of(&(*handle).call(|h| h.delete(bytes(path, path_len), &*opts))) }
+    ffi_boundary! {
+        let (path, opts) = (bytes(path, path_len), &*opts);
+        reply_code((*handle).make(opts, path, |_, _| Handle::delete_request(path, opts)), |()| ())
+    }
 }
 
 /// Tests whether a node exists (ZOK) or not (ZNONODE); fills the stat option.
@@ -81,8 +95,8 @@ pub unsafe extern "C" fn nzk_exists(
     opts: *const Options,
 ) -> i32 {
     ffi_boundary! {
-        let opts = &*opts;
-        code_of(&(*handle).call(|h| h.exists(bytes(path, path_len), opts.stat(), opts.watch())))
+        let (path, opts) = (bytes(path, path_len), &*opts);
+        reply_code((*handle).make(opts, path, |_, arming| Handle::exists_request(path, arming)), |_| ())
     }
 }
 
@@ -101,12 +115,13 @@ pub unsafe extern "C" fn nzk_get(
     sink: NzkBytesSink,
 ) -> i32 {
     ffi_boundary! {
-        let opts = &*opts;
-        let data = (*handle).call(|h| h.get(bytes(path, path_len), opts, opts.stat(), opts.watch()));
-        if let Ok(Some(data)) = &data {
-            sink(ctx, data.as_ptr(), data.len());
-        }
-        code_of(&data)
+        let (path, opts) = (bytes(path, path_len), &*opts);
+        let made = (*handle).make(opts, path, |h, arming| h.get_request(path, opts, arming));
+        reply_code(made, |(data, _)| {
+            if let Some(data) = data {
+                sink(ctx, data.as_ptr(), data.len());
+            }
+        })
     }
 }
 
@@ -155,8 +170,9 @@ pub unsafe extern "C" fn nzk_set(
     opts: *const Options,
 ) -> i32 {
     ffi_boundary! {
-        let opts = &*opts;
-        code_of(&(*handle).call(|h| h.set(bytes(path, path_len), bytes(data, data_len), opts, opts.stat())))
+        let (path, opts) = (bytes(path, path_len), &*opts);
+        let made = (*handle).make(opts, path, |_, _| Handle::set_request(path, bytes(data, data_len), opts));
+        reply_code(made, |_| ())
     }
 }
 
@@ -174,7 +190,8 @@ pub unsafe extern "C" fn nzk_get_children(
     sink: NzkBytesSink,
 ) -> i32 {
     ffi_boundary! {
-        names_to_sink(&(*handle).call(|h| h.get_children(bytes(path, path_len), (*opts).watch())), ctx, sink)
+        let (path, opts) = (bytes(path, path_len), &*opts);
+        names_code((*handle).make(opts, path, |_, arming| Handle::children_request(path, arming)), ctx, sink)
     }
 }
 
@@ -192,14 +209,10 @@ pub unsafe extern "C" fn nzk_get_acl(
     sink: NzkAclSink,
 ) -> i32 {
     ffi_boundary! {
-        let entries = (*handle).call(|h| h.get_acl(bytes(path, path_len), (*opts).stat()));
-        if let Ok(entries) = &entries {
-            for entry in entries {
-                let (scheme, id) = (entry.scheme(), entry.id());
-                sink(ctx, acl::bits(entry.permission()), scheme.as_ptr(), scheme.len(), id.as_ptr(), id.len());
-            }
-        }
-        code_of(&entries)
+        let (path, opts) = (bytes(path, path_len), &*opts);
+        reply_code((*handle).make(opts, path, |_, _| Handle::get_acl_request(path)), |(entries, _)| {
+            acl_to_sink(entries, ctx, sink);
+        })
     }
 }
 
@@ -214,7 +227,10 @@ pub unsafe extern "C" fn nzk_set_acl(
     path_len: usize,
     opts: *const Options,
 ) -> i32 {
-    ffi_boundary! { code_of(&(*handle).call(|h| h.set_acl(bytes(path, path_len), &*opts))) }
+    ffi_boundary! {
+        let (path, opts) = (bytes(path, path_len), &*opts);
+        reply_code((*handle).make(opts, path, |_, _| Handle::set_acl_request(path, opts)), |()| ())
+    }
 }
 
 /// Adds authentication credentials to the session.
@@ -234,6 +250,21 @@ pub unsafe extern "C" fn nzk_add_auth(
 
 // Calls of ZooKeeper 3.5 and later.
 
+/// Hands each ACL entry to `sink`.
+pub(crate) fn acl_to_sink(entries: &[zookeeper_client::Acl], ctx: *mut c_void, sink: NzkAclSink) {
+    for entry in entries {
+        let (scheme, id) = (entry.scheme(), entry.id());
+        sink(ctx, acl::bits(entry.permission()), scheme.as_ptr(), scheme.len(), id.as_ptr(), id.len());
+    }
+}
+
+/// Hands each identity to `sink`.
+pub(crate) fn identities_to_sink(users: &[(String, String)], ctx: *mut c_void, sink: NzkIdentitySink) {
+    for (scheme, id) in users {
+        sink(ctx, scheme.as_ptr(), scheme.len(), id.as_ptr(), id.len());
+    }
+}
+
 /// Receives one identity of `whoami`.
 pub type NzkIdentitySink =
     extern "C" fn(ctx: *mut c_void, scheme: *const u8, scheme_len: usize, id: *const u8, id_len: usize);
@@ -243,8 +274,16 @@ pub type NzkIdentitySink =
 /// # Safety
 /// Pointers are live and lengths right.
 #[no_mangle]
-pub unsafe extern "C" fn nzk_sync(handle: *const Caller, path: *const u8, path_len: usize) -> i32 {
-    ffi_boundary! { code_of(&(*handle).call(|h| h.sync(bytes(path, path_len)))) }
+pub unsafe extern "C" fn nzk_sync(
+    handle: *const Caller,
+    path: *const u8,
+    path_len: usize,
+    opts: *const Options,
+) -> i32 {
+    ffi_boundary! {
+        let path = bytes(path, path_len);
+        reply_code((*handle).make(&*opts, path, |_, _| Handle::sync_request(path)), |()| ())
+    }
 }
 
 /// The session's ephemeral nodes under `prefix`, one `sink` call each.
@@ -256,11 +295,13 @@ pub unsafe extern "C" fn nzk_get_ephemerals(
     handle: *const Caller,
     prefix: *const u8,
     prefix_len: usize,
+    opts: *const Options,
     ctx: *mut c_void,
     sink: NzkBytesSink,
 ) -> i32 {
     ffi_boundary! {
-        names_to_sink(&(*handle).call(|h| h.get_ephemerals(bytes(prefix, prefix_len))), ctx, sink)
+        let prefix = bytes(prefix, prefix_len);
+        names_code((*handle).make(&*opts, prefix, |_, _| Handle::ephemerals_request(prefix)), ctx, sink)
     }
 }
 
@@ -273,14 +314,12 @@ pub unsafe extern "C" fn nzk_get_all_children_number(
     handle: *const Caller,
     path: *const u8,
     path_len: usize,
+    opts: *const Options,
     count_out: *mut u64,
 ) -> i32 {
     ffi_boundary! {
-        let count = (*handle).call(|h| h.get_all_children_number(bytes(path, path_len)));
-        if let Ok(count) = count {
-            *count_out = count;
-        }
-        code_of(&count)
+        let path = bytes(path, path_len);
+        reply_code((*handle).make(&*opts, path, |_, _| Handle::count_request(path)), |count| *count_out = *count)
     }
 }
 
@@ -289,15 +328,16 @@ pub unsafe extern "C" fn nzk_get_all_children_number(
 /// # Safety
 /// `handle` is live.
 #[no_mangle]
-pub unsafe extern "C" fn nzk_whoami(handle: *const Caller, ctx: *mut c_void, sink: NzkIdentitySink) -> i32 {
+pub unsafe extern "C" fn nzk_whoami(
+    handle: *const Caller,
+    opts: *const Options,
+    ctx: *mut c_void,
+    sink: NzkIdentitySink,
+) -> i32 {
     ffi_boundary! {
-        let users = (*handle).call(Handle::whoami);
-        if let Ok(users) = &users {
-            for (scheme, id) in users {
-                sink(ctx, scheme.as_ptr(), scheme.len(), id.as_ptr(), id.len());
-            }
-        }
-        code_of(&users)
+        reply_code((*handle).make(&*opts, &[], |_, _| Handle::whoami_request()), |users| {
+            identities_to_sink(users, ctx, sink);
+        })
     }
 }
 
@@ -315,11 +355,8 @@ pub unsafe extern "C" fn nzk_get_config(
 ) -> i32 {
     ffi_boundary! {
         let opts = &*opts;
-        let data = (*handle).call(|h| h.get_config(opts.stat(), opts.watch()));
-        if let Ok(data) = &data {
-            sink(ctx, data.as_ptr(), data.len());
-        }
-        code_of(&data)
+        let made = (*handle).make(opts, &[], |_, arming| Handle::config_request(arming));
+        reply_code(made, |(data, _)| sink(ctx, data.as_ptr(), data.len()))
     }
 }
 

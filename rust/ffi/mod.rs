@@ -24,6 +24,7 @@ pub mod attributes;
 pub mod calls;
 pub mod cluster;
 pub mod constants;
+pub mod dispatch;
 pub mod handle;
 pub mod messages;
 pub mod multi;
@@ -41,9 +42,12 @@ pub mod watch;
 pub enum NzkResult {
     Ok = 0,
     Panic = -2_147_483_648,
+    /// A call made with a callback was sent; the callback gets its result.
+    Submitted = -2_147_483_647,
 }
 
 pub const PANIC_CODE: i32 = NzkResult::Panic as i32;
+pub const SUBMITTED: i32 = NzkResult::Submitted as i32;
 const _: () = assert!(NzkResult::Ok as i32 == crate::error::ZOK);
 
 /// What an export returns when its body panicked.

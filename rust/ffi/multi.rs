@@ -8,11 +8,13 @@
 use std::ffi::{c_char, c_void};
 use std::ptr;
 
+use super::SUBMITTED;
 use super::{bytes, NzkBytes};
-use crate::caller::Caller;
+use crate::caller::{Caller, Made};
+use crate::calls::Request;
 use crate::ffi_boundary;
 use crate::message;
-use crate::multi::{Multi, NzkMultiKind, Reply};
+use crate::multi::{Batch, Multi, NzkMultiKind, Op, Reply};
 use crate::options::{NzkMethod, Options};
 use crate::shared::Shared;
 use crate::stat::Stat;
@@ -125,51 +127,62 @@ pub unsafe extern "C" fn nzk_multi_add(
 
 /// Sends the batch; `sink` gets one result per operation, in order. Returns the call's
 /// result (also recorded for `get_error`): ZOK, or the code of the first failure (in
-/// a transaction, the failing operation's).
+/// a transaction, the failing operation's); with the options' callback,
+/// `NZK_RESULT_SUBMITTED` (the operations move into the call).
 ///
 /// # Safety
-/// `handle` and `multi` are live.
+/// `handle`, `multi` and `opts` are live.
 #[no_mangle]
 pub unsafe extern "C" fn nzk_multi_run(
     handle: *const Caller,
-    multi: *const Multi,
+    multi: *mut Multi,
+    opts: *const Options,
     ctx: *mut c_void,
     sink: NzkOpSink,
 ) -> i32 {
     ffi_boundary! {
-        let multi = &*multi;
-        let (code, replies) = multi.run(&*handle);
-        for (op, reply) in multi.ops().iter().zip(&replies) {
-            let name = op.name();
-            let mut result = NzkOpResult {
-                op: NzkBytes { data: name.as_ptr(), len: name.len() },
-                code: reply.code(),
-                value: NzkOpValue::None,
-                bytes: NzkBytes { data: ptr::null(), len: 0 },
-                children: ptr::null(),
-                count: 0,
-                stat: ptr::null_mut(),
-            };
-            let children: Vec<NzkBytes>;
-            match reply {
-                Reply::Created(path) => (result.value, result.bytes) = (NzkOpValue::Path, as_bytes(path)),
-                Reply::Data(data, stat) => {
-                    let data = data.as_deref().map_or(NzkBytes { data: ptr::null(), len: 0 }, as_bytes);
-                    (result.value, result.bytes) = (NzkOpValue::Data, data);
-                    result.stat = Shared::into_raw(*stat);
-                }
-                Reply::Set(stat) => result.stat = Shared::into_raw(*stat),
-                Reply::Children(names) => {
-                    children = names.iter().map(|name| as_bytes(name.as_bytes())).collect();
-                    (result.value, result.children, result.count) = (NzkOpValue::Children, children.as_ptr(), children.len());
-                }
-                Reply::Deleted | Reply::Checked | Reply::Failed(_) => {}
-            }
-            sink(ctx, &raw const result);
+        let batch = (*multi).take();
+        let names: Vec<&'static str> = batch.ops().iter().map(Op::name).collect();
+        let made = (*handle).make(&*opts, &[], |h, _| Ok(batch.into_request(h.clone())));
+        let (code, replies) = match made {
+            Made::Submitted => return SUBMITTED,
+            Made::Done(Ok(replies)) => (Batch::code(&replies), replies),
+            Made::Done(Err(code)) => (code, names.into_iter().map(|name| (name, Reply::Failed(code))).collect()),
+        };
+        for (name, reply) in &replies {
+            with_op_result(name, reply, |result| sink(ctx, result));
         }
-        (*handle).record(code);
         code
     }
+}
+
+/// An operation's result as C sees it, for `f`.
+pub(crate) fn with_op_result(name: &str, reply: &Reply, f: impl FnOnce(*const NzkOpResult)) {
+    let mut result = NzkOpResult {
+        op: NzkBytes { data: name.as_ptr(), len: name.len() },
+        code: reply.code(),
+        value: NzkOpValue::None,
+        bytes: NzkBytes { data: ptr::null(), len: 0 },
+        children: ptr::null(),
+        count: 0,
+        stat: ptr::null_mut(),
+    };
+    let children: Vec<NzkBytes>;
+    match reply {
+        Reply::Created(path) => (result.value, result.bytes) = (NzkOpValue::Path, as_bytes(path)),
+        Reply::Data(data, stat) => {
+            let data = data.as_deref().map_or(NzkBytes { data: ptr::null(), len: 0 }, as_bytes);
+            (result.value, result.bytes) = (NzkOpValue::Data, data);
+            result.stat = Shared::into_raw(*stat);
+        }
+        Reply::Set(stat) => result.stat = Shared::into_raw(*stat),
+        Reply::Children(names) => {
+            children = names.iter().map(|name| as_bytes(name.as_bytes())).collect();
+            (result.value, result.children, result.count) = (NzkOpValue::Children, children.as_ptr(), children.len());
+        }
+        Reply::Deleted | Reply::Checked | Reply::Failed(_) => {}
+    }
+    f(&raw const result);
 }
 
 fn as_bytes(data: &[u8]) -> NzkBytes {

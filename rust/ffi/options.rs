@@ -3,7 +3,7 @@
 //! `nzk_options_free`, the one free path, which the XS layer schedules before it
 //! converts anything (so a die in Perl code run by a conversion frees it too).
 
-use std::ffi::c_char;
+use std::ffi::{c_char, c_void};
 use std::ptr;
 
 use super::{bytes, ok_or_message};
@@ -124,7 +124,47 @@ pub unsafe extern "C" fn nzk_options_set_stat(opts: *mut Options, is_stat: bool,
 /// `opts` is live; `watch` is NULL or live.
 #[no_mangle]
 pub unsafe extern "C" fn nzk_options_set_watch(opts: *mut Options, is_watch: bool, watch: *mut Watch) -> *const c_char {
-    ffi_boundary! { object_option(&mut (*opts).watch, b"watch", NzkClass::Watch, message::INVALID_WATCH, is_watch, watch) }
+    ffi_boundary! {
+        (*opts).take_watch_callback();
+        if (*opts).method == NzkMethod::AddWatch {
+            // A persistent watch reports to its own object or to a code ref.
+            return message::set(message::WATCH_NOT_CODE);
+        }
+        object_option(&mut (*opts).watch, b"watch", NzkClass::Watch, message::INVALID_WATCH, is_watch, watch)
+    }
+}
+
+/// Sets the `callback` option to a code ref (the XS layer's token, whose reference
+/// count the options now own); the croak message for another value (`token` NULL).
+///
+/// # Safety
+/// `opts` is live; `token` is NULL or a token the XS layer made for this thread.
+#[no_mangle]
+pub unsafe extern "C" fn nzk_options_set_callback(opts: *mut Options, token: *mut c_void) -> *const c_char {
+    ffi_boundary! {
+        match crate::callback::adopt(token) {
+            Some(callback) => {
+                (*opts).set_callback(callback);
+                std::ptr::null()
+            }
+            None => message::set(message::CALLBACK_NOT_CODE),
+        }
+    }
+}
+
+/// Sets the `watch` option to a code ref (the XS layer's token, owned by the options
+/// from now on).
+///
+/// # Safety
+/// `opts` is live; `token` is a token the XS layer made for this thread.
+#[no_mangle]
+pub unsafe extern "C" fn nzk_options_set_watch_callback(opts: *mut Options, token: *mut c_void) -> *const c_char {
+    ffi_boundary! {
+        if let Some(callback) = crate::callback::adopt(token) {
+            (*opts).set_watch_callback(callback);
+        }
+        std::ptr::null()
+    }
 }
 
 /// Sets the `session_id` option (the bytes are copied).

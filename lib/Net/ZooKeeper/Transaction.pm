@@ -34,12 +34,12 @@ sub ops {
     return @{ $self->{ops} };
 }
 
-# The handle's multi() with the operations, in the caller's context. Its croaks are
-# reported at the caller's line, as multi()'s own are; other exceptions (from Perl
-# code a conversion ran) pass unchanged.
+# The handle's multi() with the operations (and commit's options: callback), in the
+# caller's context. Its croaks are reported at the caller's line, as multi()'s own
+# are; other exceptions (from Perl code a conversion ran) pass unchanged.
 sub commit {
-    my ($self) = @_;
-    my ($zkh, @ops) = ($self->{zkh}, @{ $self->{ops} });
+    my ($self, @opts) = @_;
+    my ($zkh, @ops) = ($self->{zkh}, @{ $self->{ops} }, @opts);
     my $list = wantarray;
     my @results;
     my $line = __LINE__ + 1;
@@ -124,11 +124,14 @@ that calls can be chained.
 
   $ok = $txn->commit;
   @results = $txn->commit;
+  $txn->commit(callback => sub { my ($rc, @results) = @_; ... });
 
 Calls C<< $zkh->multi($txn->ops) >> and returns what it returns, in the
 caller's context: in scalar context whether the transaction committed, in
 list context one hash per operation.  The operations are kept: a transaction
-can be committed again.
+can be committed again.  With C<< callback => CODE >> the transaction is
+committed asynchronously, as C<< $zkh->multi(@ops, callback => CODE) >> is
+(see L<Net::ZooKeeper/CALLBACKS AND EVENT LOOPS>).
 
 =item ops()
 

@@ -2,7 +2,8 @@ package ZKTest::Util;
 
 # Helpers shared by the test files: message matching for croaks and warnings,
 # a local address where nothing listens, recursive delete, bounded waits for
-# children and conditions, and capturing what goes to file descriptor 2.
+# children and conditions, capturing what goes to file descriptor 2,
+# loading the optional modules a test needs, and running a module's SYNOPSIS.
 # Core Perl only.  See the POD at the end.
 
 use strict;
@@ -22,7 +23,7 @@ our $VERSION = '1.00';
 our @EXPORT_OK = qw(
     msg_re exception_of croaks lives warns warns_like error_is no_hang
     unused_local_host delete_tree create_null_node reap wait_until capture_stderr
-    start_server_or_skip
+    start_server_or_skip modules_or_skip run_synopsis
 );
 
 # The file of the nearest caller outside this module: the test file.
@@ -223,6 +224,50 @@ sub start_server_or_skip {
     Test::More::plan(skip_all => "cannot start $what: $why");
 }
 
+sub modules_or_skip {
+    my (@modules) = @_;
+    my @missing;
+    for my $module (@modules) {
+        (my $file = "$module.pm") =~ s{::}{/}g;
+        push @missing, $module unless eval { require $file; 1 };
+    }
+    return 1 unless @missing;
+    require ZKTest;
+    my $why = "not installed: @missing";
+    die "$why (required because CI or ZK_TEST_REQUIRE is set)\n" if ZKTest::server_required();
+    Test::More::plan(skip_all => $why);
+}
+
+sub run_synopsis {
+    my ($file, $replace, @args) = @_;
+    open(my $in, '<', $file) or die "cannot read $file: $!";
+    my $pod = do { local $/; <$in> };
+    close $in;
+    my ($code) = $pod =~ /^=head1 SYNOPSIS\n\n(.*?)\n^(?=\S)/ms or die "no SYNOPSIS in $file";
+    $code =~ s/^  //mg;
+    for my $from (sort keys %$replace) {
+        $code =~ s/\Q$from\E/$replace->{$from}/g or die "no '$from' in the SYNOPSIS of $file";
+    }
+    my $script = File::Temp->new(SUFFIX => '.pl');
+    my $errors = File::Temp->new;
+    print {$script} $code or die "cannot write the script: $!";
+    close $script or die "cannot write the script: $!";
+    my $pid = open(my $out, '-|') // die "fork: $!";
+    if (!$pid) {
+        open(STDERR, '>', $errors->filename) or POSIX::_exit(126);
+        alarm(300);    # kept across exec: a script that hangs is killed
+        { exec { $^X } $^X, (map { "-I$_" } grep { !ref } @INC), $script->filename, @args }
+        POSIX::_exit(127);
+    }
+    my $stdout = do { local $/; <$out> };
+    close $out;
+    my $status = $?;
+    open(my $err, '<', $errors->filename) or die "cannot read back STDERR: $!";
+    my $stderr = do { local $/; <$err> };
+    close $err;
+    return ($status, $stdout, $stderr);
+}
+
 1;
 
 __END__
@@ -371,6 +416,26 @@ Starts a private L<ZKTest::Server> with C<%options> and returns it.  If
 none can be started: dies with C<"cannot start $what: REASON"> if
 C<ZKTest::server_required()>, else C<plan skip_all> with that reason.  For use
 before C<plan>.
+
+=item modules_or_skip(@modules)
+
+Loads each of C<@modules> (C<require>) and returns 1 if all load.  If any is
+missing: dies with C<"not installed: NAMES"> if C<ZKTest::server_required()>
+(CI must test with them), else C<plan skip_all> with that reason.  For use
+before C<plan>, e.g. for the event loops of the adapter tests:
+
+    modules_or_skip(qw(EV AnyEvent));
+
+=item run_synopsis($file, \%replace, @args)
+
+Runs the SYNOPSIS of the POD in C<$file> (its code, indented by two spaces)
+as a script with C<@args>, in a new perl with this one's C<@INC>, after
+replacing each key of C<%replace> (a literal string, which must occur) with
+its value everywhere: the host string, the node paths.  A script still running
+after 300 s is killed (SIGALRM).  Returns the wait status, what it wrote to STDOUT and what it wrote to STDERR.
+
+    my ($status, $out) = run_synopsis('lib/Net/ZooKeeper/AnyEvent.pm',
+        { q('localhost:2181') => "'$hosts'", q('/demo') => "'$root/demo'" });
 
 =back
 
