@@ -201,6 +201,27 @@ SKIP: {
     is_deeply([ @tlog[ 20 .. 39 ] ], [ ('main 0 ' . ZOK) x 20 ], '... in the main thread (tid 0)');
 }
 
+## A handle destroyed with calls that cannot complete: a server that accepts
+## the connection and never answers (t/lib/ZKTest/SilentServer.pm)
+
+SKIP: {
+    require ZKTest::SilentServer;
+    my $silent = eval { ZKTest::SilentServer->start };
+    skip "cannot start a listener: $@", 4 unless $silent;
+    # The session timeout (the bound of every call) is far longer than the
+    # test, so no call can end before the handle goes.
+    my $h = Net::ZooKeeper->new($silent->hosts, session_timeout => 30000);
+    my @rc;
+    ok($h->get('/x', callback => sub { push @rc, $_[0] }), 'async calls on a server that never answers')
+        for 1 .. 1;
+    $h->exists('/x', callback => sub { push @rc, $_[0] }) for 1 .. 9;
+    guard(60, 'undef of the handle', sub { undef $h });
+    my @after = @rc;    # the statement after undef
+    is(scalar(@after), 10, 'undef of the handle: all 10 callbacks ran during the undef');
+    is_deeply(\@after, [ (ZCLOSING) x 10 ], '... each with ZCLOSING') or diag("codes @after");
+    ok($silent->stop, 'stop the listener');
+}
+
 ## Session events to code-ref watchers, calls during an outage
 
 SKIP: {
@@ -211,12 +232,16 @@ SKIP: {
         skip $why, 1;
     }
     my $h = Net::ZooKeeper->new($srv->hosts, session_timeout => 10000);
-    my $sn = '/async_session';
+    # Two nodes: servers before 3.9 keep one watch per node and session
+    # (ZOOKEEPER-4466), so one-shot and persistent watches are not mixed.
+    my ($sn, $pn) = ('/async_session', '/async_session_p');
     is($h->create($sn, 's0', acl => $A), $sn, "a handle on a private server creates $sn");
+    is($h->create($pn, 'p0', acl => $A), $pn, "and $pn");
 
     my (@one, @pers);
     is($h->get($sn, watch => sub { push @one, [@_] }), 's0', 'a one-shot code-ref watch armed by get');
-    ok($h->add_watch($sn, watch => sub { push @pers, [@_] }), 'a persistent code-ref watch on the same node');
+    my $pw = $h->add_watch($pn, watch => sub { push @pers, [@_] });    # kept: its end removes the watch
+    ok($pw, 'a persistent code-ref watch on the other node');
 
     ok($srv->stop_member(1), 'stop the server (its data kept)');
     ok(guard(60, 'dispatch after the stop', sub { dispatch_until($h, sub { @one && @pers }, 30) }),
@@ -236,19 +261,32 @@ SKIP: {
 
     ok($srv->start_member(1), 'start the server again with its data');
     my $connected = sub { my ($list) = @_; grep { $_->[0] == ZOO_SESSION_EVENT && $_->[1] == ZOO_CONNECTED_STATE } @$list };
-    ok(guard(120, 'dispatch after the restart', sub { dispatch_until($h, sub { $connected->(\@one) && $connected->(\@pers) }, 90) }),
-       'both watchers are called when the handle has reconnected');
+    ok(guard(120, 'dispatch after the restart', sub { dispatch_until($h, sub { $connected->(\@pers) }, 90) }),
+       'the persistent watcher is called with (ZOO_SESSION_EVENT, ZOO_CONNECTED_STATE) when the handle has reconnected');
+    is($pers[-1][2], undef, '... and path undef');
+    # The same session event reaches both watchers; a call and a dispatch of
+    # everything due make sure the one-shot watcher's has run, if it came.
+    ok(guard(60, 'a call and dispatch', sub { $h->exists('/') && dispatch_until($h, sub { !$h->pending_callbacks }) }),
+       '... (a call, and everything due dispatched)');
+    ok(scalar($connected->(\@one)), '... the one-shot watcher is called with (ZOO_SESSION_EVENT, ZOO_CONNECTED_STATE) too')
+        or diag('one-shot watcher calls: ' . join('; ', map { join(',', map { $_ // 'undef' } @$_) } @one));
     ok(!grep({ $_->[1] == ZOO_EXPIRED_SESSION_STATE } @one, @pers), '... none saw the session expire');
-    my $n_one = @one;
+    my $n_one = grep { $_->[0] == ZOO_SESSION_EVENT } @one;
 
     my $w = Net::ZooKeeper->new($srv->hosts);
-    ok(guard(60, 'set by another handle', sub { $w->set($sn, 's1') }), 'another handle changes the node');
+    ok(guard(60, 'set by another handle', sub { $w->set($sn, 's1') && $w->set($pn, 'p1') }),
+       'another handle changes both nodes (the one-shot watcher\'s first)');
     ok(guard(60, 'dispatch of the change', sub {
-        dispatch_until($h, sub { grep({ $_->[0] == ZOO_CHANGED_EVENT } @one) && grep({ $_->[0] == ZOO_CHANGED_EVENT } @pers) }) }),
-       'both watchers get the change');
-    is_deeply($one[-1], [ ZOO_CHANGED_EVENT, ZOO_CONNECTED_STATE, $sn ], '... the one-shot one with ZOO_CHANGED_EVENT');
-    is(scalar(@one), $n_one + 1, '... once');
-    is_deeply($pers[-1], [ ZOO_CHANGED_EVENT, ZOO_CONNECTED_STATE, $sn ], '... the persistent one too');
+        dispatch_until($h, sub { grep { $_->[0] == ZOO_CHANGED_EVENT } @pers }) }),
+       'the persistent watcher gets its change');
+    # The one-shot node was changed first: its notification came before.
+    ok(guard(60, 'a call and dispatch', sub { $h->exists('/') && dispatch_until($h, sub { !$h->pending_callbacks }) }),
+       '... (a call, and everything due dispatched)');
+    is_deeply($one[-1], [ ZOO_CHANGED_EVENT, ZOO_CONNECTED_STATE, $sn ],
+              'the one-shot watcher armed before the outage gets the change: ZOO_CHANGED_EVENT')
+        or diag('one-shot watcher calls: ' . join('; ', map { join(',', map { $_ // 'undef' } @$_) } @one));
+    is(scalar(@one), $n_one + 1, '... once (besides its session events)');
+    is_deeply($pers[-1], [ ZOO_CHANGED_EVENT, ZOO_CONNECTED_STATE, $pn ], '... the persistent one too');
 
     my @after;
     ok(guard(60, 'a call after the restart', sub { $h->get($sn, callback => sub { @after = @_ }) }),
@@ -256,7 +294,8 @@ SKIP: {
     ok(guard(60, 'its dispatch', sub { dispatch_until($h, sub { @after }) }), '... completes');
     is_deeply(\@after, [ ZOK, 's1' ], '... with ZOK and the new data');
 
-    ok($w->delete($sn), 'delete the node');
+    ok($pw->remove, 'remove the persistent watch');
+    ok($w->delete($sn) && $w->delete($pn), 'delete the nodes');
     $w->DESTROY;
     ok(guard(60, 'DESTROY', sub { $h->DESTROY }), 'DESTROY the handle');
     ok($srv->stop, 'stop the private server');
