@@ -26,7 +26,7 @@ use Time::HiRes ();
 
 use ZKTest;
 use ZKTest::Util qw(exception_of delete_tree create_null_node no_hang);
-use Net::ZooKeeper qw(:errors :acls :events :states :node_flags :watch_modes :watch_types);
+use Net::ZooKeeper qw(:errors :errors_ext :acls :events :states :node_flags :watch_modes :watch_types);
 
 $SIG{PIPE} = 'IGNORE';
 
@@ -534,25 +534,21 @@ ok($zkh->exists($null), "a node with null data: $null");
     my @rev;
     my $rw = sub { push @rev, [@_] };
     is($zkh->get($xn, watch => $rw), 'x0', 'a code-ref watch armed by get');
-    TODO: {
-        # The manual says "remove_watches() calls it with ZOO_NOTWATCHING_EVENT",
-        # but remove_watches takes only a Watch object (a code ref croaks
-        # "watch is not a hash reference of type Net::ZooKeeper::Watch"):
-        # whether it should take the code ref is for the lead to decide.
-        local $TODO = 'remove_watches(path, watch => CODE) is not accepted by the core';
+    {
+        # The code ref names the watch: remove_watches removes the watches on the
+        # path that call it.
         my $removed = eval { $zkh->remove_watches($xn, watch => $rw) };
         ok($removed, 'remove_watches(path, watch => CODE)') or diag($@ || 'get_error ' . $zkh->get_error);
         ok(dispatch_until($zkh, sub { @rev }, $removed ? 30 : 0), '... the watcher runs');
         is_deeply(\@rev, [ [ ZOO_NOTWATCHING_EVENT, ZOO_CONNECTED_STATE, $xn ] ], '... with ZOO_NOTWATCHING_EVENT');
+        ok(!$zkh->remove_watches($xn, watch => $rw), '... a second time there is none');
+        is($zkh->get_error, ZNOWATCHER, '... ZNOWATCHER');
     }
     my @probe;
     ok($zkh->exists($xn, watch => sub { push @probe, [@_] }), 'another watcher armed on the node');
     ok($other->set($xn, 'x1'), 'a change');
     ok(dispatch_until($zkh, sub { @probe }), '... reaches the other watcher');
-    TODO: {
-        local $TODO = 'remove_watches(path, watch => CODE) is not accepted by the core';
-        is_deeply([ map { $_->[0] } @rev ], [ ZOO_NOTWATCHING_EVENT ], '... not the removed one');
-    }
+    is_deeply([ map { $_->[0] } @rev ], [ ZOO_NOTWATCHING_EVENT ], '... not the removed one');
 
     my $yn = "$root/removed_all";
     is($zkh->create($yn, 'y0', acl => $A), $yn, "create $yn");
