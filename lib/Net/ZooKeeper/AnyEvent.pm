@@ -6,42 +6,24 @@ package Net::ZooKeeper::AnyEvent;
 use strict;
 use warnings;
 
-use Carp ();
-use Scalar::Util ();
 use Net::ZooKeeper ();
 use Net::ZooKeeper::Loop ();
 
+our @ISA     = ('Net::ZooKeeper::Loop');
 our $VERSION = $Net::ZooKeeper::VERSION;
 
-sub new {
-    my ($class, %opt) = @_;
-    my $zkh = $opt{handle};
-    Carp::croak("$class->new: handle => a Net::ZooKeeper handle is required")
-        unless Scalar::Util::blessed($zkh) && $zkh->isa('Net::ZooKeeper');
+sub _init {
     require AnyEvent;
-    my $self = bless { handle => $zkh }, $class;
-    # The watcher's callback must not hold $self, or $self would never go.
-    Scalar::Util::weaken(my $weak = $self);
-    my $dispatch = Net::ZooKeeper::Loop::dispatcher($zkh, sub { $weak->stop if $weak });
-    $self->{watcher} = AnyEvent->io(fh => Net::ZooKeeper::Loop::fd($zkh, "$class->new"), poll => 'r', cb => $dispatch);
-    return $self;
-}
-
-sub handle {
-    my ($self) = @_;
-    return $self->{handle};
-}
-
-sub active {
-    my ($self) = @_;
-    return defined $self->{watcher} ? 1 : '';
-}
-
-sub stop {
-    my ($self) = @_;
-    delete $self->{watcher};
     return;
 }
+
+# The io watcher lives as long as the adapter holds it.
+sub _watch {
+    my ($self, $fh, $dispatch) = @_;
+    return AnyEvent->io(fh => $fh, poll => 'r', cb => $dispatch);
+}
+
+sub _unwatch { return }
 
 1;
 

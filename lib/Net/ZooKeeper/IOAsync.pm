@@ -13,58 +13,35 @@ use Scalar::Util ();
 use Net::ZooKeeper ();
 use Net::ZooKeeper::Loop ();
 
+our @ISA     = ('Net::ZooKeeper::Loop');
 our $VERSION = $Net::ZooKeeper::VERSION;
 
-sub new {
-    my ($class, %opt) = @_;
-    my ($zkh, $loop) = @opt{qw(handle loop)};
-    Carp::croak("$class->new: handle => a Net::ZooKeeper handle is required")
-        unless Scalar::Util::blessed($zkh) && $zkh->isa('Net::ZooKeeper');
-    Carp::croak("$class->new: loop => an IO::Async::Loop is required")
+sub _init {
+    my ($self, %opt) = @_;
+    my $loop = $opt{loop};
+    Carp::croak(ref($self) . "->new: loop => an IO::Async::Loop is required")
         unless Scalar::Util::blessed($loop) && $loop->isa('IO::Async::Loop');
     require IO::Async::Handle;
-    # A duplicate, so that the notifier closing its handle never closes the
-    # core's fd.
-    open(my $fh, '<&', Net::ZooKeeper::Loop::fd($zkh, "$class->new")) or Carp::croak("$class->new: cannot duplicate the handle's fd: $!");
-    my $self = bless { handle => $zkh, loop => $loop }, $class;
-    # The notifier (held by the loop) must not hold $self, or $self would never go.
-    Scalar::Util::weaken(my $weak = $self);
-    my $dispatch = Net::ZooKeeper::Loop::dispatcher($zkh, sub { $weak->stop if $weak });
-    $self->{notifier} = IO::Async::Handle->new(
-        read_handle   => $fh,
-        on_read_ready => $dispatch,
-    );
-    $loop->add($self->{notifier});
-    return $self;
+    $self->{loop} = $loop;
+    return;
 }
 
-sub handle {
-    my ($self) = @_;
-    return $self->{handle};
+sub _watch {
+    my ($self, $fh, $dispatch) = @_;
+    my $notifier = IO::Async::Handle->new(read_handle => $fh, on_read_ready => $dispatch);
+    $self->{loop}->add($notifier);
+    return $notifier;
+}
+
+sub _unwatch {
+    my ($self, $notifier) = @_;
+    $notifier->loop->remove($notifier) if $notifier->loop;
+    return;
 }
 
 sub loop {
     my ($self) = @_;
     return $self->{loop};
-}
-
-sub active {
-    my ($self) = @_;
-    return defined $self->{notifier} ? 1 : '';
-}
-
-sub stop {
-    my ($self) = @_;
-    my $notifier = delete $self->{notifier} or return;
-    $notifier->loop->remove($notifier) if $notifier->loop;
-    return;
-}
-
-sub DESTROY {
-    my ($self) = @_;
-    # At global destruction the loop may be gone already.
-    $self->stop unless ${^GLOBAL_PHASE} eq 'DESTRUCT';
-    return;
 }
 
 # The Future forms: $zk->get($path, %opts) and so on, one per asynchronous call.

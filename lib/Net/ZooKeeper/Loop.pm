@@ -9,6 +9,7 @@ use strict;
 use warnings;
 
 use Carp ();
+use Scalar::Util ();
 use Net::ZooKeeper qw(ZOK);
 
 our $VERSION = $Net::ZooKeeper::VERSION;
@@ -77,6 +78,51 @@ sub call {
     return;
 }
 
+# The adapters' base class: new() checks the handle, lets the adapter take its
+# own options (_init: load the loop), and has it watch a duplicate of the
+# handle's fd (_watch), so that a loop closing its file handle never closes the
+# core's fd; stop() undoes it (_unwatch).
+sub new {
+    my ($class, %opt) = @_;
+    my $zkh = $opt{handle};
+    Carp::croak("$class->new: handle => a Net::ZooKeeper handle is required")
+        unless Scalar::Util::blessed($zkh) && $zkh->isa('Net::ZooKeeper');
+    my $self = bless { handle => $zkh }, $class;
+    $self->_init(%opt);
+    open(my $fh, '<&', fd($zkh, "$class->new")) or Carp::croak("$class->new: cannot duplicate the handle's fd: $!");
+    # What watches the fd must not hold $self, or $self would never go.
+    Scalar::Util::weaken(my $weak = $self);
+    my $dispatch = dispatcher($zkh, sub { $weak->stop if $weak });
+    $self->{fh}      = $fh;
+    $self->{watcher} = $self->_watch($fh, $dispatch);
+    return $self;
+}
+
+sub handle {
+    my ($self) = @_;
+    return $self->{handle};
+}
+
+sub active {
+    my ($self) = @_;
+    return defined $self->{watcher} ? 1 : '';
+}
+
+sub stop {
+    my ($self) = @_;
+    my $watcher = delete $self->{watcher} or return;
+    $self->_unwatch($watcher);
+    delete $self->{fh};
+    return;
+}
+
+sub DESTROY {
+    my ($self) = @_;
+    # At global destruction the loop may be gone already.
+    $self->stop unless ${^GLOBAL_PHASE} eq 'DESTRUCT';
+    return;
+}
+
 sub install {
     my (%opt) = @_;
     my ($into, $suffix, $start) = @opt{qw(into suffix start)};
@@ -136,9 +182,48 @@ L<Net::ZooKeeper>) to an event loop.  This module holds what they share, and
 loads no event loop.  Programs use the adapters; the functions below are for
 writing an adapter to another loop.
 
-=head1 METHODS
+=head1 THE BASE CLASS
 
-All are functions (called with their package name), not methods.
+Each adapter is a subclass: C<our @ISA = ('Net::ZooKeeper::Loop')>.  The base
+class gives it these methods:
+
+=over
+
+=item new(handle => $zkh, %options)
+
+  my $adapter = Net::ZooKeeper::AnyEvent->new(handle => $zkh);
+
+Croaks unless C<$zkh> is a Net::ZooKeeper handle; calls the adapter's
+C<< $self->_init(%options) >> (load the loop, take its own options); then
+duplicates the handle's descriptor and calls
+C<< $self->_watch($fh, $dispatch) >>, which makes the loop call C<$dispatch>
+whenever C<$fh> is readable and returns what watches it.
+
+=item handle()
+
+  my $zkh = $adapter->handle;
+
+The Net::ZooKeeper handle served.
+
+=item active()
+
+  print "watching\n" if $adapter->active;
+
+True while the loop watches the handle's descriptor.
+
+=item stop()
+
+  $adapter->stop;
+
+Stops watching (through the adapter's C<< $self->_unwatch($watcher) >>); the
+handle's callbacks then run only when the program calls dispatch() itself.
+Destroying the adapter stops it too.
+
+=back
+
+=head1 FUNCTIONS
+
+All are called with their package name.
 
 =over
 

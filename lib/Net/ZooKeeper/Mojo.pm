@@ -13,61 +13,40 @@ use Scalar::Util ();
 use Net::ZooKeeper ();
 use Net::ZooKeeper::Loop ();
 
+our @ISA     = ('Net::ZooKeeper::Loop');
 our $VERSION = $Net::ZooKeeper::VERSION;
 
-sub new {
-    my ($class, %opt) = @_;
-    my $zkh = $opt{handle};
-    Carp::croak("$class->new: handle => a Net::ZooKeeper handle is required")
-        unless Scalar::Util::blessed($zkh) && $zkh->isa('Net::ZooKeeper');
+sub _init {
+    my ($self, %opt) = @_;
     require Mojo::IOLoop;
     require Mojo::Promise;
     my $loop = $opt{ioloop};
     if (defined $loop) {
-        Carp::croak("$class->new: ioloop => a Mojo::IOLoop is required")
+        Carp::croak(ref($self) . "->new: ioloop => a Mojo::IOLoop is required")
             unless Scalar::Util::blessed($loop) && $loop->isa('Mojo::IOLoop');
     }
     else {
         $loop = Mojo::IOLoop->singleton;
     }
-    # A duplicate, so that the reactor closing its handle never closes the
-    # core's fd.
-    open(my $fh, '<&', Net::ZooKeeper::Loop::fd($zkh, "$class->new")) or Carp::croak("$class->new: cannot duplicate the handle's fd: $!");
-    my $self = bless { handle => $zkh, ioloop => $loop, fh => $fh }, $class;
-    # The reactor must not hold $self, or $self would never go.
-    Scalar::Util::weaken(my $weak = $self);
-    my $dispatch = Net::ZooKeeper::Loop::dispatcher($zkh, sub { $weak->stop if $weak });
-    $loop->reactor->io($fh => sub { $dispatch->() })->watch($fh, 1, 0);
-    return $self;
+    $self->{ioloop} = $loop;
+    return;
 }
 
-sub handle {
-    my ($self) = @_;
-    return $self->{handle};
+sub _watch {
+    my ($self, $fh, $dispatch) = @_;
+    $self->{ioloop}->reactor->io($fh => sub { $dispatch->() })->watch($fh, 1, 0);
+    return $fh;
+}
+
+sub _unwatch {
+    my ($self, $fh) = @_;
+    $self->{ioloop}->reactor->remove($fh);
+    return;
 }
 
 sub ioloop {
     my ($self) = @_;
     return $self->{ioloop};
-}
-
-sub active {
-    my ($self) = @_;
-    return defined $self->{fh} ? 1 : '';
-}
-
-sub stop {
-    my ($self) = @_;
-    my $fh = delete $self->{fh} or return;
-    $self->{ioloop}->reactor->remove($fh);
-    return;
-}
-
-sub DESTROY {
-    my ($self) = @_;
-    # At global destruction the loop may be gone already.
-    $self->stop unless ${^GLOBAL_PHASE} eq 'DESTRUCT';
-    return;
 }
 
 # The promise forms: $zk->get_p($path, %opts) and so on, one per asynchronous call.
