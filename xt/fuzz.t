@@ -125,7 +125,7 @@ my @CLASSES = ('Net::ZooKeeper', 'Net::ZooKeeper::Stat', 'Net::ZooKeeper::Watch'
                'Net::ZooKeeper::Cluster::Connection');
 my @OPTION_NAMES = qw(session_timeout session_id sasl_options tls_ca_file tls_cert_file
                       tls_key_file tls_verify_hostname path_read_len flags acl version stat
-                      watch data_read_len timeout mode ttl queue type read_only);
+                      watch data_read_len timeout mode ttl queue type read_only callback);
 # Operation names of multi() and multi_read(), valid and not.
 my @OP_NAMES = qw(create delete set check get get_children CREATE Get_Children frob);
 my @ATTR_KEYS = qw(data_read_len path_read_len watch_timeout hosts session_timeout session_id
