@@ -182,3 +182,99 @@ sub try_set {
 }
 
 1;
+
+__END__
+
+=head1 NAME
+
+Net::ZooKeeper::Recipe::Counter - a shared counter in kazoo's or Curator's format
+
+=head1 SYNOPSIS
+
+  use strict; use warnings;
+  use Net::ZooKeeper;
+  use Net::ZooKeeper::Recipe::Counter;
+
+  my $zkh = Net::ZooKeeper->new($ENV{ZK_TEST_HOSTS} // 'localhost:2181');
+  my $hits = Net::ZooKeeper::Recipe::Counter->new(
+      handle => $zkh, path => '/stats/hits', format => 'shared_count');
+
+  my $now = $hits->increment;            # compare-and-set, retried
+  $hits->add(10);
+  print "hits: ", $hits->value, "\n";
+
+  # SharedCount.trySetCount: only if nobody wrote since we read
+  my $seen = $hits->versioned_value;     # { value => ..., version => ... }
+  print "reset\n" if $hits->try_set($seen, 0);
+
+=head1 DESCRIPTION
+
+An integer in one node, changed by compare-and-set: read the value and its
+version, write the new value with that version, and on ZBADVERSION (someone
+wrote first) read again and retry.  The formats are the libraries':
+
+=over 4
+
+=item C<< format => 'kazoo' >> (default)
+
+kazoo's Counter: the value as decimal ASCII (C<repr(int)>).  A missing
+node is created with empty data (kazoo's C<ensure_path>, parents
+persistent), and empty data reads as C<default>.
+
+=item C<< format => 'shared_count' >>
+
+Curator's SharedCount: a 4-byte big-endian signed int.  A missing node is
+created with C<default> (the seed), its missing parents as containers,
+as C<SharedCount.start()> does.
+
+=item C<< format => 'atomic_long' >>
+
+Curator's DistributedAtomicLong: an 8-byte big-endian signed long.  A
+missing or empty node reads as 0 and is created (parents as containers) by
+the first change, as Curator does; C<default> must be 0.
+
+=back
+
+Other data croaks when read (it is not a counter of that format).
+
+=head1 METHODS
+
+=over 4
+
+=item new(handle => $zkh, path => $path, format => ..., default => 0, retries => 1000, acl => ...)
+
+Does not contact the server.  Unknown options croak.
+
+=item value()
+
+The current value (creating the node as above if it is missing).
+
+=item add($n), increment(), decrement()
+
+Adds by compare-and-set, retried up to C<retries> times; returns the new
+value.  Croaks on errors other than a lost race, and if the result is out
+of the format's range.
+
+=item set($v)
+
+Writes C<$v> whatever the value was (SharedCount.setCount); returns it.
+
+=item versioned_value()
+
+C<< { value => $v, version => $version } >> (a list in list context); the
+version is -1 for a missing atomic_long node.
+
+=item try_set($expected, $new)
+
+With a versioned value: writes C<$new> only if the node's version is still
+the one read (SharedCount.trySetCount).  With a plain number: only if the
+value is C<$expected> now (read and compare-and-set).  True on success.
+
+=back
+
+=head1 SEE ALSO
+
+L<Net::ZooKeeper::Recipe>, kazoo's C<kazoo.recipe.counter.Counter>,
+Curator's SharedCount and DistributedAtomicLong.
+
+=cut

@@ -350,3 +350,150 @@ sub DESTROY {
 }
 
 1;
+
+__END__
+
+=head1 NAME
+
+Net::ZooKeeper::Recipe::Lock - an exclusive lock shared with Curator and kazoo
+
+=head1 SYNOPSIS
+
+  use strict; use warnings;
+  use Net::ZooKeeper;
+  use Net::ZooKeeper::Recipe::Lock;
+
+  my $zkh  = Net::ZooKeeper->new($ENV{ZK_TEST_HOSTS} // 'localhost:2181');
+  my $lock = Net::ZooKeeper::Recipe::Lock->new(
+      handle  => $zkh,
+      path    => '/locks/nightly-report',
+      layout  => 'curator',              # or 'kazoo'
+      on_lost => sub { warn "lock lost: stop writing\n" },
+  );
+
+  if (my $guard = $lock->guard(timeout => 30)) {
+      # exclusive against Perl, Curator (InterProcessMutex) and, with
+      # layout => 'kazoo', kazoo (Lock) processes
+      die "lost the lock\n" if $lock->lost;
+      print "working as ", $lock->node, "\n";
+  }   # released here
+  else {
+      print "busy: not acquired within 30 s\n";
+  }
+
+=head1 DESCRIPTION
+
+The usual ZooKeeper lock: each contender creates an ephemeral sequential
+child of the lock node; the lowest sequence holds the lock, and every other
+contender watches only the contender just ahead of it (no herd effect when
+the lock is released).  The node names, their data and the order are
+those of the chosen library, so Perl processes contend for the same lock
+as Java and Python ones:
+
+=over 4
+
+=item C<< layout => 'curator' >> (default)
+
+Curator's InterProcessMutex.  Contender nodes are C<_c_E<lt>uuidE<gt>-lock-E<lt>seqE<gt>>
+(Curator's "protected" names, C<withProtection()>: C<_c_>, a random UUID
+in text form, C<->, then C<lock-> and the server's 10-digit sequence),
+created EPHEMERAL_SEQUENTIAL; the lock node and its missing parents are
+created as containers (C<creatingParentContainersIfNeeded>), so the server
+removes them once unused.  All children are contenders, ordered by what
+follows the last C<lock-> in their names (StandardLockInternalsDriver).
+The data is the local host's address as text, as the Curator client's
+default data (C<InetAddress.getLocalHost().getHostAddress()>; this module
+resolves the host name with C<gethostbyname>), or C<identifier> if given.
+Re-entrant per object: acquire() while held counts, release() counts down.
+
+=item C<< layout => 'kazoo' >>
+
+kazoo's Lock.  Contender nodes are C<E<lt>uuid hexE<gt>__lock__E<lt>seqE<gt>>
+(one UUID per lock object), created EPHEMERAL_SEQUENTIAL; missing nodes of
+the path are created as persistent nodes (C<ensure_path>).  Contenders are
+the children matching C<(__lock__)(-?\d{10})$>, ordered by that number;
+kazoo's WriteLock also counts C<__rlock__> nodes, which
+C<< extra_lock_patterns => ['__rlock__'] >> gives here (kazoo's option of
+the same name).  The data is C<identifier> (UTF-8), empty without one.  Not
+re-entrant, as kazoo's: acquire() on a held kazoo-layout lock croaks.
+
+=back
+
+A create that fails with ZCONNECTIONLOSS may still have been applied.  As
+Curator's protected mode and kazoo do, the next attempt first looks for a
+child whose name starts with this attempt's prefix (the UUID) and uses it
+instead of creating another, so no orphan contender is left behind to block
+everyone else.
+
+=head1 METHODS
+
+=over 4
+
+=item new(handle => $zkh, path => $path, %options)
+
+Options: C<layout> (C<'curator'> or C<'kazoo'>), C<identifier> (the node
+data), C<acl> (default ZOO_OPEN_ACL_UNSAFE), C<on_lost> (a code reference,
+see lost()), C<extra_lock_patterns> (kazoo layout).  Unknown options croak.
+new() does not contact the server.
+
+=item acquire(timeout => $seconds)
+
+Waits up to C<$seconds> (a fraction is fine; without a timeout, for ever)
+for the lock.  Returns true once held, false on timeout or error, after
+removing its contender node.  error() tells which: ZOPERATIONTIMEOUT for the
+timeout, else the ZooKeeper code.  ZCONNECTIONLOSS is retried until the
+deadline.
+
+=item try_acquire()
+
+acquire() without waiting: true if the lock was free, else false (the
+contender node is removed again).
+
+=item release()
+
+Releases one hold (Curator layout: the last one deletes the node).  Returns
+true if the lock was held until then, false if it was not held or had been
+lost meanwhile (the node is deleted all the same if it still exists).
+
+=item is_acquired()
+
+True while held and not lost().
+
+=item guard(timeout => $seconds)
+
+acquire(), returning an object that calls release() when it goes out of
+scope (or on C<< $guard->release >>), or undef if the lock was not acquired.
+
+=item lost()
+
+True once the lock can no longer be held: the session expired (or failed to
+authenticate), or the contender node was deleted by someone else.  The
+lock is then never reported held; call release() to reset the object.
+lost() looks at a watch on the contender node, which the background
+runtime updates: it needs no dispatch.  C<on_lost> is called once, with the
+lock, when lost() first sees the loss or, for programs that dispatch
+(L<Net::ZooKeeper/"CALLBACKS AND EVENT LOOPS">), when the event is
+dispatched.
+
+=item suspended()
+
+True while the connection is lost and the session may or may not be alive
+(Curator's SUSPENDED): do not rely on the lock until it reconnects.
+
+=item node(), contenders(), count(), layout(), data(), error()
+
+The contender node's name while held; all contenders in lock order; the
+hold count; the layout; the node data; the last error code (ZOK if none).
+
+=back
+
+A lock object belongs to the process that made it; after fork() the child
+must make its own handle and lock.  Destroying a held lock object releases
+it.
+
+=head1 SEE ALSO
+
+L<Net::ZooKeeper::Recipe>, L<Net::ZooKeeper>, Curator's InterProcessMutex,
+kazoo's C<kazoo.recipe.lock.Lock>.
+
+=cut
