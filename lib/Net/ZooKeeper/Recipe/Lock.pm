@@ -1,0 +1,499 @@
+package Net::ZooKeeper::Recipe::Lock;
+
+# An exclusive lock in Curator's (InterProcessMutex) or kazoo's (Lock) node
+# layout.  Public Net::ZooKeeper API only.
+
+use strict;
+use warnings;
+
+use Carp ();
+use Scalar::Util ();
+use Socket ();
+use Sys::Hostname ();
+use Net::ZooKeeper qw(:errors :events :states :create_modes);
+use parent 'Net::ZooKeeper::Recipe';
+
+our $VERSION = '0.01';
+
+my %LAYOUT = (
+    # Curator: every child of the lock node is a contender, sorted by what
+    # follows the last "lock-" in its name (StandardLockInternalsDriver).
+    curator => { name => 'lock-' },
+    # kazoo: the children matching (__lock__)(-?\d{10})$, sorted by that
+    # number (kazoo.recipe.lock.Lock._get_predecessor).
+    kazoo   => { name => '__lock__' },
+);
+
+sub new {
+    my ($class, %args) = @_;
+    my $self = $class->Net::ZooKeeper::Recipe::_init(\%args, qw(layout identifier on_lost extra_lock_patterns));
+    my $layout = $self->{layout} //= 'curator';
+    Carp::croak("$class->new: layout must be 'curator' or 'kazoo', not '$layout'") unless $LAYOUT{$layout};
+    Carp::croak("$class->new: on_lost must be a code reference")
+        if defined $self->{on_lost} && ref $self->{on_lost} ne 'CODE';
+    if ($layout eq 'kazoo') {
+        # kazoo writes the identifier (UTF-8), the empty string without one.
+        my $id = $self->{identifier} // '';
+        utf8::encode($id) if utf8::is_utf8($id);
+        $self->{data} = $id;
+        my @extra = @{ $self->{extra_lock_patterns} // [] };
+        my $alt = join '|', map { quotemeta } '__lock__', @extra;
+        $self->{contender_re} = qr/(?:$alt)(-?\d{10})\z/;
+        # One prefix per object, as kazoo makes one per Lock.
+        ($self->{prefix} = Net::ZooKeeper::Recipe::uuid()) =~ tr/-//d;
+        $self->{prefix} .= '__lock__';
+    }
+    else {
+        Carp::croak("$class->new: extra_lock_patterns is for the kazoo layout") if $self->{extra_lock_patterns};
+        # Curator writes the client's default data: the local host's address
+        # as text (CuratorFrameworkFactory.getLocalAddress()).
+        $self->{data} = $self->{identifier} // local_address();
+    }
+    $self->{count} = 0;
+    $self->{pid} = $$;
+    return $self;
+}
+
+# InetAddress.getLocalHost().getHostAddress(): the address the host name
+# resolves to, or empty if it does not resolve.
+sub local_address {
+    my $packed = gethostbyname(Sys::Hostname::hostname());
+    return defined $packed && length $packed == 4 ? Socket::inet_ntoa($packed) : '';
+}
+
+sub layout { $_[0]{layout} }
+sub node   { $_[0]{node} }
+sub data   { $_[0]{data} }
+
+# The contenders in lock order (names of children of the lock node).
+sub _sorted {
+    my ($self, @children) = @_;
+    if ($self->{layout} eq 'curator') {
+        my %key = map {
+            my $i = rindex($_, 'lock-');
+            ($_ => $i >= 0 ? substr($_, $i + 5) : $_)
+        } @children;
+        return sort { $key{$a} cmp $key{$b} } @children;
+    }
+    my $re = $self->{contender_re};
+    my %key = map { $_ =~ $re ? ($_ => $1) : () } @children;
+    return sort { $key{$a} cmp $key{$b} } keys %key;
+}
+
+sub contenders {
+    my ($self) = @_;
+    my @children = $self->{handle}->get_children($self->{path});
+    return $self->_sorted(@children);
+}
+
+# The name (not path) of our contender node, created if need be.  A create
+# that fails with ZCONNECTIONLOSS may have been applied: before creating
+# again look for a child with our prefix, as Curator's protected mode and
+# kazoo do, so that no orphan node is left.
+sub _create_node {
+    my ($self, $deadline) = @_;
+    my $zkh = $self->{handle};
+    my $prefix = $self->{layout} eq 'curator'
+        ? '_c_' . ($self->{uuid} = Net::ZooKeeper::Recipe::uuid()) . '-'
+        : $self->{prefix};
+    my $create = $self->{path} . '/' . $prefix . ($self->{layout} eq 'curator' ? 'lock-' : '');
+    my $unknown = 0;    # an earlier create may have been applied
+    while (1) {
+        if ($unknown) {
+            my @children = $zkh->get_children($self->{path});
+            my $rc = $zkh->get_error;
+            if ($rc == ZOK) {
+                my ($mine) = grep { index($_, $prefix) == 0 } @children;
+                return $mine if defined $mine;
+                $unknown = 0;
+            }
+            elsif (!$self->_retryable($rc, $deadline)) { return undef }
+            else { next }
+        }
+        my $made = $zkh->create($create, $self->{data}, mode => ZOO_EPHEMERAL_SEQUENTIAL, acl => $self->{acl});
+        if (defined $made) {
+            (my $name = $made) =~ s{.*/}{};
+            return $name;
+        }
+        my $rc = $zkh->get_error;
+        if ($rc == ZNONODE) {
+            # The lock node is missing: Curator makes it (and its parents)
+            # containers, kazoo persistent nodes.
+            $self->ensure_path($self->{path}, container => $self->{layout} eq 'curator')
+                or $self->_retryable($zkh->get_error, $deadline)
+                or return undef;
+            next;
+        }
+        return undef unless $self->_retryable($rc, $deadline);
+        $unknown = 1;
+    }
+}
+
+# After a failed call: true (after a pause) if it is worth another try
+# before the deadline.  Remembers a lost session.
+sub _retryable {
+    my ($self, $rc, $deadline) = @_;
+    $self->{error} = $rc;
+    if (Net::ZooKeeper::Recipe::session_gone($rc)) {
+        $self->_mark_lost if $self->{count};
+        return 0;
+    }
+    return 0 unless Net::ZooKeeper::Recipe::transient($rc);
+    return 0 if defined $deadline && Net::ZooKeeper::Recipe::now() >= $deadline;
+    $self->backoff($deadline);
+    return 1;
+}
+
+sub acquire {
+    my ($self, %o) = @_;
+    Carp::croak('acquire: invalid number of arguments') if @_ % 2 == 0;
+    return $self->_acquire($o{timeout}, 0);
+}
+
+sub try_acquire {
+    my ($self) = @_;
+    return $self->_acquire(0, 1);
+}
+
+sub _acquire {
+    my ($self, $timeout, $no_wait) = @_;
+    Carp::croak('acquire: the lock object belongs to another process') if $$ != $self->{pid};
+    $self->{error} = ZOK;
+    if ($self->{count}) {
+        # Curator's InterProcessMutex is re-entrant (per thread; here per
+        # object); kazoo's Lock is not, and would wait for itself forever.
+        Carp::croak('acquire: a kazoo-layout lock is not re-entrant and is already held')
+            if $self->{layout} eq 'kazoo';
+        return 0 if $self->lost;
+        $self->{count}++;
+        return 1;
+    }
+    my $zkh = $self->{handle};
+    my $deadline = defined $timeout ? Net::ZooKeeper::Recipe::now() + $timeout : undef;
+    my $node = $self->_create_node($deadline);
+    return 0 unless defined $node;
+    my $parent = $self->{path};
+    while (1) {
+        my @children = $zkh->get_children($parent);
+        my $rc = $zkh->get_error;
+        if ($rc != ZOK) {
+            next if $self->_retryable($rc, $deadline);
+            return $self->_give_up($node);
+        }
+        my @order = $self->_sorted(@children);
+        my ($index) = grep { $order[$_] eq $node } 0 .. $#order;
+        unless (defined $index) {
+            # Our node is gone (deleted by someone, or by an expiry we have
+            # not heard of yet): start over with a new one.
+            $node = $self->_create_node($deadline);
+            return 0 unless defined $node;
+            next;
+        }
+        if ($index == 0) {
+            $self->{node} = $node;
+            $self->{count} = 1;
+            $self->{lost} = 0;
+            $self->_watch_node;
+            return 1;
+        }
+        return $self->_give_up($node) if $no_wait;
+        # Wait for the one contender just ahead of us only, so that a release
+        # wakes one waiter (no herd).  get() arms no watch on a node that is
+        # already gone.
+        my $w = $zkh->watch;
+        unless (defined $zkh->get("$parent/$order[$index - 1]", watch => $w, data_read_len => 0)) {
+            $rc = $zkh->get_error;
+            next if $rc == ZNONODE || $self->_retryable($rc, $deadline);
+            return $self->_give_up($node);
+        }
+        my $left = defined $deadline ? $deadline - Net::ZooKeeper::Recipe::now() : 60;
+        return $self->_give_up($node, ZOPERATIONTIMEOUT) if $left <= 0;
+        $w->wait(timeout => int($left * 1000) + 1);
+    }
+}
+
+# Not acquired: remove our contender node (the timeout, try_acquire or an
+# error) so that nobody waits behind it.
+sub _give_up {
+    my ($self, $node, $rc) = @_;
+    $self->{error} = $rc if defined $rc;
+    my $zkh = $self->{handle};
+    for (1 .. 3) {
+        last if $zkh->delete("$self->{path}/$node") || $zkh->get_error == ZNONODE;
+        last unless Net::ZooKeeper::Recipe::transient($zkh->get_error);
+        $self->backoff;
+    }
+    return 0;
+}
+
+# Watch our own node: deleted, or the session expired, means the lock is lost.
+sub _watch_node {
+    my ($self) = @_;
+    my $zkh = $self->{handle};
+    my $path = "$self->{path}/$self->{node}";
+    $self->{watch} = $zkh->watch;
+    $zkh->exists($path, watch => $self->{watch}) or $self->_mark_lost;
+    return unless $self->{on_lost};
+    # For programs that dispatch (event loops): the same as a code-ref watch.
+    Scalar::Util::weaken(my $weak = $self);
+    my $node = $self->{node};
+    my $cb;
+    $cb = sub {
+        my ($event, $state) = @_;
+        return unless $weak && $weak->{count} && defined $weak->{node} && $weak->{node} eq $node;
+        if ($event == ZOO_DELETED_EVENT
+            || ($event == ZOO_SESSION_EVENT && ($state == ZOO_EXPIRED_SESSION_STATE || $state == ZOO_AUTH_FAILED_STATE))) {
+            $weak->_mark_lost;
+        }
+        elsif ($event == ZOO_CHANGED_EVENT) {
+            $weak->{handle}->exists($path, watch => $cb) or $weak->_mark_lost;
+        }
+    };
+    $zkh->exists($path, watch => $cb) or $self->_mark_lost;
+}
+
+sub _mark_lost {
+    my ($self) = @_;
+    return if $self->{lost};
+    $self->{lost} = 1;
+    if (my $cb = $self->{on_lost}) {
+        local $@;
+        eval { $cb->($self); 1 } or warn "Net::ZooKeeper::Recipe::Lock: on_lost died: $@";
+    }
+}
+
+sub lost {
+    my ($self) = @_;
+    return 1 if $self->{lost};
+    return 0 unless $self->{count};
+    my $w = $self->{watch};
+    my ($event, $state) = ($w->{event}, $w->{state});
+    if ($event == ZOO_DELETED_EVENT
+        || ($event == ZOO_SESSION_EVENT && ($state == ZOO_EXPIRED_SESSION_STATE || $state == ZOO_AUTH_FAILED_STATE))) {
+        $self->_mark_lost;
+        return 1;
+    }
+    # Someone wrote our node's data: still ours, watch again.
+    $self->_watch_node if $event == ZOO_CHANGED_EVENT;
+    return $self->{lost} ? 1 : 0;
+}
+
+# True while the connection is lost and the session may or may not live:
+# the lock can not be assumed held until it is back (Curator's SUSPENDED).
+sub suspended {
+    my ($self) = @_;
+    return 0 unless $self->{count} && !$self->lost;
+    my $w = $self->{watch};
+    return $w->{event} == ZOO_SESSION_EVENT && $w->{state} == ZOO_CONNECTING_STATE ? 1 : 0;
+}
+
+sub is_acquired {
+    my ($self) = @_;
+    return $self->{count} && !$self->lost ? 1 : 0;
+}
+
+sub count { $_[0]{count} }
+
+sub error { $_[0]{error} // ZOK }
+
+sub release {
+    my ($self) = @_;
+    return 0 unless $self->{count};
+    return 1 if --$self->{count};
+    my $node = delete $self->{node};
+    my $was_lost = $self->lost;
+    delete $self->{watch};
+    my $zkh = $self->{handle};
+    # Deleting is retried while the outcome is unknown; a session that is
+    # gone has taken the ephemeral node with it.
+    for (1 .. 20) {
+        last if $zkh->delete("$self->{path}/$node");
+        my $rc = $zkh->get_error;
+        last if $rc == ZNONODE || !Net::ZooKeeper::Recipe::transient($rc);
+        $self->backoff;
+    }
+    $self->{lost} = 0;
+    return $was_lost ? 0 : 1;
+}
+
+sub guard {
+    my ($self, %o) = @_;
+    return undef unless $self->_acquire($o{timeout}, 0);
+    return bless { lock => $self }, 'Net::ZooKeeper::Recipe::Lock::Guard';
+}
+
+sub DESTROY {
+    my ($self) = @_;
+    return if ${^GLOBAL_PHASE} eq 'DESTRUCT' || $$ != ($self->{pid} // 0);
+    if ($self->{count}) {
+        $self->{count} = 1;
+        local ($@, $!, $?);
+        eval { $self->release };
+    }
+}
+
+package Net::ZooKeeper::Recipe::Lock::Guard;
+
+sub lock { $_[0]{lock} }
+
+sub release {
+    my ($self) = @_;
+    my $lock = delete $self->{lock} or return 0;
+    return $lock->release;
+}
+
+sub DESTROY {
+    my ($self) = @_;
+    return unless $self->{lock};
+    local ($@, $!, $?);
+    eval { $self->release };
+}
+
+1;
+
+__END__
+
+=head1 NAME
+
+Net::ZooKeeper::Recipe::Lock - an exclusive lock shared with Curator and kazoo
+
+=head1 SYNOPSIS
+
+  use strict; use warnings;
+  use Net::ZooKeeper;
+  use Net::ZooKeeper::Recipe::Lock;
+
+  my $zkh  = Net::ZooKeeper->new($ENV{ZK_TEST_HOSTS} // 'localhost:2181');
+  my $lock = Net::ZooKeeper::Recipe::Lock->new(
+      handle  => $zkh,
+      path    => '/locks/nightly-report',
+      layout  => 'curator',              # or 'kazoo'
+      on_lost => sub { warn "lock lost: stop writing\n" },
+  );
+
+  if (my $guard = $lock->guard(timeout => 30)) {
+      # exclusive against Perl, Curator (InterProcessMutex) and, with
+      # layout => 'kazoo', kazoo (Lock) processes
+      die "lost the lock\n" if $lock->lost;
+      print "working as ", $lock->node, "\n";
+  }   # released here
+  else {
+      print "busy: not acquired within 30 s\n";
+  }
+
+=head1 DESCRIPTION
+
+The usual ZooKeeper lock: each contender creates an ephemeral sequential
+child of the lock node; the lowest sequence holds the lock, and every other
+contender watches only the contender just ahead of it (no herd effect when
+the lock is released).  The node names, their data and the order are
+those of the chosen library, so Perl processes contend for the same lock
+as Java and Python ones:
+
+=over 4
+
+=item C<< layout => 'curator' >> (default)
+
+Curator's InterProcessMutex.  Contender nodes are C<_c_E<lt>uuidE<gt>-lock-E<lt>seqE<gt>>
+(Curator's "protected" names, C<withProtection()>: C<_c_>, a random UUID
+in text form, C<->, then C<lock-> and the server's 10-digit sequence),
+created EPHEMERAL_SEQUENTIAL; the lock node and its missing parents are
+created as containers (C<creatingParentContainersIfNeeded>), so the server
+removes them once unused.  All children are contenders, ordered by what
+follows the last C<lock-> in their names (StandardLockInternalsDriver).
+The data is the local host's address as text, as the Curator client's
+default data (C<InetAddress.getLocalHost().getHostAddress()>; this module
+resolves the host name with C<gethostbyname>), or C<identifier> if given.
+Re-entrant per object: acquire() while held counts, release() counts down.
+
+=item C<< layout => 'kazoo' >>
+
+kazoo's Lock.  Contender nodes are C<E<lt>uuid hexE<gt>__lock__E<lt>seqE<gt>>
+(one UUID per lock object), created EPHEMERAL_SEQUENTIAL; missing nodes of
+the path are created as persistent nodes (C<ensure_path>).  Contenders are
+the children matching C<(__lock__)(-?\d{10})$>, ordered by that number;
+kazoo's WriteLock also counts C<__rlock__> nodes, which
+C<< extra_lock_patterns => ['__rlock__'] >> gives here (kazoo's option of
+the same name).  The data is C<identifier> (UTF-8), empty without one.  Not
+re-entrant, as kazoo's: acquire() on a held kazoo-layout lock croaks.
+
+=back
+
+A create that fails with ZCONNECTIONLOSS may still have been applied.  As
+Curator's protected mode and kazoo do, the next attempt first looks for a
+child whose name starts with this attempt's prefix (the UUID) and uses it
+instead of creating another, so no orphan contender is left behind to block
+everyone else.
+
+=head1 METHODS
+
+=over 4
+
+=item new(handle => $zkh, path => $path, %options)
+
+Options: C<layout> (C<'curator'> or C<'kazoo'>), C<identifier> (the node
+data), C<acl> (default ZOO_OPEN_ACL_UNSAFE), C<on_lost> (a code reference,
+see lost()), C<extra_lock_patterns> (kazoo layout).  Unknown options croak.
+new() does not contact the server.
+
+=item acquire(timeout => $seconds)
+
+Waits up to C<$seconds> (a fraction is fine; without a timeout, for ever)
+for the lock.  Returns true once held, false on timeout or error, after
+removing its contender node.  error() tells which: ZOPERATIONTIMEOUT for the
+timeout, else the ZooKeeper code.  ZCONNECTIONLOSS is retried until the
+deadline.
+
+=item try_acquire()
+
+acquire() without waiting: true if the lock was free, else false (the
+contender node is removed again).
+
+=item release()
+
+Releases one hold (Curator layout: the last one deletes the node).  Returns
+true if the lock was held until then, false if it was not held or had been
+lost meanwhile (the node is deleted all the same if it still exists).
+
+=item is_acquired()
+
+True while held and not lost().
+
+=item guard(timeout => $seconds)
+
+acquire(), returning an object that calls release() when it goes out of
+scope (or on C<< $guard->release >>), or undef if the lock was not acquired.
+
+=item lost()
+
+True once the lock can no longer be held: the session expired (or failed to
+authenticate), or the contender node was deleted by someone else.  The
+lock is then never reported held; call release() to reset the object.
+lost() looks at a watch on the contender node, which the background
+runtime updates: it needs no dispatch.  C<on_lost> is called once, with the
+lock, when lost() first sees the loss or, for programs that dispatch
+(L<Net::ZooKeeper/"CALLBACKS AND EVENT LOOPS">), when the event is
+dispatched.
+
+=item suspended()
+
+True while the connection is lost and the session may or may not be alive
+(Curator's SUSPENDED): do not rely on the lock until it reconnects.
+
+=item node(), contenders(), count(), layout(), data(), error()
+
+The contender node's name while held; all contenders in lock order; the
+hold count; the layout; the node data; the last error code (ZOK if none).
+
+=back
+
+A lock object belongs to the process that made it; after fork() the child
+must make its own handle and lock.  Destroying a held lock object releases
+it.
+
+=head1 SEE ALSO
+
+L<Net::ZooKeeper::Recipe>, L<Net::ZooKeeper>, Curator's InterProcessMutex,
+kazoo's C<kazoo.recipe.lock.Lock>.
+
+=cut
