@@ -51,6 +51,9 @@ impl Caller {
     /// model), a code ref a record of its own that queues its events here. Either is
     /// pending from now on, whatever the call's outcome.
     pub fn arming(&self, opts: &Options) -> Option<Arming> {
+        if !opts.arms_watch() {
+            return None;
+        }
         let record = match opts.take_watch_callback() {
             Some(callback) => Arc::new(Record::hooked(self.dispatch().hook(callback))),
             None => opts.watch()?.reassign(),

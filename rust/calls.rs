@@ -38,6 +38,9 @@ pub const ASYNC_CALLS: &[(&str, NzkMethod)] = &[
     ("get_config", NzkMethod::GetConfig),
     ("multi", NzkMethod::Multi),
     ("multi_read", NzkMethod::Multi),
+    ("add_watch", NzkMethod::AddWatch),
+    ("remove_watches", NzkMethod::RemoveWatches),
+    ("remove_all_watches", NzkMethod::RemoveAllWatches),
 ];
 
 /// One call's request, ready to send.

@@ -23,13 +23,12 @@ use crate::callback::{self, Callback, ThreadBound};
 use crate::error::ZCLOSING;
 use crate::handle::CallResult;
 use crate::multi::Reply;
-use crate::persistent::Event;
+use crate::persistent::{Event, PersistentWatch};
 use crate::shared::Shared;
 use crate::stat::Stat;
 use crate::watch::NzkWaitStep;
 
 /// What a call gives its callback after the result code.
-#[derive(Debug)]
 pub enum Values {
     None,
     /// Created path, or data (`None`: null data).
@@ -40,10 +39,11 @@ pub enum Values {
     Count(u64),
     /// `multi`: each operation's name and reply.
     Ops(Vec<(&'static str, Reply)>),
+    /// `add_watch`: the new watch (taken by the XS layer's object).
+    Persistent(Box<PersistentWatch>),
 }
 
 /// The result of an asynchronous call.
-#[derive(Debug)]
 pub struct Outcome {
     pub code: i32,
     pub values: Values,
@@ -389,9 +389,9 @@ impl std::fmt::Debug for Hook {
 }
 
 impl Hook {
-    /// Whether this watch calls `callback` (the same code ref).
-    pub fn calls(&self, callback: &Callback) -> bool {
-        self.token == callback::token(callback) as usize
+    /// Whether this watch calls the code ref whose token is `token`.
+    pub fn calls(&self, token: usize) -> bool {
+        self.token == token
     }
 
     /// Queues an event; after the `last`, no more.

@@ -262,6 +262,12 @@ impl Options {
         self.watch_callback.set(Some(callback));
     }
 
+    /// Whether the method arms a one-shot watch with its `watch` option (others
+    /// take it as a persistent watch's code ref, or as what to remove).
+    pub fn arms_watch(&self) -> bool {
+        matches!(self.method, NzkMethod::Exists | NzkMethod::Get | NzkMethod::GetChildren | NzkMethod::GetConfig)
+    }
+
     fn has_watch_callback(&self) -> bool {
         let callback = self.watch_callback.take();
         let given = callback.is_some();

@@ -22,16 +22,17 @@ use std::task::{Context, Poll, Wake, Waker};
 use std::time::{Duration, Instant};
 
 use tokio::sync::{oneshot, Notify};
-use zookeeper_client::{AddWatchMode, EventType, PersistentWatcher, WatchedEvent};
+use zookeeper_client::{AddWatchMode, Client, EventType, PersistentWatcher, WatchedEvent};
 
-use crate::callback::Callback;
+use crate::callback;
 use crate::caller::Caller;
-use crate::dispatch::Hook;
-use crate::error::{self, ZINVALIDSTATE, ZNOWATCHER, ZOPERATIONTIMEOUT};
+use crate::calls::Request;
+use crate::dispatch::{Hook, Values};
+use crate::error::{self, IntoCode, ZINVALIDSTATE, ZNOWATCHER};
 use crate::handle::{CallResult, Handle};
-use crate::options::Options;
+use crate::options::{NzkMethod, Options};
 use crate::runtime;
-use crate::watch::{self, NzkWaitStep, Removal, Watch, Which, WAIT_SLICE};
+use crate::watch::{self, NzkWaitStep, Removal, Which, WAIT_SLICE};
 
 /// One event as `wait` returns it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -268,19 +269,6 @@ impl PersistentWatch {
     ///
     /// # Errors
     /// The ZooKeeper code the call failed with (recorded for the handle's `get_error`).
-    pub fn new(caller: &Arc<Caller>, path: &[u8], opts: &Options) -> CallResult<PersistentWatch> {
-        let hook = opts.take_watch_callback().map(|callback| caller.dispatch().hook(callback));
-        let queue = caller.call(|handle| handle.add_watch(path, opts, hook))?;
-        let timeout = opts.timeout_or(caller.watch_timeout.load(Ordering::Relaxed));
-        Ok(PersistentWatch {
-            queue,
-            caller: Arc::downgrade(caller),
-            mode: opts.watch_mode,
-            timeout,
-            pid: runtime::pid(),
-        })
-    }
-
     /// Whether this object was made by another process (inherited through fork).
     pub fn is_inherited(&self) -> bool {
         self.pid != runtime::pid()
@@ -376,136 +364,208 @@ impl EventWaiter {
     }
 }
 
-impl Handle {
-    /// Sets a persistent watch on `path` (the options' `mode` and `queue`).
+/// `add_watch`'s request: a persistent watch on a path, fed to a new queue (or to
+/// a code ref through `hook`) once the server accepted it.
+pub struct AddWatchRequest {
+    handle: Arc<Handle>,
+    caller: Weak<Caller>,
+    path: String,
+    mode: AddWatchMode,
+    watch_mode: i32,
+    bound: usize,
+    timeout: u32,
+    hook: Option<Hook>,
+}
+
+impl Request for AddWatchRequest {
+    type Reply = PersistentWatch;
+    const CALL: &'static str = "add_watch";
+
+    async fn send(self, client: Arc<Client>) -> CallResult<PersistentWatch> {
+        let watcher = client.watch(&self.path, self.mode).await.map_err(IntoCode::code)?;
+        let queue = Queue::new(self.path, Some(watcher), self.bound, self.hook);
+        // Registers the waker with the client's channel before anything else looks.
+        queue.pump(&mut queue.lock());
+        self.handle.persistent.add(&queue);
+        runtime::get().spawn(feed(queue.clone()));
+        Ok(PersistentWatch {
+            queue,
+            caller: self.caller,
+            mode: self.watch_mode,
+            timeout: self.timeout,
+            pid: runtime::pid(),
+        })
+    }
+
+    fn values(reply: PersistentWatch) -> Values {
+        Values::Persistent(Box::new(reply))
+    }
+}
+
+/// `remove_watches` and `remove_all_watches`: the watches of this handle on a path
+/// are found once the session is there, then removed.
+pub struct RemoveRequest {
+    handle: Arc<Handle>,
+    path: String,
+    kind: i32,
+    which: Which,
+    /// `remove_all_watches` of any kind: the persistent watches on the path too.
+    persistent: bool,
+}
+
+impl Request for RemoveRequest {
+    type Reply = ();
+    const CALL: &'static str = "remove_watches";
+
+    fn name(&self) -> &'static str {
+        if matches!(self.which, Which::All) {
+            "remove_all_watches"
+        } else {
+            Self::CALL
+        }
+    }
+
+    async fn send(self, _client: Arc<Client>) -> CallResult<()> {
+        let removers = self.handle.watches.take_removers(&self.path, self.kind, &self.which);
+        let queues = if self.persistent { self.handle.persistent.on_path(&self.path) } else { Vec::new() };
+        remove_each(removers, queues).await
+    }
+
+    fn values((): ()) -> Values {
+        Values::None
+    }
+}
+
+impl PersistentWatch {
+    /// `$zkh->add_watch($path, mode => ..., queue => ..., timeout => ..., watch =>
+    /// CODE)`.
     ///
     /// # Errors
-    /// The ZooKeeper code the call failed with (see [`CallResult`]); a server before
-    /// 3.6 answers `ZUNIMPLEMENTED` (or drops the connection: `ZCONNECTIONLOSS`).
-    pub fn add_watch(&self, path: &[u8], opts: &Options, hook: Option<Hook>) -> CallResult<Arc<Queue>> {
-        let path = Self::checked_path("zoo_add_watch", path, false)?;
+    /// ZBADARGUMENTS for a path the C client would refuse.
+    pub fn request(
+        caller: &Arc<Caller>,
+        handle: &Arc<Handle>,
+        path: &[u8],
+        opts: &Options,
+    ) -> CallResult<AddWatchRequest> {
+        let hook = opts.take_watch_callback().map(|callback| caller.dispatch().hook(callback));
+        let path = Handle::checked_path("zoo_add_watch", path, false)?;
         let mode = if opts.watch_mode == watch::WATCH_PERSISTENT_RECURSIVE {
             AddWatchMode::PersistentRecursive
         } else {
             AddWatchMode::Persistent
         };
-        let target = path.as_str();
-        let watcher = self.call(|client| async move { client.watch(target, mode).await })?;
-        let queue = Queue::new(path, Some(watcher), opts.queue, hook);
-        // Registers the waker with the client's channel before anything else looks.
-        queue.pump(&mut queue.lock());
-        self.persistent.add(&queue);
-        runtime::get().spawn(feed(queue.clone()));
-        Ok(queue)
+        Ok(AddWatchRequest {
+            handle: handle.clone(),
+            caller: Arc::downgrade(caller),
+            path,
+            mode,
+            watch_mode: opts.watch_mode,
+            bound: opts.queue,
+            timeout: opts.timeout_or(caller.watch_timeout.load(Ordering::Relaxed)),
+            hook,
+        })
     }
+}
 
+impl Handle {
     /// Removes a persistent watch made through this handle.
     ///
     /// # Errors
-    /// As [`Handle::remove_watches`].
+    /// As [`Handle::remove_request`].
     pub fn remove_persistent(&self, queue: &Arc<Queue>) -> CallResult<()> {
-        let deadline = Instant::now() + self.bound();
-        self.client(deadline)?;
-        Self::remove_each(deadline, Vec::new(), vec![queue.clone()])
+        self.call(|_client| remove_each(Vec::new(), vec![queue.clone()]))
     }
 
-    /// Removes the watch `watch` armed on `path` through this handle (its current
-    /// assignment), which then records [`watch::NOTWATCHING_EVENT`]; or, with
-    /// `callback`, the code-ref watches on `path` that call it, which are then called
-    /// with it.
+    /// `remove_watches($path, watch => $w)`: the watch `$w` armed on `path` through
+    /// this handle (its current assignment), which then records
+    /// [`watch::NOTWATCHING_EVENT`]; with a code ref, the code-ref watches on `path`
+    /// that call it, which are then called with it. `remove_all_watches($path, type
+    /// => ...)`: every watch of this handle on `path` of that kind (one-shot data
+    /// watches for `WATCHTYPE_DATA`, child watches for `WATCHTYPE_CHILD`, both and
+    /// the persistent watches for `WATCHTYPE_ANY`).
     ///
     /// # Errors
-    /// The ZooKeeper code the call failed with (see [`CallResult`]): `ZNOWATCHER` when
-    /// the watch is not armed there through this handle (the server is not asked),
-    /// or when the server had no such watch; `ZBADARGUMENTS` without a watch.
-    pub fn remove_watches(&self, path: &[u8], watch: Option<&Watch>, callback: Option<&Callback>) -> CallResult<()> {
-        let path = Self::checked_path("zoo_remove_watches", path, false)?;
-        let record = watch.map(Watch::record);
-        let which = match (&record, callback) {
-            (_, Some(callback)) => Which::Calling(callback),
-            (Some(record), None) => Which::Record(record),
-            (None, None) => return Err(error::ZBADARGUMENTS),
+    /// ZBADARGUMENTS for a path the C client would refuse, or `remove_watches` without
+    /// a watch. The call fails with `ZNOWATCHER` when no such watch is armed there
+    /// through this handle (the server is not asked), or when the server had none;
+    /// else with the first removal's failure.
+    pub fn remove_request(self: &Arc<Self>, path: &[u8], opts: &Options) -> CallResult<RemoveRequest> {
+        let all = opts.method == NzkMethod::RemoveAllWatches;
+        let path = Self::checked_path(if all { "zoo_remove_all_watches" } else { "zoo_remove_watches" }, path, false)?;
+        let (kind, which) = if all {
+            (opts.watch_type, Which::All)
+        } else {
+            let callback = opts.take_watch_callback();
+            let which = match (callback, opts.watch()) {
+                (Some(callback), _) => Which::Calling(callback::token(&callback) as usize),
+                (None, Some(watch)) => Which::Record(watch.record()),
+                (None, None) => return Err(error::ZBADARGUMENTS),
+            };
+            (watch::WATCHTYPE_ANY, which)
         };
-        let deadline = Instant::now() + self.bound();
-        self.client(deadline)?;
-        let removers = self.watches.take_removers(&path, watch::WATCHTYPE_ANY, &which);
-        Self::remove_each(deadline, removers, Vec::new())
+        let persistent = all && kind == watch::WATCHTYPE_ANY;
+        Ok(RemoveRequest { handle: self.clone(), path, kind, which, persistent })
     }
+}
 
-    /// Removes every watch of this handle on `path` of kind `kind`: one-shot data
-    /// watches (`exists`, `get`) for `WATCHTYPE_DATA`, child watches for
-    /// `WATCHTYPE_CHILD`, both and the persistent watches for `WATCHTYPE_ANY`.
-    ///
-    /// # Errors
-    /// As [`Handle::remove_watches`]: the first failure.
-    pub fn remove_all_watches(&self, path: &[u8], kind: i32) -> CallResult<()> {
-        let path = Self::checked_path("zoo_remove_all_watches", path, false)?;
-        let deadline = Instant::now() + self.bound();
-        self.client(deadline)?;
-        let removers = self.watches.take_removers(&path, kind, &Which::All);
-        let queues = if kind == watch::WATCHTYPE_ANY { self.persistent.on_path(&path) } else { Vec::new() };
-        Self::remove_each(deadline, removers, queues)
+/// Removes persistent watches, then one-shot ones (through their tasks), each the
+/// client's way: it forgets the watcher, and asks the server only for the last
+/// watcher of the handle on a path (for every kind once the path has no other).
+/// The persistent ones go first, so that a node's last request is a one-shot
+/// watch's. Cut short (by the call's bound), what is left is still removed.
+async fn remove_each(removers: Vec<oneshot::Sender<Removal>>, queues: Vec<Arc<Queue>>) -> CallResult<()> {
+    let watchers: Vec<(Arc<Queue>, PersistentWatcher)> =
+        queues.into_iter().filter_map(|queue| queue.take_watcher().map(|watcher| (queue, watcher))).collect();
+    if removers.is_empty() && watchers.is_empty() {
+        return Err(ZNOWATCHER);
     }
-
-    /// Removes persistent watches, then one-shot ones (through their tasks), each the
-    /// client's way: it forgets the watcher, and asks the server only for the last
-    /// watcher of the handle on a path (for every kind once the path has no other).
-    /// The persistent ones go first, so that a node's last request is a one-shot
-    /// watch's, for every kind: a request for a data watch and then one for every
-    /// kind would find nothing left the second time on servers that keep a recursive
-    /// watch with the data watches (3.8), which answer it with ZNOWATCHER. The
-    /// first failure is the result.
-    fn remove_each(
-        deadline: Instant,
-        removers: Vec<oneshot::Sender<Removal>>,
-        queues: Vec<Arc<Queue>>,
-    ) -> CallResult<()> {
-        let watchers: Vec<(Arc<Queue>, PersistentWatcher)> =
-            queues.into_iter().filter_map(|queue| queue.take_watcher().map(|watcher| (queue, watcher))).collect();
-        if removers.is_empty() && watchers.is_empty() {
-            return Err(ZNOWATCHER);
-        }
-        let queues: Vec<Arc<Queue>> = watchers.iter().map(|(queue, _)| queue.clone()).collect();
-        let persistent = bounded(deadline, async move {
-            let mut results = Vec::new();
-            for (queue, watcher) in watchers {
-                let result = watcher.remove().await.map_err(|err| error::code_of(&err));
-                queue.removed(watch::removed_state(result));
-                results.push(result);
-            }
-            results
+    let mut unfinished = Unfinished { queues: watchers.iter().map(|(queue, _)| queue.clone()).collect(), removers };
+    let mut results = Vec::new();
+    for (queue, watcher) in watchers {
+        let result = watcher.remove().await.map_err(|err| error::code_of(&err));
+        queue.removed(watch::removed_state(result));
+        unfinished.queues.retain(|left| !Arc::ptr_eq(left, &queue));
+        results.push(result);
+    }
+    for answer in unfinished.ask() {
+        results.push(match answer {
+            Some(answer) => answer.await.unwrap_or(Err(ZNOWATCHER)),
+            None => Err(ZNOWATCHER),
         });
-        // Those the bound cut short: their watchers were dropped, which removes them.
-        for queue in queues {
-            queue.removed(watch::CONNECTING_STATE);
-        }
-        // Asked even when the bound has passed: the tasks remove them meanwhile.
-        let answers: Vec<Option<oneshot::Receiver<CallResult<()>>>> = removers
+    }
+    results.into_iter().find(Result::is_err).unwrap_or(Ok(()))
+}
+
+/// The removals not done yet.
+struct Unfinished {
+    queues: Vec<Arc<Queue>>,
+    removers: Vec<oneshot::Sender<Removal>>,
+}
+
+impl Unfinished {
+    /// Asks the one-shot watches' tasks to remove them; an answer for each.
+    fn ask(&mut self) -> Vec<Option<oneshot::Receiver<CallResult<()>>>> {
+        std::mem::take(&mut self.removers)
             .into_iter()
             .map(|remover| {
                 let (reply, answer) = oneshot::channel();
                 // A task that ended has delivered its event: the watch is not armed.
                 remover.send(reply).ok().map(|()| answer)
             })
-            .collect();
-        let oneshot = bounded(deadline, async move {
-            let mut results = Vec::new();
-            for answer in answers {
-                results.push(match answer {
-                    Some(answer) => answer.await.unwrap_or(Err(ZNOWATCHER)),
-                    None => Err(ZNOWATCHER),
-                });
-            }
-            results
-        });
-        persistent.into_iter().chain(oneshot).find(Result::is_err).unwrap_or(Ok(()))
+            .collect()
     }
 }
 
-/// The results of removals, within the bound (else `ZOPERATIONTIMEOUT`).
-fn bounded(deadline: Instant, removals: impl Future<Output = Vec<CallResult<()>>>) -> Vec<CallResult<()>> {
-    let left = deadline.saturating_duration_since(Instant::now());
-    runtime::block_on_bounded(left, removals).unwrap_or_else(|| vec![Err(ZOPERATIONTIMEOUT)])
+impl Drop for Unfinished {
+    fn drop(&mut self) {
+        // Cut short: the persistent watchers were dropped, which removes them, and
+        // the one-shot watches' tasks remove theirs meanwhile.
+        for queue in &self.queues {
+            queue.removed(watch::CONNECTING_STATE);
+        }
+        drop(self.ask());
+    }
 }
 
 #[cfg(test)]

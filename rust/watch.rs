@@ -18,7 +18,6 @@ use std::time::{Duration, Instant};
 use tokio::sync::oneshot;
 use zookeeper_client::{EventType, OneshotWatcher, SessionState, WatchedEvent};
 
-use crate::callback::Callback;
 use crate::dispatch::Hook;
 use crate::error;
 use crate::options::Options;
@@ -181,7 +180,7 @@ impl Record {
         let chosen = match which {
             Which::All => true,
             Which::Record(record) => Arc::ptr_eq(record, self),
-            Which::Calling(callback) => notice.hook.as_ref().is_some_and(|hook| hook.calls(callback)),
+            Which::Calling(token) => notice.hook.as_ref().is_some_and(|hook| hook.calls(*token)),
         };
         if !chosen {
             return None;
@@ -361,12 +360,12 @@ impl Waiter {
 }
 
 /// The armed watches a removal is for.
-pub enum Which<'a> {
+pub enum Which {
     All,
     /// One assignment of a watch object.
-    Record(&'a Arc<Record>),
-    /// The code-ref watches that call this code ref.
-    Calling(&'a Callback),
+    Record(Arc<Record>),
+    /// The code-ref watches that call this code ref (its token, as identity only).
+    Calling(usize),
 }
 
 /// A handle's records: those pending (for `pending_watches`) and those registered
@@ -490,11 +489,7 @@ mod tests {
         watches.register(&d);
         watches.register(&c);
         assert!(watches.take_removers("/m", WATCHTYPE_ANY, &Which::All).is_empty(), "another path");
-        assert_eq!(
-            watches.take_removers("/n", WATCHTYPE_ANY, &Which::Record(&data.record())).len(),
-            1,
-            "only that one"
-        );
+        assert_eq!(watches.take_removers("/n", WATCHTYPE_ANY, &Which::Record(data.record())).len(), 1, "only that one");
         assert!(watches.take_removers("/n", WATCHTYPE_DATA, &Which::All).is_empty(), "asked once");
         assert_eq!(watches.take_removers("/n", WATCHTYPE_CHILD, &Which::All).len(), 1);
         let mut fired = Watch::new(0);

@@ -74,6 +74,7 @@ my %VALUES = (
     get_children => 'list', get_acl => 'list', set_acl => 'none', sync => 'none',
     get_ephemerals => 'list', get_all_children_number => 'list', whoami => 'list',
     get_config => 'list', multi => 'always', multi_read => 'always',
+    add_watch => 'list', remove_watches => 'none', remove_all_watches => 'none',
 );
 
 # The synchronous call's result as the callback should get it: ($rc, @values).
@@ -579,6 +580,53 @@ ok($zkh->exists($null), "a node with null data: $null");
     ok(!defined $first_closing || !grep({ $_ == ZOK } @after[ $first_closing .. $#after ]),
        '... the completed ones first (call order), then ZCLOSING');
     note(sprintf '%d completed, %d ZCLOSING', scalar(grep { $_ == ZOK } @after), scalar(grep { $_ == ZCLOSING } @after));
+}
+
+## add_watch, remove_watches and remove_all_watches in their callback forms
+
+{
+    my $pn = "$root/persistent_async";
+    is($zkh->create($pn, 'p0', acl => $A), $pn, "create $pn");
+    $covered{add_watch} = 1;
+    my (@made, @ev);
+    ok($zkh->add_watch($pn, watch => sub { push @ev, [@_] }, callback => sub { @made = @_ }),
+       'add_watch with a callback returns true at once');
+    ok(dispatch_until($zkh, sub { @made }), '... its callback runs in dispatch');
+    is($made[0], ZOK, '... with ZOK');
+    isa_ok($made[1], 'Net::ZooKeeper::PersistentWatch', '... and the new watch');
+    is(eval { $made[1]->path }, $pn, '... on the path');
+    my $pw = $made[1];
+    @made = ();
+    ok($other->set($pn, 'p1'), 'a change by the other handle');
+    ok(dispatch_until($zkh, sub { @ev }), '... reaches the persistent code-ref watch');
+    is_deeply($ev[0], [ ZOO_CHANGED_EVENT, ZOO_CONNECTED_STATE, $pn ], '... as a change of the node');
+    ok($zkh->add_watch('bad', callback => sub { @made = @_ }), 'add_watch of a bad path with a callback');
+    ok(dispatch_until($zkh, sub { @made }), '... its callback runs');
+    is_deeply(\@made, [ZBADARGUMENTS], '... with ZBADARGUMENTS and no watch, as the synchronous form');
+
+    $covered{remove_all_watches} = 1;
+    my @removed;
+    ok($zkh->remove_all_watches($pn, callback => sub { @removed = @_ }),
+       'remove_all_watches with a callback returns true at once');
+    ok(dispatch_until($zkh, sub { @removed && grep { $_->[0] == ZOO_NOTWATCHING_EVENT } @ev }),
+       '... its callback runs, and the watch hears its end');
+    is_deeply(\@removed, [ZOK], '... with ZOK');
+    is_deeply($ev[-1], [ ZOO_NOTWATCHING_EVENT, ZOO_CONNECTED_STATE, $pn ], '... the last event: ZOO_NOTWATCHING_EVENT');
+
+    $covered{remove_watches} = 1;
+    my (@one, @gone);
+    my $cb = sub { push @one, [@_] };
+    is($zkh->get($pn, watch => $cb), 'p1', 'a code-ref watch armed by get');
+    ok($zkh->remove_watches($pn, watch => $cb, callback => sub { @gone = @_ }),
+       'remove_watches with a callback returns true at once');
+    ok(dispatch_until($zkh, sub { @gone && @one }), '... its callback runs, and the watch is called');
+    is_deeply(\@gone, [ZOK], '... with ZOK');
+    is_deeply(\@one, [ [ ZOO_NOTWATCHING_EVENT, ZOO_CONNECTED_STATE, $pn ] ], '... with ZOO_NOTWATCHING_EVENT');
+    @gone = ();
+    ok($zkh->remove_watches($pn, watch => $cb, callback => sub { @gone = @_ }), 'again, with none armed');
+    ok(dispatch_until($zkh, sub { @gone }), '... its callback runs');
+    is_deeply(\@gone, [ZNOWATCHER], '... with ZNOWATCHER, as the synchronous form');
+    undef $pw;
 }
 
 ## Net::ZooKeeper::_async_calls: the methods that take callback, all checked here

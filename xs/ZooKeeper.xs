@@ -748,6 +748,14 @@ sink_arg(void *ctx, const NzkValue *value)
 }
 
 static void free_ready(pTHX_ void *ready) { nzk_ready_free((NzkReady *) ready); }
+
+/* add_watch's new watch, as its Perl object. */
+static void
+sink_persistent(void *ctx, NzkPersistentWatch *pw)
+{
+    dTHX;
+    av_push((AV *) ctx, make_persistent(aTHX_ pw));
+}
 static void free_dispatch_waiter(void *waiter) { nzk_dispatch_waiter_free((NzkDispatchWaiter *) waiter); }
 
 /* Runs the handle object's callbacks that are due, in this thread; returns how many
@@ -769,6 +777,7 @@ run_callbacks(pTHX_ NzkHandle *handle)
     sinks.identity = sink_identity;
     sinks.op_ctx = &ops;
     sinks.op = sink_op;
+    sinks.persistent = sink_persistent;
     for (;;) {
         dSP;
         NzkReady *ready = NULL;
@@ -1219,14 +1228,16 @@ add_watch(zkh, path, ...)
         NzkHandle *handle;
         NzkOptions *opts;
         NzkPersistentWatch *pw = NULL;
+        int32_t code;
     PPCODE:
         BEGIN_METHOD(NZK_METHOD_ADD_WATCH);
         {
             PATH_ARG(path);
             OPTIONS_FROM(2);
-            core_code(aTHX_ nzk_add_watch(handle, path_ptr, path_len, opts, &pw));
+            code = core_code(aTHX_ nzk_add_watch(handle, path_ptr, path_len, opts, &pw));
         }
         LEAVE;
+        RETURN_IF_SUBMITTED(code);
         ST(0) = pw ? sv_2mortal(make_persistent(aTHX_ pw)) : &PL_sv_undef;
         XSRETURN(1);
 
@@ -1250,6 +1261,7 @@ remove_watches(zkh, path, ...)
             code = core_code(aTHX_ nzk_remove_watches(handle, path_ptr, path_len, opts));
         }
         LEAVE;
+        RETURN_IF_SUBMITTED(code);
         RETURN_BOOL(code == NZK_RESULT_OK);
 
 void

@@ -407,6 +407,11 @@ typedef struct NzkArgSinks {
   NzkIdentitySink identity;
   void *op_ctx;
   NzkOpSink op;
+  /**
+   * `add_watch`'s new watch: the sink owns it (frees it with
+   * `nzk_persistent_free`, through the Perl object it makes).
+   */
+  void (*persistent)(void *ctx, struct NzkPersistentWatch *watch);
 } NzkArgSinks;
 
 /**
@@ -798,12 +803,13 @@ void *nzk_ready_token(const struct NzkReady *ready);
 
 /**
  * Hands a due callback's arguments to `sinks`: a call's result code and its values,
- * or a watch's event, state and path.
+ * or a watch's event, state and path. Called once per callback (a new watch is
+ * handed over).
  *
  * # Safety
  * `ready` and `sinks` are live.
  */
-int32_t nzk_ready_args(const struct NzkReady *ready, const struct NzkArgSinks *sinks);
+int32_t nzk_ready_args(struct NzkReady *ready, const struct NzkArgSinks *sinks);
 
 /**
  * The `warn` message for a callback that died with `error`.

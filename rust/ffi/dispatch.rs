@@ -14,6 +14,7 @@ use crate::caller::Caller;
 use crate::dispatch::{DispatchWaiter, Ready, Values, What};
 use crate::handle::CLOSE_BOUND;
 use crate::options::Options;
+use crate::persistent::PersistentWatch;
 use crate::watch::NzkWaitStep;
 use crate::{ffi_boundary, message};
 
@@ -27,6 +28,9 @@ pub struct NzkArgSinks {
     pub identity: NzkIdentitySink,
     pub op_ctx: *mut c_void,
     pub op: NzkOpSink,
+    /// `add_watch`'s new watch: the sink owns it (frees it with
+    /// `nzk_persistent_free`, through the Perl object it makes).
+    pub persistent: extern "C" fn(ctx: *mut c_void, watch: *mut PersistentWatch),
 }
 
 impl NzkArgSinks {
@@ -100,15 +104,16 @@ pub unsafe extern "C" fn nzk_ready_token(ready: *const Ready) -> *mut c_void {
 }
 
 /// Hands a due callback's arguments to `sinks`: a call's result code and its values,
-/// or a watch's event, state and path.
+/// or a watch's event, state and path. Called once per callback (a new watch is
+/// handed over).
 ///
 /// # Safety
 /// `ready` and `sinks` are live.
 #[no_mangle]
-pub unsafe extern "C" fn nzk_ready_args(ready: *const Ready, sinks: *const NzkArgSinks) -> i32 {
+pub unsafe extern "C" fn nzk_ready_args(ready: *mut Ready, sinks: *const NzkArgSinks) -> i32 {
     ffi_boundary! {
         let sinks = &*sinks;
-        match &(*ready).what {
+        match &mut (*ready).what {
             What::Event(event) => {
                 sinks.int(event.event);
                 sinks.int(event.state);
@@ -116,7 +121,7 @@ pub unsafe extern "C" fn nzk_ready_args(ready: *const Ready, sinks: *const NzkAr
             }
             What::Call { outcome, .. } => {
                 sinks.int(outcome.code);
-                match &outcome.values {
+                match &mut outcome.values {
                     Values::None => {}
                     Values::Bytes(data) => sinks.bytes(data.as_deref()),
                     Values::Names(names) => names.iter().for_each(|name| sinks.bytes(Some(name.as_bytes()))),
@@ -124,8 +129,13 @@ pub unsafe extern "C" fn nzk_ready_args(ready: *const Ready, sinks: *const NzkAr
                     Values::Identities(users) => identities_to_sink(users, sinks.ctx, sinks.identity),
                     Values::Count(count) => sinks.push(NzkValueKind::Uint, 0, *count, &[]),
                     Values::Ops(replies) => {
-                        for (name, reply) in replies {
+                        for (name, reply) in replies.iter() {
                             with_op_result(name, reply, |result| (sinks.op)(sinks.op_ctx, result));
+                        }
+                    }
+                    values @ Values::Persistent(_) => {
+                        if let Values::Persistent(watch) = std::mem::replace(values, Values::None) {
+                            (sinks.persistent)(sinks.ctx, Box::into_raw(watch));
                         }
                     }
                 }

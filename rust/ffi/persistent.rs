@@ -6,9 +6,9 @@ use std::ffi::{c_char, c_void};
 use std::ptr;
 use std::sync::Arc;
 
-use super::{bytes, code_of, NzkBytesSink};
-use crate::caller::Caller;
-use crate::options::{NzkMethod, Options};
+use super::{bytes, code_of, NzkBytesSink, SUBMITTED};
+use crate::caller::{Caller, Made};
+use crate::options::Options;
 use crate::persistent::{EventWaiter, PersistentWatch};
 use crate::watch::NzkWaitStep;
 use crate::{ffi_boundary, message};
@@ -43,12 +43,17 @@ pub unsafe extern "C" fn nzk_add_watch(
         // A reference of our own, so that the watch can keep a weak one.
         Arc::increment_strong_count(handle);
         let caller = Arc::from_raw(handle);
-        let made = PersistentWatch::new(&caller, bytes(path, path_len), &*opts);
-        let code = code_of(&made);
-        if let Ok(watch) = made {
-            *out = Box::into_raw(Box::new(watch));
+        let (path, opts) = (bytes(path, path_len), &*opts);
+        match caller.make(opts, path, |h, _| PersistentWatch::request(&caller, h, path, opts)) {
+            Made::Submitted => SUBMITTED,
+            Made::Done(made) => {
+                let code = code_of(&made);
+                if let Ok(watch) = made {
+                    *out = Box::into_raw(Box::new(watch));
+                }
+                code
+            }
         }
-        code
     }
 }
 
@@ -186,12 +191,9 @@ pub unsafe extern "C" fn nzk_remove_watches(
 ) -> i32 {
     ffi_boundary! {
         let (opts, path) = (&*opts, bytes(path, path_len));
-        code_of(&(*handle).call(|h| match opts.method {
-            NzkMethod::RemoveWatches => {
-                let callback = opts.take_watch_callback();
-                h.remove_watches(path, opts.watch().map(|w| &*w), callback.as_ref())
-            }
-            _ => h.remove_all_watches(path, opts.watch_type),
-        }))
+        match (*handle).make(opts, path, |h, _| h.remove_request(path, opts)) {
+            Made::Submitted => SUBMITTED,
+            Made::Done(removed) => code_of(&removed),
+        }
     }
 }
