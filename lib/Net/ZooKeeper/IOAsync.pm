@@ -136,7 +136,8 @@ The handle's own methods still work alongside, with or without C<callback>.
 The methods are made from the core's list of asynchronous calls
 (L<Net::ZooKeeper::Loop/calls>): create, delete, exists, get, set,
 get_children, get_acl, set_acl, sync, get_ephemerals,
-get_all_children_number, whoami, get_config, multi and multi_read.
+get_all_children_number, whoami, get_config, multi, multi_read, add_watch,
+remove_watches and remove_all_watches.
 
 After C<fork>, the handle cannot be used in the child: a child that runs the
 loop removes the notifier there, at its first readiness, without dispatching.
@@ -158,7 +159,7 @@ loop as long as the object lives (or until C<stop>): keep the object.
 
   my $zk = Net::ZooKeeper::IOAsync->new(handle => $zkh, loop => IO::Async::Loop->new);
 
-=item create, delete, exists, get, set, get_children, get_acl, set_acl, sync, get_ephemerals, get_all_children_number, whoami, get_config, multi, multi_read
+=item create, delete, exists, get, set, get_children, get_acl, set_acl, sync, get_ephemerals, get_all_children_number, whoami, get_config, multi, multi_read, add_watch, remove_watches, remove_all_watches
 
 The handle's call with the same arguments, returning a Future as described
 above.

@@ -143,7 +143,8 @@ The handle's own methods still work alongside, with or without C<callback>.
 The methods are made from the core's list of asynchronous calls
 (L<Net::ZooKeeper::Loop/calls>): create_p, delete_p, exists_p, get_p, set_p,
 get_children_p, get_acl_p, set_acl_p, sync_p, get_ephemerals_p,
-get_all_children_number_p, whoami_p, get_config_p, multi_p and multi_read_p.
+get_all_children_number_p, whoami_p, get_config_p, multi_p, multi_read_p, add_watch_p,
+remove_watches_p and remove_all_watches_p.
 
 After C<fork>, the handle cannot be used in the child: a child that runs the
 loop stops watching the fd there, at its first readiness, without
@@ -166,7 +167,7 @@ object.
 
   my $zk = Net::ZooKeeper::Mojo->new(handle => $zkh, ioloop => Mojo::IOLoop->new);
 
-=item create_p, delete_p, exists_p, get_p, set_p, get_children_p, get_acl_p, set_acl_p, sync_p, get_ephemerals_p, get_all_children_number_p, whoami_p, get_config_p, multi_p, multi_read_p
+=item create_p, delete_p, exists_p, get_p, set_p, get_children_p, get_acl_p, set_acl_p, sync_p, get_ephemerals_p, get_all_children_number_p, whoami_p, get_config_p, multi_p, multi_read_p, add_watch_p, remove_watches_p, remove_all_watches_p
 
 The handle's call without the C<_p>, with the same arguments, returning a
 promise as described above.
