@@ -237,7 +237,9 @@ sub _watch_node {
     # For programs that dispatch (event loops): the same as a code-ref watch.
     Scalar::Util::weaken(my $weak = $self);
     my $node = $self->{node};
-    my $cb;
+    # The code ref re-arms itself through a weak copy: the core holds the only
+    # strong reference (a sub holding itself would never be freed).
+    my ($cb, $again);
     $cb = sub {
         my ($event, $state) = @_;
         return unless $weak && $weak->{count} && defined $weak->{node} && $weak->{node} eq $node;
@@ -245,10 +247,11 @@ sub _watch_node {
             || ($event == ZOO_SESSION_EVENT && ($state == ZOO_EXPIRED_SESSION_STATE || $state == ZOO_AUTH_FAILED_STATE))) {
             $weak->_mark_lost;
         }
-        elsif ($event == ZOO_CHANGED_EVENT) {
-            $weak->{handle}->exists($path, watch => $cb) or $weak->_mark_lost;
+        elsif ($event == ZOO_CHANGED_EVENT && $again) {
+            $weak->{handle}->exists($path, watch => $again) or $weak->_mark_lost;
         }
     };
+    Scalar::Util::weaken($again = $cb);
     $zkh->exists($path, watch => $cb) or $self->_mark_lost;
 }
 
