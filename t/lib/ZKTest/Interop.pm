@@ -50,7 +50,9 @@ sub curator_unavailable {
     my ($cp, $why) = _jars();
     return $curator_why = $why unless $cp;
     my $dir = File::Temp::tempdir('zk-interop-XXXXXX', TMPDIR => 1, CLEANUP => 1);
-    my $out = `javac -nowarn -cp '$cp' -d '$dir' '$DIR/CuratorHelper.java' 2>&1`;
+    # Every helper of the directory (one class per recipe family).
+    my $sources = join(' ', map { "'$_'" } glob("$DIR/*.java"));
+    my $out = `javac -nowarn -cp '$cp' -d '$dir' $sources 2>&1`;
     return $curator_why = "javac failed: $out" if $?;
     ($classes, $classpath) = ($dir, "$dir:$cp");
     return undef;
@@ -77,12 +79,16 @@ sub require_library {
     Test::More::skip("$which is not available: $why", $count);
 }
 
-# Starts a helper: ZKTest::Interop->start(curator => 'lock', $hosts, @args).
+# Starts a helper: ZKTest::Interop->start(curator => 'lock', $hosts, @args)
+# runs CuratorHelper, start('curator:CuratorLeader' => ...) another class of
+# the directory; start(kazoo => ...) runs kazoo_helper.py, start('kazoo:x.py'
+# => ...) another script of the directory.
 sub start {
     my ($class, $which, @args) = @_;
-    my @cmd = $which eq 'curator'
-        ? ('java', '-cp', $classpath, 'CuratorHelper', @args)
-        : ('/usr/bin/python3', "$DIR/kazoo_helper.py", @args);
+    my ($lib, $program) = split /:/, $which, 2;
+    my @cmd = $lib eq 'curator'
+        ? ('java', '-cp', $classpath, $program // 'CuratorHelper', @args)
+        : ('/usr/bin/python3', "$DIR/" . ($program // 'kazoo_helper.py'), @args);
     my ($out, $in);
     my $pid = IPC::Open2::open2($out, $in, @cmd);
     $in->autoflush(1);
