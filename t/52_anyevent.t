@@ -20,7 +20,7 @@ use lib "$FindBin::Bin/lib";
 use POSIX ();
 
 use ZKTest;
-use ZKTest::Util qw(croaks reap modules_or_skip run_synopsis);
+use ZKTest::Util qw(croaks modules_or_skip run_synopsis child_stops_adapter);
 use Net::ZooKeeper qw(:errors :acls :events :states);
 
 $SIG{PIPE} = 'IGNORE';
@@ -177,21 +177,7 @@ isa_ok($zkh2, 'Net::ZooKeeper', 'a second handle');
     my @got;
     $zkh->get($node, callback => sub { @got = @_ });
     ok(fd_ready($zkh), 'before the fork, a callback is ready');
-    my $pid = fork;
-    die "fork: $!" unless defined $pid;
-    if (!$pid) {
-        # Child: bit 1 the callback ran, bit 2 the watcher is still there, bit 4
-        # warnings (a croak in the watcher's callback is one).
-        my @warnings;
-        local $SIG{__WARN__} = sub { push @warnings, $_[0] };
-        EV::run(EV::RUN_NOWAIT());
-        POSIX::_exit((@got ? 1 : 0) | ($w3->active ? 2 : 0) | (@warnings ? 4 : 0));
-    }
-    my $status = reap($pid, 60);
-    is(defined $status ? $status : 'killed', 0, 'in the child, the loop stops the watcher without dispatching or warning')
-        or diag(defined $status ? sprintf('child exit code %d, signal %d (exit code bits: 1 callback ran, 2 watcher kept, 4 warnings)',
-                                          $status >> 8, $status & 127)
-                                : 'the child did not finish');
+    child_stops_adapter('in the child, the loop stops the watcher without dispatching or warning', $w3, sub { @got }, sub { EV::run(EV::RUN_NOWAIT()) });
     ok($w3->active, 'the parent\'s watcher is still active');
     EV::run(EV::RUN_NOWAIT());
     is_deeply(\@got, [ ZOK, 'changed' ], '... and the parent runs the callback');

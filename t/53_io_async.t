@@ -20,7 +20,7 @@ use lib "$FindBin::Bin/lib";
 use POSIX ();
 
 use ZKTest;
-use ZKTest::Util qw(croaks reap modules_or_skip run_synopsis);
+use ZKTest::Util qw(croaks modules_or_skip run_synopsis child_stops_adapter);
 use Net::ZooKeeper qw(:errors :acls :events :states :watch_modes);
 
 $SIG{PIPE} = 'IGNORE';
@@ -205,22 +205,7 @@ my $zk2  = Net::ZooKeeper::IOAsync->new(handle => $zkh2, loop => $loop);
     my @got;
     $zkh->get("$root/m3", callback => sub { @got = @_ });
     ok(fd_ready($zkh), 'before the fork, a callback is ready');
-    my $pid = fork;
-    die "fork: $!" unless defined $pid;
-    if (!$pid) {
-        # Child: bit 1 the callback ran, bit 2 the notifier is still there, bit 4
-        # warnings or a die.
-        my @warnings;
-        local $SIG{__WARN__} = sub { push @warnings, $_[0] };
-        $loop->post_fork;
-        eval { $loop->loop_once(0); 1 } or push @warnings, $@;
-        POSIX::_exit((@got ? 1 : 0) | ($zk->active ? 2 : 0) | (@warnings ? 4 : 0));
-    }
-    my $status = reap($pid, 60);
-    is(defined $status ? $status : 'killed', 0, 'in the child, the loop removes the notifier without dispatching')
-        or diag(defined $status ? sprintf('child exit code %d, signal %d (exit code bits: 1 callback ran, 2 notifier kept, 4 warnings)',
-                                          $status >> 8, $status & 127)
-                                : 'the child did not finish');
+    child_stops_adapter('in the child, the loop removes the notifier without dispatching', $zk, sub { @got }, sub { $loop->post_fork; $loop->loop_once(0) });
     ok($zk->active, 'the parent\'s notifier is still there');
     $loop->loop_once(0);
     is_deeply(\@got, [ ZOK, 'value 3' ], '... and the parent runs the callback');

@@ -23,7 +23,7 @@ our $VERSION = '1.00';
 our @EXPORT_OK = qw(
     msg_re exception_of croaks lives warns warns_like error_is no_hang
     unused_local_host delete_tree create_null_node reap wait_until capture_stderr
-    start_server_or_skip modules_or_skip run_synopsis
+    start_server_or_skip modules_or_skip run_synopsis child_stops_adapter
 );
 
 # The file of the nearest caller outside this module: the test file.
@@ -179,6 +179,30 @@ sub reap {
     kill 'KILL', $pid;
     waitpid $pid, 0;
     return undef;
+}
+
+# An event-loop adapter inherited through fork: in a child, one turn of its
+# loop ($turn) must stop the child's copy of the watcher without running the
+# handle's callback ($ran tells whether it ran) or warning.  One test.
+sub child_stops_adapter {
+    my ($name, $adapter, $ran, $turn) = @_;
+    my $pid = fork;
+    die "fork: $!" unless defined $pid;
+    if (!$pid) {
+        # Exit code bits: 1 the callback ran, 2 the watcher is still there, 4
+        # warnings or a die.
+        my @warnings;
+        local $SIG{__WARN__} = sub { push @warnings, $_[0] };
+        eval { $turn->(); 1 } or push @warnings, $@;
+        POSIX::_exit(($ran->() ? 1 : 0) | ($adapter->active ? 2 : 0) | (@warnings ? 4 : 0));
+    }
+    my $status = reap($pid, 60);
+    local $Test::Builder::Level = $Test::Builder::Level + 1;
+    return Test::More::is(defined $status ? $status : 'killed', 0, $name)
+        || Test::More::diag(defined $status
+               ? sprintf('child exit code %d, signal %d (exit code bits: 1 callback ran, 2 watcher kept, 4 warnings)',
+                         $status >> 8, $status & 127)
+               : 'the child did not finish');
 }
 
 sub wait_until {
@@ -436,6 +460,16 @@ after 300 s is killed (SIGALRM).  Returns the wait status, what it wrote to STDO
 
     my ($status, $out) = run_synopsis('lib/Net/ZooKeeper/AnyEvent.pm',
         { q('localhost:2181') => "'$hosts'", q('/demo') => "'$root/demo'" });
+
+=item child_stops_adapter($name, $adapter, $ran, $turn)
+
+Forks; the child runs C<$turn> (one turn of the adapter's loop) and exits
+with a code whose bits say whether the handle's callback ran (C<$ran> returns
+true), the adapter is still active, or anything warned or died.  The parent
+reports it as one test named C<$name>: exit code 0 passes.
+
+    child_stops_adapter('the child stops its watcher', $adapter, sub { @got },
+                        sub { EV::run(EV::RUN_NOWAIT()) });
 
 =back
 
