@@ -123,8 +123,8 @@ Net::ZooKeeper::Recipe - what the Net::ZooKeeper recipes share
 
 The recipes are distributed-coordination algorithms built on the public
 Net::ZooKeeper API, which use the node layouts of Apache Curator and
-kazoo, so that Perl processes take part in the same locks and counters as
-Java and Python processes:
+kazoo, so that Perl processes take part in the same locks, counters and
+elections as Java and Python processes:
 
 =over 4
 
@@ -137,6 +137,11 @@ Curator's InterProcessMutex (C<< layout => 'curator' >>) and kazoo's Lock
 
 kazoo's Counter (C<< format => 'kazoo' >>), Curator's SharedCount
 (C<'shared_count'>) and DistributedAtomicLong (C<'atomic_long'>).
+
+=item L<Net::ZooKeeper::Recipe::Election>
+
+Curator's LeaderLatch (C<< layout => 'curator' >>) and kazoo's Election
+(C<< layout => 'kazoo' >>).
 
 =back
 
