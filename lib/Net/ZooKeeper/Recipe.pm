@@ -138,6 +138,11 @@ Curator's InterProcessMutex (C<< layout => 'curator' >>) and kazoo's Lock
 kazoo's Counter (C<< format => 'kazoo' >>), Curator's SharedCount
 (C<'shared_count'>) and DistributedAtomicLong (C<'atomic_long'>).
 
+=item L<Net::ZooKeeper::Recipe::Semaphore>
+
+Curator's InterProcessSemaphoreV2 (C<< layout => 'curator' >>) and kazoo's
+Semaphore (C<< layout => 'kazoo' >>).
+
 =back
 
 This module is the recipes' base class; programs use the recipes.  Every

@@ -438,16 +438,14 @@ Net::ZooKeeper::Recipe::Semaphore - a counting semaphore shared with Curator and
       on_lost    => sub { warn "lease lost: stop crawling\n" },
   );
 
-  if (my $guard = $sem->guard(timeout => 30)) {
+  {
+      my $guard = $sem->guard(timeout => 30) or die "all leases taken for 30 s\n";
       # one of at most 3 lease holders, Perl, Curator
       # (InterProcessSemaphoreV2) or, with layout => 'kazoo', kazoo
       # (Semaphore) processes alike
       die "lost the lease\n" if $sem->lost;
       print "holding lease ", $sem->node, " of ", scalar($sem->participant_nodes), "\n";
-  }   # released here
-  else {
-      print "all leases taken for 30 s\n";
-  }
+  }   # released here, when the block is left
 
 =head1 DESCRIPTION
 
