@@ -2,10 +2,10 @@
 # Net::ZooKeeper::Recipe::Semaphore with Perl contenders only, in both
 # layouts, max_leases 2: two holders and no third, try_acquire and the
 # timeout leave no node, a release hands the lease to the waiter, the
-# guard, a lease deleted by someone else is reported lost, kazoo's
-# max_leases check, and four contending processes that are never more than
-# two holders at a time.  Waiting contenders run in child processes that
-# report on a pipe; every wait is bounded.
+# guard, a lease deleted by someone else or whose session expired is
+# reported lost, kazoo's max_leases check, and four contending processes
+# that are never more than two holders at a time.  Waiting contenders run in
+# child processes that report on a pipe; every wait is bounded.
 
 use strict;
 use warnings;
@@ -17,7 +17,7 @@ use POSIX ();
 
 use ZKTest;
 use ZKTest::Interop;
-use Net::ZooKeeper qw(:errors :acls :events :create_modes :node_flags);
+use Net::ZooKeeper qw(:errors :acls :events :states :create_modes :node_flags);
 use Net::ZooKeeper::Recipe::Semaphore;
 
 my $hosts = ZKTest::server_hosts();
@@ -111,6 +111,8 @@ for my $layout (qw(curator kazoo)) {
     });
     is($waiter->line(30), 'waiting', "$layout: a waiter starts");
     await_children($lockp, 1);
+    # Curator: the waiter creates its lease node once it holds the lock.
+    await_children($leases, 3) if $layout eq 'curator';
     is(scalar(() = $zkh->get_children($lockp)), 1, "$layout: the waiter holds the lock while it waits");
     is(scalar(() = $zkh->get_children($leases)), $layout eq 'curator' ? 3 : 2,
        $layout eq 'curator' ? 'curator: the waiter made its lease node, not held (3 children, 2 leases)'
@@ -149,6 +151,50 @@ for my $layout (qw(curator kazoo)) {
     ok(!$victim->release, "$layout: lost: release reports the loss");
     ok($sem[1]->release, "$layout: last release");
     is(scalar(() = $zkh->get_children($leases)), 0, "$layout: no lease node left");
+}
+
+# Lost: the session expires while a lease is held.  A second handle takes
+# over the session (session_id) and closes it, so the first one hears that
+# its session expired when it reconnects (as in t/55_recipe_lock.t).
+{
+    my $h = Net::ZooKeeper->new($hosts, session_timeout => 4000);
+    my $lost = 0;
+    my $sem = Net::ZooKeeper::Recipe::Semaphore->new(
+        handle => $h, path => "$root/expiry", max_leases => 2, on_lost => sub { $lost++ });
+    ok($sem->acquire(timeout => 10), 'expiry: acquired');
+    ok(!$sem->lost, 'expiry: not lost while the session lives');
+    my $node = "$root/expiry/leases/" . $sem->node;
+    my $closed;
+    # The first handle may take the session back before the second one
+    # closes it: again until a third handle sees the lease node gone (bounded).
+    for (1 .. 10) {
+        my $thief = Net::ZooKeeper->new($hosts, session_id => $h->{session_id});
+        for (1 .. 10) { last if $thief->exists('/'); $thief->get_error == ZCONNECTIONLOSS or last }
+        undef $thief;
+        last if $closed = !$zkh->exists($node) && $zkh->get_error == ZNONODE;
+    }
+    ok($closed, 'expiry: a second handle on the same session closed it');
+    # Bounded wait for the first handle to hear it: a call makes it reconnect.
+    my $end = time + 20;
+    until ($sem->lost || time > $end) {
+        my $w = $h->watch;
+        if ($h->exists($root, watch => $w)) { $w->wait(timeout => 200) }
+        else { select(undef, undef, undef, 0.05) }    # a call fails at once while it reconnects
+    }
+    # The handle's calls fail with ZCONNECTIONLOSS until it has heard too.
+    my $rc;
+    until (time > $end) {
+        $rc = $h->exists($root) ? ZOK : $h->get_error;
+        last unless $rc == ZCONNECTIONLOSS;
+        select(undef, undef, undef, 0.05);
+    }
+    ok($rc == ZSESSIONEXPIRED || $rc == ZINVALIDSTATE, "expiry: the session expired ($rc)");
+    ok($sem->lost, 'expiry: the lease is reported lost');
+    ok(!$sem->is_acquired, 'expiry: ... and not held');
+    $h->dispatch;
+    is($lost, 1, 'expiry: on_lost called once');
+    ok(!$sem->release, 'expiry: release reports that the lease was lost');
+    is(scalar(() = $zkh->get_children("$root/expiry/leases")), 0, 'expiry: the lease node went with the session');
 }
 
 # kazoo's max_leases check: the number stored in the path node must agree.

@@ -348,7 +348,25 @@ sub lost {
         return 1;
     }
     $self->_watch_node if $event == ZOO_CHANGED_EVENT;
+    # A watch that heard the connection go may not hear the expiry that
+    # follows (seen: the handle's calls fail with ZSESSIONEXPIRED while the
+    # watch still says connecting): ask the server, so that an expired
+    # session is never taken for a suspended one.
+    $self->_probe if $event == ZOO_SESSION_EVENT && $state == ZOO_CONNECTING_STATE;
     return $self->{lost} ? 1 : 0;
+}
+
+# Looks for our lease node: gone, or the session gone, means lost; found
+# means the session is back (the watch is armed again).
+sub _probe {
+    my ($self) = @_;
+    my $zkh = $self->{handle};
+    if ($zkh->exists("$self->{dir}/$self->{node}")) {
+        $self->_watch_node;
+        return;
+    }
+    my $rc = $zkh->get_error;
+    $self->_mark_lost if $rc == ZNONODE || Net::ZooKeeper::Recipe::session_gone($rc);
 }
 
 # True while the connection is lost and the session may or may not live.
@@ -523,7 +541,11 @@ scope (or on C<< $guard->release >>), or undef if no lease was acquired.
 As for L<Net::ZooKeeper::Recipe::Lock>: lost() is true once the lease
 node was deleted by someone else or the session expired (a lost lease is
 never reported held; release() resets the object); C<on_lost> is called
-once then; suspended() is true while the connection is lost.
+once then; suspended() is true while the connection is lost.  While the
+watch on the lease node says the connection is lost, lost() asks the
+server about the node (one exists() call), because the watch may miss the
+expiry that follows: a session the server expired is reported lost, not
+suspended.
 
 =item participant_nodes()
 
