@@ -143,6 +143,11 @@ kazoo's Counter (C<< format => 'kazoo' >>), Curator's SharedCount
 Curator's LeaderLatch (C<< layout => 'curator' >>) and kazoo's Election
 (C<< layout => 'kazoo' >>).
 
+=item L<Net::ZooKeeper::Recipe::Semaphore>
+
+Curator's InterProcessSemaphoreV2 (C<< layout => 'curator' >>) and kazoo's
+Semaphore (C<< layout => 'kazoo' >>).
+
 =back
 
 This module is the recipes' base class; programs use the recipes.  Every
