@@ -245,10 +245,10 @@ mod tests {
         assert_eq!(nzk("ZOO_CHILD_EVENT"), watch::node_event_code(EventType::NodeChildrenChanged));
         assert_eq!(nzk("ZOO_SESSION_EVENT"), watch::node_event_code(EventType::Session));
         assert_eq!(nzk("ZOO_NOTWATCHING_EVENT"), watch::NOTWATCHING_EVENT);
-        assert_eq!(Some(nzk("ZOO_CONNECTING_STATE")), watch::state_code(SessionState::Disconnected));
-        assert_eq!(Some(nzk("ZOO_CONNECTED_STATE")), watch::state_code(SessionState::SyncConnected));
-        assert_eq!(Some(nzk("ZOO_EXPIRED_SESSION_STATE")), watch::state_code(SessionState::Expired));
-        assert_eq!(Some(nzk("ZOO_AUTH_FAILED_STATE")), watch::state_code(SessionState::AuthFailed));
+        assert_eq!(Some(nzk("ZOO_CONNECTING_STATE")), Some(watch::state_code(SessionState::Disconnected)));
+        assert_eq!(Some(nzk("ZOO_CONNECTED_STATE")), Some(watch::state_code(SessionState::SyncConnected)));
+        assert_eq!(Some(nzk("ZOO_EXPIRED_SESSION_STATE")), Some(watch::state_code(SessionState::Expired)));
+        assert_eq!(Some(nzk("ZOO_AUTH_FAILED_STATE")), Some(watch::state_code(SessionState::AuthFailed)));
         assert_eq!(nzk("ZOO_ASSOCIATING_STATE"), watch::ASSOCIATING_STATE);
         // The client's permission values.
         for (name, permission) in [

@@ -263,9 +263,7 @@ impl Handle {
                 runtime::get().spawn(async move {
                     loop {
                         let state = states.changed().await;
-                        if let Some(code) = watch::state_code(state) {
-                            watches.session_event(code);
-                        }
+                        watches.session_event(watch::state_code(state));
                         if state.is_terminated() {
                             break;
                         }
@@ -279,6 +277,24 @@ impl Handle {
         }
     }
 
+    /// The client ended the session (expired, authentication failed, or given up):
+    /// calls fail with ZINVALIDSTATE from now on, and the armed watches hear of it
+    /// (again: the session's own report of the end can be missed when the session
+    /// was taken over and closed by another client, seen in 1 of 4 such outages).
+    fn session_over(&self, conn: &mut Conn) {
+        if let Conn::Ready(client) = &*conn {
+            self.announce_end(client);
+            *conn = Conn::Dead;
+        }
+    }
+
+    /// Tells the armed watches that the client's session ended, with its final state.
+    fn announce_end(&self, client: &Client) {
+        let state = watch::state_code(client.state());
+        self.watches.session_event(state);
+        self.persistent.end_all(Some(state));
+    }
+
     /// The connected client, waiting for (or retrying) the connection until `deadline`.
     pub(crate) fn client(&self, deadline: Instant) -> CallResult<Arc<Client>> {
         let mut retried = false;
@@ -289,7 +305,7 @@ impl Handle {
                 let failure = self.settle(&mut conn);
                 match &mut *conn {
                     Conn::Ready(client) if client.state().is_terminated() => {
-                        *conn = Conn::Dead;
+                        self.session_over(&mut conn);
                         continue;
                     }
                     Conn::Ready(client) => return Ok(client.clone()),
@@ -318,7 +334,7 @@ impl Handle {
         let mut conn = self.lock();
         self.settle(&mut conn);
         if matches!(&*conn, Conn::Ready(client) if client.state().is_terminated()) {
-            *conn = Conn::Dead;
+            self.session_over(&mut conn);
         }
         match &mut *conn {
             Conn::Ready(client) => {
@@ -529,9 +545,15 @@ impl Handle {
         let mut conn = self.lock();
         if !self.is_inherited() {
             self.settle(&mut conn);
+            if let Conn::Ready(client) = &*conn {
+                // As session_over, keeping the client for its final state.
+                if client.state().is_terminated() {
+                    self.announce_end(client);
+                }
+            }
         }
         match &*conn {
-            Conn::Ready(client) => watch::state_code(client.state()).unwrap_or(watch::EXPIRED_SESSION_STATE),
+            Conn::Ready(client) => watch::state_code(client.state()),
             Conn::Dead | Conn::Closed => watch::EXPIRED_SESSION_STATE,
             Conn::Connecting { .. } | Conn::Failed => watch::CONNECTING_STATE,
         }

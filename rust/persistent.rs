@@ -44,14 +44,13 @@ pub struct Event {
 }
 
 impl Event {
-    /// The event for Perl (none for the handle's own close), and whether it is the
-    /// watch's last.
+    /// The event for Perl, and whether it is the watch's last. (After the handle's
+    /// own close nothing reaches Perl: its queues end first.)
     fn of(event: &WatchedEvent) -> (Option<Event>, bool) {
         match event.event_type {
             EventType::Session => {
                 let state = watch::state_code(event.session_state);
-                let session = state.map(|state| Event { event: watch::SESSION_EVENT, state, path: None });
-                (session, event.session_state.is_terminated())
+                (Some(Event { event: watch::SESSION_EVENT, state, path: None }), event.session_state.is_terminated())
             }
             node => {
                 let path = Some(event.path.clone());

@@ -153,9 +153,7 @@ impl Record {
     pub fn deliver(&self, event: &WatchedEvent) {
         match event.event_type {
             EventType::Session => {
-                if let Some(state) = state_code(event.session_state) {
-                    self.notify(SESSION_EVENT, state, false);
-                }
+                self.notify(SESSION_EVENT, state_code(event.session_state), false);
             }
             node => self.notify(node_event_code(node), CONNECTED_STATE, true),
         }
@@ -250,15 +248,18 @@ pub fn node_event_code(event: EventType) -> i32 {
     }
 }
 
-/// The state a session event reports, or None for a handle's own close.
-pub fn state_code(state: SessionState) -> Option<i32> {
+/// The state a session event reports. `Closed` is the client giving the session up
+/// for good after a failure it cannot recover from (a reconnect refused after the
+/// session was taken over and closed elsewhere, say): the session is gone, as
+/// after an expiry. (The handle's own close detaches its watches first, so they
+/// hear nothing of it.)
+pub fn state_code(state: SessionState) -> i32 {
     match state {
-        SessionState::Disconnected => Some(CONNECTING_STATE),
-        SessionState::SyncConnected => Some(CONNECTED_STATE),
-        SessionState::ConnectedReadOnly => Some(READONLY_STATE),
-        SessionState::Expired => Some(EXPIRED_SESSION_STATE),
-        SessionState::AuthFailed => Some(AUTH_FAILED_STATE),
-        SessionState::Closed => None,
+        SessionState::Disconnected => CONNECTING_STATE,
+        SessionState::SyncConnected => CONNECTED_STATE,
+        SessionState::ConnectedReadOnly => READONLY_STATE,
+        SessionState::Expired | SessionState::Closed => EXPIRED_SESSION_STATE,
+        SessionState::AuthFailed => AUTH_FAILED_STATE,
     }
 }
 

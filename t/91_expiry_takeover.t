@@ -1,0 +1,58 @@
+#!/usr/bin/perl
+# A session taken over by another client (session_id) and closed there: the
+# first handle's armed watches hear that the session expired, whatever the
+# client reports of its end (it can end "closed" rather than "expired" then,
+# seen in 1 of 4 rounds before the fix), and its calls then fail for good.
+
+use strict;
+use warnings;
+
+use Test::More;
+use FindBin ();
+use lib "$FindBin::Bin/lib";
+
+use ZKTest;
+use Net::ZooKeeper qw(:errors :acls :events :states :node_flags);
+
+$SIG{PIPE} = 'IGNORE';
+
+my $hosts = ZKTest::server_hosts();
+my $root  = ZKTest::test_root();
+my $zkh   = Net::ZooKeeper->new($hosts);
+is($zkh->create($root, '', acl => ZOO_OPEN_ACL_UNSAFE), $root, "create $root");
+
+my $rounds = 12;
+for my $round (1 .. $rounds) {
+    my $h = Net::ZooKeeper->new($hosts, session_timeout => 4000);
+    my $node = "$root/eph$round";
+    is($h->create($node, '', flags => ZOO_EPHEMERAL, acl => ZOO_OPEN_ACL_UNSAFE), $node, "round $round: an ephemeral node");
+    my $w = $h->watch;
+    my @code;
+    ok($h->get_children($root, watch => $w), "round $round: a child watch armed");
+    ok($h->exists($root, watch => sub { push @code, [@_] }), "round $round: a code-ref watch armed");
+    # The first handle may take the session back (it reconnects) before the
+    # second one closes it: again until a third handle sees the node gone.
+    my $closed;
+    for (1 .. 10) {
+        my $thief = Net::ZooKeeper->new($hosts, session_id => $h->{session_id});
+        for (1 .. 10) { last if $thief->exists('/'); $thief->get_error == ZCONNECTIONLOSS or last }
+        undef $thief;
+        last if $closed = !$zkh->exists($node) && $zkh->get_error == ZNONODE;
+    }
+    ok($closed, "round $round: another client took the session over and closed it");
+    # Calls make the first handle reconnect and learn of the end (bounded).
+    for (1 .. 40) {
+        last if $w->{state} == ZOO_EXPIRED_SESSION_STATE;
+        $w->wait(timeout => 250);
+        $h->exists('/') if $w->{state} != ZOO_EXPIRED_SESSION_STATE;
+    }
+    is($w->{state}, ZOO_EXPIRED_SESSION_STATE, "round $round: the Watch object hears the expiry");
+    $h->dispatch(timeout => 1000) until grep({ $_->[1] == ZOO_EXPIRED_SESSION_STATE } @code) || !$h->pending_callbacks;
+    ok((grep { $_->[0] == ZOO_SESSION_EVENT && $_->[1] == ZOO_EXPIRED_SESSION_STATE } @code),
+       "round $round: the code-ref watch is called with the expiry");
+    ok(!$h->exists('/'), "round $round: calls fail");
+    is($h->get_error, ZINVALIDSTATE, "round $round: ... with ZINVALIDSTATE");
+}
+
+ok($zkh->delete($root), "delete $root");
+done_testing();
