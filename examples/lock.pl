@@ -13,11 +13,15 @@ my $lock = Net::ZooKeeper::Recipe::Lock->new(
     layout  => 'curator',
     on_lost => sub { warn "lock lost\n" },
 );
-if (my $guard = $lock->guard(timeout => 10)) {
+{
+    # The guard releases the lock when this block ends (a variable declared in
+    # an if condition would live until the enclosing block ends).
+    my $guard = $lock->guard(timeout => 10);
+    unless ($guard) {
+        print "not acquired within 10 s (error ", $lock->error, ")\n";
+        last;
+    }
     print "holding the lock as ", $lock->node, "\n";
     print "still held\n" if $lock->is_acquired;
-}
-else {
-    print "not acquired within 10 s (error ", $lock->error, ")\n";
 }
 print "released\n" unless $lock->is_acquired;

@@ -374,15 +374,13 @@ Net::ZooKeeper::Recipe::Lock - an exclusive lock shared with Curator and kazoo
       on_lost => sub { warn "lock lost: stop writing\n" },
   );
 
-  if (my $guard = $lock->guard(timeout => 30)) {
+  {
+      my $guard = $lock->guard(timeout => 30) or do { print "busy: not acquired within 30 s\n"; last };
       # exclusive against Perl, Curator (InterProcessMutex) and, with
       # layout => 'kazoo', kazoo (Lock) processes
       die "lost the lock\n" if $lock->lost;
       print "working as ", $lock->node, "\n";
-  }   # released here
-  else {
-      print "busy: not acquired within 30 s\n";
-  }
+  }   # released here, where $guard goes
 
 =head1 DESCRIPTION
 
