@@ -1,7 +1,8 @@
 package Net::ZooKeeper::Recipe;
 
-# What the recipes share: argument checks, random ids, parent creation and
-# the retry of calls whose outcome is unknown.  Public API only.
+# What the recipes share: argument checks, random ids, parent creation, the
+# retry of calls whose outcome is unknown, the protected create of a
+# contender node, and guards.  Public API only.
 
 use strict;
 use warnings;
@@ -87,6 +88,69 @@ sub ensure_path {
 
 sub now { Time::HiRes::time() }
 
+# After a failed call: true (after a pause) if it is worth another try
+# before the deadline (none: no limit).  A lost session is reported to the
+# recipe's _session_gone.
+sub retryable {
+    my ($self, $rc, $deadline) = @_;
+    $self->{error} = $rc;
+    if (session_gone($rc)) {
+        $self->_session_gone;
+        return 0;
+    }
+    return 0 unless transient($rc);
+    return 0 if defined $deadline && now() >= $deadline;
+    $self->backoff($deadline);
+    return 1;
+}
+
+# Creates a contender node "$dir/$name" (%create: mode or flags), whose name
+# starts with $prefix (Curator's protected _c_<uuid>- prefix, or a kazoo
+# object's own).  After an outcome left unknown (connection lost) it first
+# looks for a child with that prefix, so that no orphan node is left, as
+# Curator's protection mode does.  A missing $dir is made (containers with
+# container => 1).  Returns the node's name, or undef with the error set.
+sub protected_create {
+    my ($self, %o) = @_;
+    my ($dir, $prefix, $deadline) = @o{qw(dir prefix deadline)};
+    my $zkh = $self->{handle};
+    my $unknown = 0;
+    while (1) {
+        if ($unknown) {
+            my @children = $zkh->get_children($dir);
+            my $rc = $zkh->get_error;
+            if ($rc == ZOK) {
+                my ($mine) = grep { index($_, $prefix) == 0 } @children;
+                return $mine if defined $mine;
+                $unknown = 0;
+            }
+            elsif ($self->retryable($rc, $deadline)) { next }
+            else { return undef }
+        }
+        my $made = $zkh->create("$dir/$o{name}", $self->{data}, @{ $o{create} }, acl => $self->{acl});
+        if (defined $made) {
+            (my $name = $made) =~ s{.*/}{};
+            return $name;
+        }
+        my $rc = $zkh->get_error;
+        return $o{name} if $rc == ZNODEEXISTS && $o{exists_ok};
+        if ($rc == ZNONODE) {
+            $self->ensure_path($dir, container => $o{container})
+                or $self->retryable($zkh->get_error, $deadline)
+                or return undef;
+            next;
+        }
+        return undef unless $self->retryable($rc, $deadline);
+        $unknown = 1;
+    }
+}
+
+# A guard: releases what it holds when it goes (scope exit), or at release().
+sub guard_for {
+    my ($self) = @_;
+    return bless { held => $self }, 'Net::ZooKeeper::Recipe::Guard';
+}
+
 # A pause before retrying a call that failed with ZCONNECTIONLOSS: a call
 # fails at once while the servers refuse connections, so without it the
 # retry would spin.
@@ -95,6 +159,24 @@ sub backoff {
     my $pause = 0.05;
     $pause = $deadline - now() if defined $deadline && $deadline - now() < $pause;
     select(undef, undef, undef, $pause) if $pause > 0;
+}
+
+package Net::ZooKeeper::Recipe::Guard;
+
+# What the guard holds (a lock, a semaphore).
+sub held { $_[0]{held} }
+
+sub release {
+    my ($self) = @_;
+    my $held = delete $self->{held} or return 0;
+    return $held->release;
+}
+
+sub DESTROY {
+    my ($self) = @_;
+    return unless $self->{held};
+    local ($@, $!, $?);
+    eval { $self->release };
 }
 
 1;
@@ -166,6 +248,39 @@ The handle and path the recipe was made with.
 
 A random version 4 UUID in its usual text form
 (C<2f1d4c0e-9b7a-4e57-a3c1-8f2b6d0e4a19>).
+
+=back
+
+For writing a recipe, the base class also has:
+
+=over 4
+
+=item protected_create(dir => $dir, prefix => $prefix, name => $name, create => [...], container => 0|1, exists_ok => 0|1, deadline => $t)
+
+  my $node = $self->protected_create(dir => $self->path, prefix => $prefix,
+      name => "${prefix}lock-", create => [ mode => ZOO_EPHEMERAL_SEQUENTIAL ]);
+
+Creates the contender node C<"$dir/$name"> with the recipe's data and ACL;
+after a connection loss it first looks for a child starting with C<$prefix>
+(Curator's protected names), so that a create that did reach the server
+leaves no orphan.  A missing C<$dir> is made (containers with
+C<< container => 1 >>).  Returns the node's name, or undef with the error in
+C<< $self->{error} >>.
+
+=item retryable($rc, $deadline)
+
+  next if $self->retryable($zkh->get_error, $deadline);
+
+True, after a short pause, when a call that failed with C<$rc> is worth
+trying again before C<$deadline> (connection loss, timeout); a lost session
+calls the recipe's C<_session_gone> and gives false.
+
+=item guard_for()
+
+  return $self->guard_for;   # in a recipe's guard() once acquired
+
+A Net::ZooKeeper::Recipe::Guard: its C<release> (or its going out of scope)
+releases what the recipe holds; C<held> returns the recipe.
 
 =back
 

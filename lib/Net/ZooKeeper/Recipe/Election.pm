@@ -106,61 +106,23 @@ sub start {
 # (Curator's protected mode, kazoo's _find_node) before creating again.
 sub _create_node {
     my ($self) = @_;
-    my $zkh = $self->{handle};
+    my $curator = $self->{layout} eq 'curator';
     my $prefix;
-    if ($self->{layout} eq 'curator') {
+    if ($curator) {
         $prefix = '_c_' . Net::ZooKeeper::Recipe::uuid() . '-';
     }
     else {
         ($prefix = Net::ZooKeeper::Recipe::uuid()) =~ tr/-//d;
         $prefix .= '__lock__';
     }
-    my $create = "$self->{path}/$prefix" . ($self->{layout} eq 'curator' ? 'latch-' : '');
-    my $deadline = Net::ZooKeeper::Recipe::now() + 30;
-    my $unknown = 0;
-    while (1) {
-        if ($unknown) {
-            my @children = $zkh->get_children($self->{path});
-            my $rc = $zkh->get_error;
-            if ($rc == ZOK) {
-                my ($mine) = grep { index($_, $prefix) == 0 } @children;
-                return $mine if defined $mine;
-                $unknown = 0;
-            }
-            elsif ($self->_retryable($rc, $deadline)) { next }
-            else { return undef }
-        }
-        my $made = $zkh->create($create, $self->{data}, mode => ZOO_EPHEMERAL_SEQUENTIAL, acl => $self->{acl});
-        if (defined $made) {
-            (my $name = $made) =~ s{.*/}{};
-            return $name;
-        }
-        my $rc = $zkh->get_error;
-        if ($rc == ZNONODE) {
-            # Curator creates the latch path as containers, kazoo as
-            # persistent nodes.
-            $self->ensure_path($self->{path}, container => $self->{layout} eq 'curator')
-                or $self->_retryable($zkh->get_error, $deadline)
-                or return undef;
-            next;
-        }
-        return undef unless $self->_retryable($rc, $deadline);
-        $unknown = 1;
-    }
+    # Curator creates the latch path as containers, kazoo as persistent nodes.
+    return $self->protected_create(
+        dir => $self->{path}, prefix => $prefix, name => $prefix . ($curator ? 'latch-' : ''),
+        create => [ mode => ZOO_EPHEMERAL_SEQUENTIAL ], container => $curator,
+        deadline => Net::ZooKeeper::Recipe::now() + 30);
 }
 
-sub _retryable {
-    my ($self, $rc, $deadline) = @_;
-    $self->{error} = $rc;
-    if (Net::ZooKeeper::Recipe::session_gone($rc)) {
-        $self->_session_lost;
-        return 0;
-    }
-    return 0 unless Net::ZooKeeper::Recipe::transient($rc);
-    return 0 if Net::ZooKeeper::Recipe::now() >= $deadline;
-    $self->backoff($deadline);
-    return 1;
-}
+sub _session_gone { $_[0]->_session_lost }
 
 # Looks at the participants and decides: the first is the leader; anyone
 # else watches the one just ahead of it only (no herd when the leader
@@ -175,7 +137,7 @@ sub _check {
         my @children = $zkh->get_children($self->{path});
         my $rc = $zkh->get_error;
         if ($rc != ZOK) {
-            next if $self->_retryable($rc, $deadline);
+            next if $self->retryable($rc, $deadline);
             return;
         }
         my @order = $self->_sorted(@children);
@@ -191,7 +153,7 @@ sub _check {
         $self->{watch} = $zkh->watch;
         unless (defined $zkh->get($watched, watch => $self->{watch}, data_read_len => 0)) {
             $rc = $zkh->get_error;
-            next if $rc == ZNONODE || $self->_retryable($rc, $deadline);
+            next if $rc == ZNONODE || $self->retryable($rc, $deadline);
             return;
         }
         $self->_arm_callback($watched, $gen) if $self->{on_change};

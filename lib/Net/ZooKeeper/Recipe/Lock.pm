@@ -92,56 +92,19 @@ sub contenders {
 # kazoo do, so that no orphan node is left.
 sub _create_node {
     my ($self, $deadline) = @_;
-    my $zkh = $self->{handle};
-    my $prefix = $self->{layout} eq 'curator'
-        ? '_c_' . ($self->{uuid} = Net::ZooKeeper::Recipe::uuid()) . '-'
-        : $self->{prefix};
-    my $create = $self->{path} . '/' . $prefix . ($self->{layout} eq 'curator' ? 'lock-' : '');
-    my $unknown = 0;    # an earlier create may have been applied
-    while (1) {
-        if ($unknown) {
-            my @children = $zkh->get_children($self->{path});
-            my $rc = $zkh->get_error;
-            if ($rc == ZOK) {
-                my ($mine) = grep { index($_, $prefix) == 0 } @children;
-                return $mine if defined $mine;
-                $unknown = 0;
-            }
-            elsif (!$self->_retryable($rc, $deadline)) { return undef }
-            else { next }
-        }
-        my $made = $zkh->create($create, $self->{data}, mode => ZOO_EPHEMERAL_SEQUENTIAL, acl => $self->{acl});
-        if (defined $made) {
-            (my $name = $made) =~ s{.*/}{};
-            return $name;
-        }
-        my $rc = $zkh->get_error;
-        if ($rc == ZNONODE) {
-            # The lock node is missing: Curator makes it (and its parents)
-            # containers, kazoo persistent nodes.
-            $self->ensure_path($self->{path}, container => $self->{layout} eq 'curator')
-                or $self->_retryable($zkh->get_error, $deadline)
-                or return undef;
-            next;
-        }
-        return undef unless $self->_retryable($rc, $deadline);
-        $unknown = 1;
-    }
+    my $curator = $self->{layout} eq 'curator';
+    my $prefix = $curator ? '_c_' . ($self->{uuid} = Net::ZooKeeper::Recipe::uuid()) . '-' : $self->{prefix};
+    # The lock node is made if missing: Curator makes it (and its parents)
+    # containers, kazoo persistent nodes.
+    return $self->protected_create(
+        dir => $self->{path}, prefix => $prefix, name => $prefix . ($curator ? 'lock-' : ''),
+        create => [ mode => ZOO_EPHEMERAL_SEQUENTIAL ], container => $curator, deadline => $deadline);
 }
 
-# After a failed call: true (after a pause) if it is worth another try
-# before the deadline.  Remembers a lost session.
-sub _retryable {
-    my ($self, $rc, $deadline) = @_;
-    $self->{error} = $rc;
-    if (Net::ZooKeeper::Recipe::session_gone($rc)) {
-        $self->_mark_lost if $self->{count};
-        return 0;
-    }
-    return 0 unless Net::ZooKeeper::Recipe::transient($rc);
-    return 0 if defined $deadline && Net::ZooKeeper::Recipe::now() >= $deadline;
-    $self->backoff($deadline);
-    return 1;
+# A session gone while the lock is held: it is lost.
+sub _session_gone {
+    my ($self) = @_;
+    $self->_mark_lost if $self->{count};
 }
 
 sub acquire {
@@ -177,7 +140,7 @@ sub _acquire {
         my @children = $zkh->get_children($parent);
         my $rc = $zkh->get_error;
         if ($rc != ZOK) {
-            next if $self->_retryable($rc, $deadline);
+            next if $self->retryable($rc, $deadline);
             return $self->_give_up($node);
         }
         my @order = $self->_sorted(@children);
@@ -203,7 +166,7 @@ sub _acquire {
         my $w = $zkh->watch;
         unless (defined $zkh->get("$parent/$order[$index - 1]", watch => $w, data_read_len => 0)) {
             $rc = $zkh->get_error;
-            next if $rc == ZNONODE || $self->_retryable($rc, $deadline);
+            next if $rc == ZNONODE || $self->retryable($rc, $deadline);
             return $self->_give_up($node);
         }
         my $left = defined $deadline ? $deadline - Net::ZooKeeper::Recipe::now() : 60;
@@ -322,7 +285,7 @@ sub release {
 sub guard {
     my ($self, %o) = @_;
     return undef unless $self->_acquire($o{timeout}, 0);
-    return bless { lock => $self }, 'Net::ZooKeeper::Recipe::Lock::Guard';
+    return $self->guard_for;
 }
 
 sub DESTROY {
@@ -333,23 +296,6 @@ sub DESTROY {
         local ($@, $!, $?);
         eval { $self->release };
     }
-}
-
-package Net::ZooKeeper::Recipe::Lock::Guard;
-
-sub lock { $_[0]{lock} }
-
-sub release {
-    my ($self) = @_;
-    my $lock = delete $self->{lock} or return 0;
-    return $lock->release;
-}
-
-sub DESTROY {
-    my ($self) = @_;
-    return unless $self->{lock};
-    local ($@, $!, $?);
-    eval { $self->release };
 }
 
 1;

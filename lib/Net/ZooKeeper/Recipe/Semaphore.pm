@@ -80,17 +80,10 @@ sub lease_holders {
 
 # After a failed call: true (after a pause) if it is worth another try
 # before the deadline.  Remembers a lost session.
-sub _retryable {
-    my ($self, $rc, $deadline) = @_;
-    $self->{error} = $rc;
-    if (Net::ZooKeeper::Recipe::session_gone($rc)) {
-        $self->_mark_lost if defined $self->{node};
-        return 0;
-    }
-    return 0 unless Net::ZooKeeper::Recipe::transient($rc);
-    return 0 if defined $deadline && Net::ZooKeeper::Recipe::now() >= $deadline;
-    $self->backoff($deadline);
-    return 1;
+# A session gone while a lease is held: it is lost.
+sub _session_gone {
+    my ($self) = @_;
+    $self->_mark_lost if defined $self->{node};
 }
 
 # kazoo's _ensure_path, once per object: a path that already existed must
@@ -107,22 +100,22 @@ sub _kazoo_path {
         if (!$existed && $rc == ZNONODE) {
             my ($parent) = $path =~ m{\A(.+)/[^/]+\z};
             ($parent ? $self->ensure_path($parent) : 1)
-                or $self->_retryable($zkh->get_error, $deadline) ? next : return 0;
+                or $self->retryable($zkh->get_error, $deadline) ? next : return 0;
             if ($zkh->create($path, $self->{max_leases}, acl => $self->{acl})) {
                 $self->{assured_path} = 1;
                 return 1;
             }
             $rc = $zkh->get_error;
             next if $rc == ZNODEEXISTS;
-            $self->_retryable($rc, $deadline) ? next : return 0;
+            $self->retryable($rc, $deadline) ? next : return 0;
         }
         elsif (!$existed) {
-            $self->_retryable($rc, $deadline) ? next : return 0;
+            $self->retryable($rc, $deadline) ? next : return 0;
         }
         my $data = $zkh->get($path);
         unless (defined $data) {
             $rc = $zkh->get_error;
-            next if $rc == ZNONODE || $self->_retryable($rc, $deadline);
+            next if $rc == ZNONODE || $self->retryable($rc, $deadline);
             return 0;
         }
         $self->{assured_path} = 1;
@@ -140,48 +133,14 @@ sub _kazoo_path {
 # exists then.
 sub _create_lease {
     my ($self, $deadline) = @_;
-    my $zkh = $self->{handle};
-    my $dir = $self->{dir};
-    my ($prefix, $create, @how);
-    if ($self->{layout} eq 'curator') {
-        $prefix = '_c_' . Net::ZooKeeper::Recipe::uuid() . '-lease-';
-        ($create, @how) = ("$dir/$prefix", mode => ZOO_EPHEMERAL_SEQUENTIAL);
-    }
-    else {
-        $prefix = $self->{lease_name};
-        ($create, @how) = ("$dir/$prefix", flags => ZOO_EPHEMERAL);
-    }
-    my $unknown = 0;
-    while (1) {
-        if ($unknown) {
-            my @children = $zkh->get_children($dir);
-            my $rc = $zkh->get_error;
-            if ($rc == ZOK) {
-                my ($mine) = grep { index($_, $prefix) == 0 } @children;
-                return $mine if defined $mine;
-                $unknown = 0;
-            }
-            elsif (!$self->_retryable($rc, $deadline)) { return undef }
-            else { next }
-        }
-        my $made = $zkh->create($create, $self->{data}, @how, acl => $self->{acl});
-        if (defined $made) {
-            (my $name = $made) =~ s{.*/}{};
-            return $name;
-        }
-        my $rc = $zkh->get_error;
-        return $prefix if $rc == ZNODEEXISTS && $self->{layout} eq 'kazoo';
-        if ($rc == ZNONODE) {
-            # Curator creates <path>/leases with its parents as containers;
-            # kazoo's path exists already (ensured before).
-            $self->ensure_path($dir, container => $self->{layout} eq 'curator')
-                or $self->_retryable($zkh->get_error, $deadline)
-                or return undef;
-            next;
-        }
-        return undef unless $self->_retryable($rc, $deadline);
-        $unknown = 1;
-    }
+    my $curator = $self->{layout} eq 'curator';
+    my $prefix = $curator ? '_c_' . Net::ZooKeeper::Recipe::uuid() . '-lease-' : $self->{lease_name};
+    # Curator creates <path>/leases with its parents as containers; kazoo's
+    # path exists already (ensured before), and its lease has a fixed name.
+    return $self->protected_create(
+        dir => $self->{dir}, prefix => $prefix, name => $prefix,
+        create => [ $curator ? (mode => ZOO_EPHEMERAL_SEQUENTIAL) : (flags => ZOO_EPHEMERAL) ],
+        container => $curator, exists_ok => !$curator, deadline => $deadline);
 }
 
 sub acquire {
@@ -248,7 +207,7 @@ sub _acquire_locked {
         my @children = $zkh->get_children($dir, watch => $w);
         my $rc = $zkh->get_error;
         if ($rc != ZOK) {
-            next if $self->_retryable($rc, $deadline);
+            next if $self->retryable($rc, $deadline);
             return $self->_give_up($node);
         }
         if ($self->{layout} eq 'curator') {
@@ -404,7 +363,7 @@ sub release {
 sub guard {
     my ($self, %o) = @_;
     return undef unless $self->_acquire($o{timeout}, 0);
-    return bless { semaphore => $self }, 'Net::ZooKeeper::Recipe::Semaphore::Guard';
+    return $self->guard_for;
 }
 
 sub DESTROY {
@@ -414,23 +373,6 @@ sub DESTROY {
         local ($@, $!, $?);
         eval { $self->release };
     }
-}
-
-package Net::ZooKeeper::Recipe::Semaphore::Guard;
-
-sub semaphore { $_[0]{semaphore} }
-
-sub release {
-    my ($self) = @_;
-    my $sem = delete $self->{semaphore} or return 0;
-    return $sem->release;
-}
-
-sub DESTROY {
-    my ($self) = @_;
-    return unless $self->{semaphore};
-    local ($@, $!, $?);
-    eval { $self->release };
 }
 
 1;
