@@ -10,7 +10,7 @@ use warnings;
 use Carp ();
 use Scalar::Util ();
 use Time::HiRes ();
-use Net::ZooKeeper qw(:errors :acls :create_modes);
+use Net::ZooKeeper qw(:errors :acls :create_modes :events :states);
 
 our $VERSION = '0.01';
 
@@ -145,6 +145,53 @@ sub protected_create {
     }
 }
 
+# Whether a watch's (event, state) says the node held is lost: deleted, or
+# its session gone.
+sub ends_hold {
+    my ($event, $state) = @_;
+    return $event == ZOO_DELETED_EVENT
+        || ($event == ZOO_SESSION_EVENT && ($state == ZOO_EXPIRED_SESSION_STATE || $state == ZOO_AUTH_FAILED_STATE));
+}
+
+# Watches the node held ($path, the recipe's node): a Watch object for lost()
+# without dispatch, and with on_lost a code-ref watch for programs that
+# dispatch.  The recipe's _holds($node) says whether that node is still held.
+sub watch_held {
+    my ($self, $path) = @_;
+    my $zkh = $self->{handle};
+    $self->{watch} = $zkh->watch;
+    $zkh->exists($path, watch => $self->{watch}) or $self->mark_lost;
+    return unless $self->{on_lost};
+    Scalar::Util::weaken(my $weak = $self);
+    my $node = $self->{node};
+    # The code ref re-arms itself through a weak copy: the core holds the only
+    # strong reference (a sub holding itself would never be freed).
+    my ($cb, $again);
+    $cb = sub {
+        my ($event, $state) = @_;
+        return unless $weak && $weak->_holds($node);
+        if (ends_hold($event, $state)) {
+            $weak->mark_lost;
+        }
+        elsif ($event == ZOO_CHANGED_EVENT && $again) {
+            $weak->{handle}->exists($path, watch => $again) or $weak->mark_lost;
+        }
+    };
+    Scalar::Util::weaken($again = $cb);
+    $zkh->exists($path, watch => $cb) or $self->mark_lost;
+}
+
+# What is held is lost: once, with on_lost called.
+sub mark_lost {
+    my ($self) = @_;
+    return if $self->{lost};
+    $self->{lost} = 1;
+    if (my $cb = $self->{on_lost}) {
+        local $@;
+        eval { $cb->($self); 1 } or warn ref($self) . ": on_lost died: $@";
+    }
+}
+
 # A guard: releases what it holds when it goes (scope exit), or at release().
 sub guard_for {
     my ($self) = @_;
@@ -274,6 +321,18 @@ C<< $self->{error} >>.
 True, after a short pause, when a call that failed with C<$rc> is worth
 trying again before C<$deadline> (connection loss, timeout); a lost session
 calls the recipe's C<_session_gone> and gives false.
+
+=item watch_held($path), mark_lost(), Net::ZooKeeper::Recipe::ends_hold($event, $state)
+
+  $self->watch_held($self->path . '/' . $self->node);   # once acquired
+  $self->mark_lost if Net::ZooKeeper::Recipe::ends_hold($w->{event}, $w->{state});
+
+watch_held() watches the node the recipe holds: with a Watch object (kept in
+C<< $self->{watch} >>, for a C<lost> method that needs no dispatch) and,
+given C<on_lost>, a code-ref watch that re-arms itself and calls mark_lost()
+from dispatch().  The recipe's C<< _holds($node) >> says whether that node is
+still held.  mark_lost() records the loss once and calls C<on_lost>;
+ends_hold() is true for a deletion, an expiry or an authentication failure.
 
 =item guard_for()
 

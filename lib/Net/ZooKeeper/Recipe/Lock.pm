@@ -104,7 +104,7 @@ sub _create_node {
 # A session gone while the lock is held: it is lost.
 sub _session_gone {
     my ($self) = @_;
-    $self->_mark_lost if $self->{count};
+    $self->mark_lost if $self->{count};
 }
 
 sub acquire {
@@ -189,43 +189,15 @@ sub _give_up {
     return 0;
 }
 
-# Watch our own node: deleted, or the session expired, means the lock is lost.
+# Watch our node: deleted, or the session gone, means it is lost.
 sub _watch_node {
     my ($self) = @_;
-    my $zkh = $self->{handle};
-    my $path = "$self->{path}/$self->{node}";
-    $self->{watch} = $zkh->watch;
-    $zkh->exists($path, watch => $self->{watch}) or $self->_mark_lost;
-    return unless $self->{on_lost};
-    # For programs that dispatch (event loops): the same as a code-ref watch.
-    Scalar::Util::weaken(my $weak = $self);
-    my $node = $self->{node};
-    # The code ref re-arms itself through a weak copy: the core holds the only
-    # strong reference (a sub holding itself would never be freed).
-    my ($cb, $again);
-    $cb = sub {
-        my ($event, $state) = @_;
-        return unless $weak && $weak->{count} && defined $weak->{node} && $weak->{node} eq $node;
-        if ($event == ZOO_DELETED_EVENT
-            || ($event == ZOO_SESSION_EVENT && ($state == ZOO_EXPIRED_SESSION_STATE || $state == ZOO_AUTH_FAILED_STATE))) {
-            $weak->_mark_lost;
-        }
-        elsif ($event == ZOO_CHANGED_EVENT && $again) {
-            $weak->{handle}->exists($path, watch => $again) or $weak->_mark_lost;
-        }
-    };
-    Scalar::Util::weaken($again = $cb);
-    $zkh->exists($path, watch => $cb) or $self->_mark_lost;
+    $self->watch_held("$self->{path}/$self->{node}");
 }
 
-sub _mark_lost {
-    my ($self) = @_;
-    return if $self->{lost};
-    $self->{lost} = 1;
-    if (my $cb = $self->{on_lost}) {
-        local $@;
-        eval { $cb->($self); 1 } or warn "Net::ZooKeeper::Recipe::Lock: on_lost died: $@";
-    }
+sub _holds {
+    my ($self, $node) = @_;
+    return $self->{count} && defined $self->{node} && $self->{node} eq $node;
 }
 
 sub lost {
@@ -234,9 +206,8 @@ sub lost {
     return 0 unless $self->{count};
     my $w = $self->{watch};
     my ($event, $state) = ($w->{event}, $w->{state});
-    if ($event == ZOO_DELETED_EVENT
-        || ($event == ZOO_SESSION_EVENT && ($state == ZOO_EXPIRED_SESSION_STATE || $state == ZOO_AUTH_FAILED_STATE))) {
-        $self->_mark_lost;
+    if (Net::ZooKeeper::Recipe::ends_hold($event, $state)) {
+        $self->mark_lost;
         return 1;
     }
     # Someone wrote our node's data: still ours, watch again.

@@ -83,7 +83,7 @@ sub lease_holders {
 # A session gone while a lease is held: it is lost.
 sub _session_gone {
     my ($self) = @_;
-    $self->_mark_lost if defined $self->{node};
+    $self->mark_lost if defined $self->{node};
 }
 
 # kazoo's _ensure_path, once per object: a path that already existed must
@@ -257,42 +257,15 @@ sub _give_up {
     return 0;
 }
 
-# Watch our lease node: deleted, or the session expired, means the lease is
-# lost (as Recipe::Lock does for its node).
+# Watch our node: deleted, or the session gone, means it is lost.
 sub _watch_node {
     my ($self) = @_;
-    my $zkh = $self->{handle};
-    my $path = "$self->{dir}/$self->{node}";
-    $self->{watch} = $zkh->watch;
-    $zkh->exists($path, watch => $self->{watch}) or $self->_mark_lost;
-    return unless $self->{on_lost};
-    Scalar::Util::weaken(my $weak = $self);
-    my $node = $self->{node};
-    # Re-armed through a weak copy: the core holds the only strong reference.
-    my ($cb, $again);
-    $cb = sub {
-        my ($event, $state) = @_;
-        return unless $weak && defined $weak->{node} && $weak->{node} eq $node;
-        if ($event == ZOO_DELETED_EVENT
-            || ($event == ZOO_SESSION_EVENT && ($state == ZOO_EXPIRED_SESSION_STATE || $state == ZOO_AUTH_FAILED_STATE))) {
-            $weak->_mark_lost;
-        }
-        elsif ($event == ZOO_CHANGED_EVENT && $again) {
-            $weak->{handle}->exists($path, watch => $again) or $weak->_mark_lost;
-        }
-    };
-    Scalar::Util::weaken($again = $cb);
-    $zkh->exists($path, watch => $cb) or $self->_mark_lost;
+    $self->watch_held("$self->{dir}/$self->{node}");
 }
 
-sub _mark_lost {
-    my ($self) = @_;
-    return if $self->{lost};
-    $self->{lost} = 1;
-    if (my $cb = $self->{on_lost}) {
-        local $@;
-        eval { $cb->($self); 1 } or warn "Net::ZooKeeper::Recipe::Semaphore: on_lost died: $@";
-    }
+sub _holds {
+    my ($self, $node) = @_;
+    return defined $self->{node} && $self->{node} eq $node;
 }
 
 sub lost {
@@ -301,9 +274,8 @@ sub lost {
     return 0 unless defined $self->{node};
     my $w = $self->{watch};
     my ($event, $state) = ($w->{event}, $w->{state});
-    if ($event == ZOO_DELETED_EVENT
-        || ($event == ZOO_SESSION_EVENT && ($state == ZOO_EXPIRED_SESSION_STATE || $state == ZOO_AUTH_FAILED_STATE))) {
-        $self->_mark_lost;
+    if (Net::ZooKeeper::Recipe::ends_hold($event, $state)) {
+        $self->mark_lost;
         return 1;
     }
     $self->_watch_node if $event == ZOO_CHANGED_EVENT;
@@ -325,7 +297,7 @@ sub _probe {
         return;
     }
     my $rc = $zkh->get_error;
-    $self->_mark_lost if $rc == ZNONODE || Net::ZooKeeper::Recipe::session_gone($rc);
+    $self->mark_lost if $rc == ZNONODE || Net::ZooKeeper::Recipe::session_gone($rc);
 }
 
 # True while the connection is lost and the session may or may not live.
