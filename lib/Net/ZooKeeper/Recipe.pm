@@ -192,6 +192,25 @@ sub mark_lost {
     }
 }
 
+# Contender nodes in their library's order: Curator sorts every child by
+# what follows the last $marker ("lock-", "latch-"; the whole name without
+# one: StandardLockInternalsDriver.standardFixForSorting); kazoo keeps the
+# children matching $re and sorts them by its captured sequence number.
+sub in_order {
+    my ($layout, $marker, $re, @children) = @_;
+    my %key;
+    if ($layout eq 'curator') {
+        %key = map {
+            my $i = rindex($_, $marker);
+            ($_ => $i >= 0 ? substr($_, $i + length $marker) : $_)
+        } @children;
+    }
+    else {
+        %key = map { $_ =~ $re ? ($_ => $1) : () } @children;
+    }
+    return sort { $key{$a} cmp $key{$b} } keys %key;
+}
+
 # A guard: releases what it holds when it goes (scope exit), or at release().
 sub guard_for {
     my ($self) = @_;
@@ -333,6 +352,15 @@ given C<on_lost>, a code-ref watch that re-arms itself and calls mark_lost()
 from dispatch().  The recipe's C<< _holds($node) >> says whether that node is
 still held.  mark_lost() records the loss once and calls C<on_lost>;
 ends_hold() is true for a deletion, an expiry or an authentication failure.
+
+=item Net::ZooKeeper::Recipe::in_order($layout, $marker, $re, @children)
+
+  my @queue = Net::ZooKeeper::Recipe::in_order('curator', 'lock-', undef, @children);
+
+The contender nodes in their library's order: for C<'curator'> every child,
+sorted by what follows the last C<$marker> (Curator's
+standardFixForSorting); for C<'kazoo'> the children matching C<$re>, sorted
+by its captured sequence number.
 
 =item guard_for()
 

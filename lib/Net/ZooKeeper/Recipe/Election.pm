@@ -50,15 +50,7 @@ sub lost       { $_[0]{lost} ? 1 : 0 }
 # The participants in election order (names of children of the path).
 sub _sorted {
     my ($self, @children) = @_;
-    if ($self->{layout} eq 'curator') {
-        my %key = map {
-            my $i = rindex($_, 'latch-');
-            ($_ => $i >= 0 ? substr($_, $i + 6) : $_)
-        } @children;
-        return sort { $key{$a} cmp $key{$b} } @children;
-    }
-    my %key = map { $_ =~ /__lock__(-?\d{10})\z/ ? ($_ => $1) : () } @children;
-    return sort { $key{$a} cmp $key{$b} } keys %key;
+    return Net::ZooKeeper::Recipe::in_order($self->{layout}, 'latch-', qr/__lock__(-?\d{10})\z/, @children);
 }
 
 sub participant_nodes {

@@ -68,16 +68,7 @@ sub data   { $_[0]{data} }
 # The contenders in lock order (names of children of the lock node).
 sub _sorted {
     my ($self, @children) = @_;
-    if ($self->{layout} eq 'curator') {
-        my %key = map {
-            my $i = rindex($_, 'lock-');
-            ($_ => $i >= 0 ? substr($_, $i + 5) : $_)
-        } @children;
-        return sort { $key{$a} cmp $key{$b} } @children;
-    }
-    my $re = $self->{contender_re};
-    my %key = map { $_ =~ $re ? ($_ => $1) : () } @children;
-    return sort { $key{$a} cmp $key{$b} } keys %key;
+    return Net::ZooKeeper::Recipe::in_order($self->{layout}, 'lock-', $self->{contender_re}, @children);
 }
 
 sub contenders {
