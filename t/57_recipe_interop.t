@@ -88,7 +88,7 @@ SKIP: {
     my @nodes = $zkh->get_children($lp);
     is(scalar @nodes, 1, 'one contender node');
     like($nodes[0], qr/\A_c_${UUID}-lock-\d{10}\z/, "Curator's node is protected: _c_<uuid>-lock-<seq> ($nodes[0])");
-    is($zkh->get("$lp/$nodes[0]"), Net::ZooKeeper::Recipe::Lock::local_address(),
+    is($zkh->get("$lp/$nodes[0]"), Net::ZooKeeper::Recipe::local_address(),
        "Curator's node holds the local address, as the Perl lock writes");
 
     my $lock = Net::ZooKeeper::Recipe::Lock->new(handle => $zkh, path => $lp, layout => 'curator');

@@ -9,6 +9,8 @@ use warnings;
 
 use Carp ();
 use Scalar::Util ();
+use Socket ();
+use Sys::Hostname ();
 use Time::HiRes ();
 use Net::ZooKeeper qw(:errors :acls :create_modes :events :states);
 
@@ -88,6 +90,42 @@ sub ensure_path {
 
 sub now { Time::HiRes::time() }
 
+# InetAddress.getLocalHost().getHostAddress(): the address the host name
+# resolves to, or empty if it does not resolve.
+sub local_address {
+    my $packed = gethostbyname(Sys::Hostname::hostname());
+    return defined $packed && length $packed == 4 ? Socket::inet_ntoa($packed) : '';
+}
+
+# Waits on watch $w until it fires or $deadline (undef: none) passes.  True
+# if it may have fired, false once the deadline has passed (error set to
+# ZOPERATIONTIMEOUT).
+sub wait_watch {
+    my ($self, $w, $deadline, $slice) = @_;
+    my $left = defined $deadline ? $deadline - now() : 60;
+    if ($left <= 0) {
+        $self->{error} = ZOPERATIONTIMEOUT;
+        return 0;
+    }
+    $left = $slice if defined $slice && $slice < $left;
+    $w->wait(timeout => int($left * 1000) + 1);
+    return 1;
+}
+
+# The whole data of $path, whatever its length (get() stops at the handle's
+# data_read_len): undef with the handle's error if it can not be read.  Null
+# data reads as the empty string.
+sub read_data {
+    my ($zkh, $path) = @_;
+    my $stat = $zkh->stat;
+    my $data = $zkh->get($path, stat => $stat, data_read_len => 4096);
+    return undef if $zkh->get_error != ZOK;
+    $data = $zkh->get($path, data_read_len => $stat->{data_len}) if $stat->{data_len} > 4096;
+    return undef if $zkh->get_error != ZOK;
+    return $data // '';
+}
+
+
 # After a failed call: true (after a pause) if it is worth another try
 # before the deadline (none: no limit).  A lost session is reported to the
 # recipe's _session_gone.
@@ -153,15 +191,24 @@ sub ends_hold {
         || ($event == ZOO_SESSION_EVENT && ($state == ZOO_EXPIRED_SESSION_STATE || $state == ZOO_AUTH_FAILED_STATE));
 }
 
+# Whether a watch's (event, state) says the connection is lost while the
+# session may live: Curator's SUSPENDED, kazoo's KazooState.SUSPENDED.
+sub suspends {
+    my ($event, $state) = @_;
+    return ($event // 0) == ZOO_SESSION_EVENT
+        && (($state // 0) == ZOO_CONNECTING_STATE || ($state // 0) == ZOO_ASSOCIATING_STATE) ? 1 : 0;
+}
+
 # Watches the node held ($path, the recipe's node): a Watch object for lost()
-# without dispatch, and with on_lost a code-ref watch for programs that
-# dispatch.  The recipe's _holds($node) says whether that node is still held.
+# and suspended() without dispatch, and with on_lost or on_state a code-ref
+# watch for programs that dispatch.  The recipe's _holds($node) says whether
+# that node is still held.
 sub watch_held {
     my ($self, $path) = @_;
     my $zkh = $self->{handle};
     $self->{watch} = $zkh->watch;
     $zkh->exists($path, watch => $self->{watch}) or $self->mark_lost;
-    return unless $self->{on_lost};
+    return unless $self->{on_lost} || $self->{on_state};
     Scalar::Util::weaken(my $weak = $self);
     my $node = $self->{node};
     # The code ref re-arms itself through a weak copy: the core holds the only
@@ -173,6 +220,10 @@ sub watch_held {
         if (ends_hold($event, $state)) {
             $weak->mark_lost;
         }
+        elsif ($event == ZOO_SESSION_EVENT) {
+            # Connection lost, or back with the same session.
+            $weak->mark_suspended(suspends($event, $state));
+        }
         elsif ($event == ZOO_CHANGED_EVENT && $again) {
             $weak->{handle}->exists($path, watch => $again) or $weak->mark_lost;
         }
@@ -181,15 +232,54 @@ sub watch_held {
     $zkh->exists($path, watch => $cb) or $self->mark_lost;
 }
 
-# What is held is lost: once, with on_lost called.
+# Calls the recipe's callback $name (on_lost, on_state) with the recipe and
+# @args; one that dies is reported with warn.
+sub _notify {
+    my ($self, $name, @args) = @_;
+    my $cb = $self->{$name} or return;
+    local $@;
+    eval { $cb->($self, @args); 1 } or warn ref($self) . ": $name died: $@";
+}
+
+# What is held is lost: once, with on_state('lost') and on_lost called.
 sub mark_lost {
     my ($self) = @_;
     return if $self->{lost};
     $self->{lost} = 1;
-    if (my $cb = $self->{on_lost}) {
-        local $@;
-        eval { $cb->($self); 1 } or warn ref($self) . ": on_lost died: $@";
-    }
+    $self->{suspended} = 0;
+    $self->_notify(on_state => 'lost');
+    $self->_notify('on_lost');
+}
+
+# The connection of the session holding it was lost (true) or is back with
+# that session (false): each change is reported once to on_state, as
+# 'suspended' or 'reconnected'.  Returns the flag.
+sub mark_suspended {
+    my ($self, $suspended) = @_;
+    $suspended = $suspended ? 1 : 0;
+    return 0 if $self->{lost};
+    return $suspended if ($self->{suspended} // 0) == $suspended;
+    $self->{suspended} = $suspended;
+    $self->_notify(on_state => $suspended ? 'suspended' : 'reconnected');
+    return $suspended;
+}
+
+# suspended() of a recipe that holds something watched by $self->{watch}:
+# what that watch saw last, reported through mark_suspended().
+sub watched_suspended {
+    my ($self) = @_;
+    my $w = $self->{watch} or return 0;
+    return $self->mark_suspended(suspends($w->{event}, $w->{state}));
+}
+
+# The state of what the recipe holds ($self->{node}): 'idle' (nothing held),
+# 'held', 'suspended' (the connection is lost, the session may live) or
+# 'lost' (the session expired, or the node was deleted).
+sub state {
+    my ($self) = @_;
+    return 'idle' unless defined $self->{node};
+    return 'lost' if $self->lost;
+    return $self->suspended ? 'suspended' : 'held';
 }
 
 # Contender nodes in their library's order: Curator sorts every child by
@@ -296,6 +386,36 @@ Curator's LeaderLatch (C<< layout => 'curator' >>) and kazoo's Election
 Curator's InterProcessSemaphoreV2 (C<< layout => 'curator' >>) and kazoo's
 Semaphore (C<< layout => 'kazoo' >>).
 
+=item L<Net::ZooKeeper::Recipe::ReadWriteLock>
+
+Curator's InterProcessReadWriteLock (C<< layout => 'curator' >>) and
+kazoo's ReadLock/WriteLock (C<< layout => 'kazoo' >>).
+
+=item L<Net::ZooKeeper::Recipe::Barrier>
+
+Curator's DistributedBarrier (C<< layout => 'curator' >>) and kazoo's
+Barrier (C<< layout => 'kazoo' >>).
+
+=item L<Net::ZooKeeper::Recipe::DoubleBarrier>
+
+Curator's DistributedDoubleBarrier (C<< layout => 'curator' >>) and kazoo's
+DoubleBarrier (C<< layout => 'kazoo' >>).
+
+=item L<Net::ZooKeeper::Recipe::Party>
+
+kazoo's Party (C<< type => 'party' >>) and ShallowParty
+(C<< type => 'shallow' >>).
+
+=item L<Net::ZooKeeper::Recipe::Queue>, L<Net::ZooKeeper::Recipe::LockingQueue>
+
+kazoo's Queue and LockingQueue.
+
+=item L<Net::ZooKeeper::Recipe::TreeCache>, L<Net::ZooKeeper::Recipe::NodeCache>
+
+A local copy of a subtree (Curator's TreeCache and CuratorCache, kazoo's
+TreeCache) or of one node (Curator's NodeCache), kept current by a
+persistent watch or by one-shot watches, from dispatch() or an event loop.
+
 =back
 
 This module is the recipes' base class; programs use the recipes.  Every
@@ -341,17 +461,51 @@ True, after a short pause, when a call that failed with C<$rc> is worth
 trying again before C<$deadline> (connection loss, timeout); a lost session
 calls the recipe's C<_session_gone> and gives false.
 
-=item watch_held($path), mark_lost(), Net::ZooKeeper::Recipe::ends_hold($event, $state)
+=item watch_held($path), mark_lost(), mark_suspended($flag), watched_suspended(), Net::ZooKeeper::Recipe::ends_hold($event, $state), Net::ZooKeeper::Recipe::suspends($event, $state)
 
   $self->watch_held($self->path . '/' . $self->node);   # once acquired
-  $self->mark_lost if Net::ZooKeeper::Recipe::ends_hold($w->{event}, $w->{state});
+  sub suspended { my $s = shift; $s->{node} && !$s->lost ? $s->watched_suspended : 0 }
 
 watch_held() watches the node the recipe holds: with a Watch object (kept in
-C<< $self->{watch} >>, for a C<lost> method that needs no dispatch) and,
-given C<on_lost>, a code-ref watch that re-arms itself and calls mark_lost()
-from dispatch().  The recipe's C<< _holds($node) >> says whether that node is
-still held.  mark_lost() records the loss once and calls C<on_lost>;
-ends_hold() is true for a deletion, an expiry or an authentication failure.
+C<< $self->{watch} >>, for lost() and suspended() without dispatch) and,
+given C<on_lost> or C<on_state>, a code-ref watch that re-arms itself and
+reports from dispatch().  The recipe's C<< _holds($node) >> says whether
+that node is still held.  mark_lost() records the loss once and calls
+C<on_state> with C<'lost'>, then C<on_lost>; mark_suspended() records a
+change of the connection and calls C<on_state> with C<'suspended'> or
+C<'reconnected'>; watched_suspended() does so from what the watch saw.
+ends_hold() is true for a deletion, an expiry or an authentication failure;
+suspends() for a connection lost while the session may live.
+
+=item state()
+
+  print $recipe->state;   # idle, held, suspended, lost
+
+From C<< $self->{node} >>, lost() and suspended().
+
+=item wait_watch($watch, $deadline, $slice)
+
+  $self->wait_watch($w, $deadline) or return 0;   # timed out
+
+Waits on a Watch object until it fires, C<$deadline> passes (undef: 60
+seconds at most per call) or C<$slice> seconds pass.  False, with the error
+ZOPERATIONTIMEOUT, once the deadline has passed.
+
+=item Net::ZooKeeper::Recipe::read_data($zkh, $path)
+
+  my $value = Net::ZooKeeper::Recipe::read_data($zkh, "$dir/$entry");
+
+The whole data of C<$path>, whatever its length (get() stops at the
+handle's C<data_read_len>); undef with the handle's error if it can not be
+read; null data reads as the empty string.
+
+=item Net::ZooKeeper::Recipe::local_address()
+
+  my $data = Net::ZooKeeper::Recipe::local_address();   # "192.0.2.7"
+
+What Curator writes into the nodes it creates by default
+(C<InetAddress.getLocalHost().getHostAddress()>): the address the host
+name resolves to, or the empty string.
 
 =item Net::ZooKeeper::Recipe::in_order($layout, $marker, $re, @children)
 
@@ -373,9 +527,41 @@ releases what the recipe holds; C<held> returns the recipe.
 
 =head1 SESSIONS
 
-A recipe never keeps its own session: it uses the handle's.  What a
-session loss means for each recipe is in its manual; as with Curator, a
-lock whose session expired is reported lost and never assumed held.
+A recipe never keeps its own session: it uses the handle's, and reports
+what the session means for what it holds, as Curator does (a
+ConnectionStateListener's SUSPENDED, RECONNECTED and LOST; kazoo's
+KazooState):
+
+=over 4
+
+=item suspended
+
+The connection is lost and the session is not known to have expired: what
+is held may be lost already.  suspended() is true; state() is
+C<'suspended'>; an election does not lead.  Only the cluster expires a
+session: an outage, however long, is suspended until a server answers.
+
+=item reconnected
+
+The same session is back: the node is still there and held again (state()
+C<'held'>).
+
+=item lost
+
+The cluster expired the session (or it failed to authenticate), or someone
+deleted the node: lost() is true, state() C<'lost'>, and it is never
+reported held again; release() (stop() for an election) resets the object.
+
+=back
+
+Lock, ReadWriteLock, Election and Semaphore take
+C<< on_state => sub { my ($recipe, $change) = @_ } >>, called once per
+change with C<'suspended'>, C<'reconnected'> or C<'lost'>, and C<on_lost>,
+called once at a loss.  They run when suspended(), lost() or state() first
+sees the change, or, for programs that dispatch, from dispatch().  None of
+these methods needs dispatch: they look at a watch that the background
+runtime updates.  C<t/75_recipe_sessions.t> stops, freezes and wipes a real
+server under them.
 
 =head1 SEE ALSO
 

@@ -25,11 +25,13 @@ my %LAYOUT = (
 
 sub new {
     my ($class, %args) = @_;
-    my $self = $class->Net::ZooKeeper::Recipe::_init(\%args, qw(layout identifier on_change));
+    my $self = $class->Net::ZooKeeper::Recipe::_init(\%args, qw(layout identifier on_change on_lost on_state));
     my $layout = $self->{layout} //= 'curator';
     Carp::croak("$class->new: layout must be 'curator' or 'kazoo', not '$layout'") unless $LAYOUT{$layout};
-    Carp::croak("$class->new: on_change must be a code reference")
-        if defined $self->{on_change} && ref $self->{on_change} ne 'CODE';
+    for my $cb (qw(on_change on_lost on_state)) {
+        Carp::croak("$class->new: $cb must be a code reference")
+            if defined $self->{$cb} && ref $self->{$cb} ne 'CODE';
+    }
     # Both write the identifier as UTF-8, the empty string without one
     # (LeaderSelector.getIdBytes; kazoo's str(identifier or "")).
     my $id = $self->{identifier} // '';
@@ -45,7 +47,13 @@ sub layout     { $_[0]{layout} }
 sub node       { $_[0]{node} }
 sub identifier { $_[0]{data} }
 sub error      { $_[0]{error} // ZOK }
-sub lost       { $_[0]{lost} ? 1 : 0 }
+
+# True once the session expired: looks at the watch first (no dispatch needed).
+sub lost {
+    my ($self) = @_;
+    $self->_poll;
+    return $self->{lost} ? 1 : 0;
+}
 
 # The participants in election order (names of children of the path).
 sub _sorted {
@@ -86,7 +94,7 @@ sub start {
     Carp::croak('start: the election object belongs to another process') if $$ != $self->{pid};
     Carp::croak('start: already started') if defined $self->{node};
     $self->{error} = ZOK;
-    $self->{lost} = 0;
+    $self->{lost} = $self->{suspended} = 0;
     $self->{started} = 1;
     return 0 unless defined($self->{node} = $self->_create_node);
     $self->_check;
@@ -148,7 +156,7 @@ sub _check {
             next if $rc == ZNONODE || $self->retryable($rc, $deadline);
             return;
         }
-        $self->_arm_callback($watched, $gen) if $self->{on_change};
+        $self->_arm_callback($watched, $gen) if $self->{on_change} || $self->{on_lost} || $self->{on_state};
         $self->_set_leader($index == 0);
         return;
     }
@@ -181,12 +189,14 @@ sub _poll {
         if ($state == ZOO_EXPIRED_SESSION_STATE || $state == ZOO_AUTH_FAILED_STATE) {
             $self->_session_lost;
         }
-        elsif ($state == ZOO_CONNECTING_STATE || $state == ZOO_ASSOCIATING_STATE) {
+        elsif (Net::ZooKeeper::Recipe::suspends($event, $state)) {
             # Suspended: the session may be gone; never assume leadership
             # (LeaderLatch gives it up on SUSPENDED too).
             $self->_set_leader(0);
+            $self->mark_suspended(1);
         }
         elsif ($state == ZOO_CONNECTED_STATE) {
+            $self->mark_suspended(0);
             $self->_check;    # reconnected: look again
         }
     }
@@ -198,9 +208,9 @@ sub _poll {
 sub _session_lost {
     my ($self) = @_;
     return if $self->{lost};
-    $self->{lost} = 1;
     $self->{gen}++;
     $self->_set_leader(0);
+    $self->mark_lost;
 }
 
 sub _set_leader {
@@ -224,9 +234,7 @@ sub is_leader {
 sub suspended {
     my ($self) = @_;
     return 0 if !defined $self->{node} || $self->{lost};
-    my $w = $self->{watch} or return 0;
-    return ($w->{event} // 0) == ZOO_SESSION_EVENT
-        && (($w->{state} // 0) == ZOO_CONNECTING_STATE || ($w->{state} // 0) == ZOO_ASSOCIATING_STATE) ? 1 : 0;
+    return $self->watched_suspended;
 }
 
 # Waits (bounded) until we lead; true if we do.
@@ -263,7 +271,7 @@ sub stop {
     $self->{gen}++;
     # Stopping is not a loss to report: on_change is not called, as with
     # LeaderLatch's default CloseMode.SILENT.
-    $self->{leader} = 0;
+    $self->{leader} = $self->{suspended} = 0;
     delete $self->{watch};
     my $zkh = $self->{handle};
     for (1 .. 20) {
@@ -362,7 +370,8 @@ data is the identifier (UTF-8), which kazoo's C<contenders()> reads.
 
 Options: C<layout>, C<identifier>, C<acl>, C<on_change> (a code reference
 called as C<< $cb->($election, $is_leader) >> when leadership is gained or
-lost).  Unknown options croak.  new() does not contact the server.
+lost), C<on_lost> and C<on_state> (code references, see L</"SESSIONS AND
+CALLBACKS">).  Unknown options croak.  new() does not contact the server.
 
 =item start()
 
@@ -393,10 +402,20 @@ Leaves the election (deletes the node).  Returns true if it was leading.
 on_change is not called, as with LeaderLatch's default CloseMode.SILENT.
 Destroying a started election object stops it.
 
-=item suspended(), lost(), node(), identifier(), layout(), error()
+=item suspended(), lost(), state()
 
-suspended() is true while the connection is lost and the session may or
-may not be alive; lost() once the session expired.
+  print "election: ", $election->state, "\n";   # idle, held, suspended or lost
+
+suspended() is true while the connection is lost and the session is not
+known to have expired; lost() once the session expired (until the next
+start()); state() is C<'idle'> (not started, or stopped), C<'held'> (taking
+part, connected: leading or not, see is_leader()), C<'suspended'> or
+C<'lost'>.  None of them needs dispatch.
+
+=item node(), identifier(), layout(), error()
+
+The participant node's name while started; the identifier; the layout; the
+last error code (ZOK if none).
 
 =back
 
@@ -404,12 +423,25 @@ may not be alive; lost() once the session expired.
 
 While the connection is lost (suspended) is_leader() is false, as
 LeaderLatch gives up leadership on SUSPENDED; if the session survives,
-leadership comes back once reconnected.  After an expiry the participant
-has lost its node with the session: is_leader() is false for good, lost()
-is true, and on_change is called with false; make a new handle and a new
-election object to take part again.
+leadership comes back once reconnected (with the same participant node:
+unlike LeaderLatch, which makes a new one on RECONNECTED, and like kazoo's
+Election).  After an expiry the participant has lost its node with the
+session: is_leader() is false for good, lost() is true, on_change is called
+with false and then C<on_lost> with the election; make a new handle and a
+new election object to take part again.
 
-on_change runs from is_leader(), await_leadership() or, for programs that
+C<on_state> is called with the election and C<'suspended'>,
+C<'reconnected'> or C<'lost'> (Curator's ConnectionState names) once per
+change, as for L<Net::ZooKeeper::Recipe::Lock>:
+
+  my $election = Net::ZooKeeper::Recipe::Election->new(
+      handle   => $zkh, path => '/elections/scheduler',
+      on_state => sub { my ($election, $change) = @_; warn "election: $change\n" },
+      on_lost  => sub { warn "session expired: leave\n" },
+  );
+
+on_change, on_state and on_lost run from is_leader(), await_leadership(),
+lost(), suspended(), state() or, for programs that
 dispatch (L<Net::ZooKeeper/"CALLBACKS AND EVENT LOOPS">), from dispatch()
 through a code-ref watch on the watched node, so an event loop learns of
 a change without polling.

@@ -8,8 +8,6 @@ use warnings;
 
 use Carp ();
 use Scalar::Util ();
-use Socket ();
-use Sys::Hostname ();
 use Net::ZooKeeper qw(:errors :events :states :create_modes);
 use parent 'Net::ZooKeeper::Recipe';
 
@@ -26,11 +24,13 @@ my %LAYOUT = (
 
 sub new {
     my ($class, %args) = @_;
-    my $self = $class->Net::ZooKeeper::Recipe::_init(\%args, qw(layout identifier on_lost extra_lock_patterns));
+    my $self = $class->Net::ZooKeeper::Recipe::_init(\%args, qw(layout identifier on_lost on_state extra_lock_patterns));
     my $layout = $self->{layout} //= 'curator';
     Carp::croak("$class->new: layout must be 'curator' or 'kazoo', not '$layout'") unless $LAYOUT{$layout};
-    Carp::croak("$class->new: on_lost must be a code reference")
-        if defined $self->{on_lost} && ref $self->{on_lost} ne 'CODE';
+    for my $cb (qw(on_lost on_state)) {
+        Carp::croak("$class->new: $cb must be a code reference")
+            if defined $self->{$cb} && ref $self->{$cb} ne 'CODE';
+    }
     if ($layout eq 'kazoo') {
         # kazoo writes the identifier (UTF-8), the empty string without one.
         my $id = $self->{identifier} // '';
@@ -41,24 +41,30 @@ sub new {
         $self->{contender_re} = qr/(?:$alt)(-?\d{10})\z/;
         # One prefix per object, as kazoo makes one per Lock.
         ($self->{prefix} = Net::ZooKeeper::Recipe::uuid()) =~ tr/-//d;
-        $self->{prefix} .= '__lock__';
+        $self->{prefix} .= $self->_node_name;
     }
     else {
         Carp::croak("$class->new: extra_lock_patterns is for the kazoo layout") if $self->{extra_lock_patterns};
         # Curator writes the client's default data: the local host's address
         # as text (CuratorFrameworkFactory.getLocalAddress()).
-        $self->{data} = $self->{identifier} // local_address();
+        $self->{data} = $self->{identifier} // Net::ZooKeeper::Recipe::local_address();
     }
     $self->{count} = 0;
     $self->{pid} = $$;
     return $self;
 }
 
-# InetAddress.getLocalHost().getHostAddress(): the address the host name
-# resolves to, or empty if it does not resolve.
-sub local_address {
-    my $packed = gethostbyname(Sys::Hostname::hostname());
-    return defined $packed && length $packed == 4 ? Socket::inet_ntoa($packed) : '';
+
+# The contender node's name after the prefix (Curator's lockName, kazoo's
+# _NODE_NAME).  Subclasses (Recipe::ReadWriteLock) name theirs otherwise.
+sub _node_name { $LAYOUT{ $_[0]{layout} }{name} }
+
+# The contender our node (at $index of @$order) waits for; undef when the
+# lock is ours.  Here the one just ahead; a read lock (Recipe::ReadWriteLock)
+# waits for writers only.
+sub _blocker {
+    my ($self, $order, $index) = @_;
+    return $index == 0 ? undef : $order->[$index - 1];
 }
 
 sub layout { $_[0]{layout} }
@@ -88,7 +94,7 @@ sub _create_node {
     # The lock node is made if missing: Curator makes it (and its parents)
     # containers, kazoo persistent nodes.
     return $self->protected_create(
-        dir => $self->{path}, prefix => $prefix, name => $prefix . ($curator ? 'lock-' : ''),
+        dir => $self->{path}, prefix => $prefix, name => $prefix . ($curator ? $self->_node_name : ''),
         create => [ mode => ZOO_EPHEMERAL_SEQUENTIAL ], container => $curator, deadline => $deadline);
 }
 
@@ -143,19 +149,20 @@ sub _acquire {
             return 0 unless defined $node;
             next;
         }
-        if ($index == 0) {
+        my $ahead = $self->_blocker(\@order, $index);
+        unless (defined $ahead) {
             $self->{node} = $node;
             $self->{count} = 1;
-            $self->{lost} = 0;
+            $self->{lost} = $self->{suspended} = 0;
             $self->_watch_node;
             return 1;
         }
         return $self->_give_up($node) if $no_wait;
-        # Wait for the one contender just ahead of us only, so that a release
+        # Wait for the one contender that blocks us only, so that a release
         # wakes one waiter (no herd).  get() arms no watch on a node that is
         # already gone.
         my $w = $zkh->watch;
-        unless (defined $zkh->get("$parent/$order[$index - 1]", watch => $w, data_read_len => 0)) {
+        unless (defined $zkh->get("$parent/$ahead", watch => $w, data_read_len => 0)) {
             $rc = $zkh->get_error;
             next if $rc == ZNONODE || $self->retryable($rc, $deadline);
             return $self->_give_up($node);
@@ -211,8 +218,7 @@ sub lost {
 sub suspended {
     my ($self) = @_;
     return 0 unless $self->{count} && !$self->lost;
-    my $w = $self->{watch};
-    return $w->{event} == ZOO_SESSION_EVENT && $w->{state} == ZOO_CONNECTING_STATE ? 1 : 0;
+    return $self->watched_suspended;
 }
 
 sub is_acquired {
@@ -240,7 +246,7 @@ sub release {
         last if $rc == ZNONODE || !Net::ZooKeeper::Recipe::transient($rc);
         $self->backoff;
     }
-    $self->{lost} = 0;
+    $self->{lost} = $self->{suspended} = 0;
     return $was_lost ? 0 : 1;
 }
 
@@ -342,7 +348,8 @@ everyone else.
 
 Options: C<layout> (C<'curator'> or C<'kazoo'>), C<identifier> (the node
 data), C<acl> (default ZOO_OPEN_ACL_UNSAFE), C<on_lost> (a code reference,
-see lost()), C<extra_lock_patterns> (kazoo layout).  Unknown options croak.
+see lost()), C<on_state> (a code reference, see state()),
+C<extra_lock_patterns> (kazoo layout).  Unknown options croak.
 new() does not contact the server.
 
 =item acquire(timeout => $seconds)
@@ -386,8 +393,27 @@ dispatched.
 
 =item suspended()
 
-True while the connection is lost and the session may or may not be alive
-(Curator's SUSPENDED): do not rely on the lock until it reconnects.
+  if ($lock->suspended) { pause_writing() }   # the lock may be gone
+
+True while the connection is lost and the session is not known to have
+expired (Curator's SUSPENDED, kazoo's KazooState.SUSPENDED): the lock may
+already be lost, so do not act on it until it reconnects; is_acquired()
+stays true meanwhile (the node is there unless the session expires).
+
+=item state()
+
+  my $lock = Net::ZooKeeper::Recipe::Lock->new(handle => $zkh, path => '/locks/job',
+      on_state => sub { my ($lock, $change) = @_; warn "lock: $change\n" });
+  print $lock->state, "\n";    # idle, held, suspended or lost
+
+C<'idle'> (not held), C<'held'>, C<'suspended'> (see suspended()) or
+C<'lost'> (see lost(); until release()).  Like lost() it needs no dispatch.
+Each change is reported once to C<on_state>, called with the lock and
+C<'suspended'>, C<'reconnected'> (the same session is back: held again)
+or C<'lost'> (before C<on_lost>) - Curator's ConnectionState names - when
+suspended(), lost() or state() first sees it or, for programs that
+dispatch, when the event is dispatched.  Acquiring and releasing are not
+reported.
 
 =item node(), contenders(), count(), layout(), data(), error()
 

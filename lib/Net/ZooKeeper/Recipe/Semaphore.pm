@@ -16,15 +16,17 @@ our $VERSION = '0.01';
 
 sub new {
     my ($class, %args) = @_;
-    my $self = $class->Net::ZooKeeper::Recipe::_init(\%args, qw(layout identifier max_leases on_lost));
+    my $self = $class->Net::ZooKeeper::Recipe::_init(\%args, qw(layout identifier max_leases on_lost on_state));
     my $layout = $self->{layout} //= 'curator';
     Carp::croak("$class->new: layout must be 'curator' or 'kazoo', not '$layout'")
         unless $layout eq 'curator' || $layout eq 'kazoo';
     my $max = $self->{max_leases} //= 1;
     Carp::croak("$class->new: max_leases must be a positive integer")
         unless $max =~ /\A[0-9]+\z/ && $max > 0;
-    Carp::croak("$class->new: on_lost must be a code reference")
-        if defined $self->{on_lost} && ref $self->{on_lost} ne 'CODE';
+    for my $cb (qw(on_lost on_state)) {
+        Carp::croak("$class->new: $cb must be a code reference")
+            if defined $self->{$cb} && ref $self->{$cb} ne 'CODE';
+    }
     my $path = $self->{path};
     if ($layout eq 'kazoo') {
         # kazoo: the leases are the children of the path itself, so its lock
@@ -43,7 +45,7 @@ sub new {
         # Curator: an InterProcessMutex at <path>/locks (the client's default
         # data), leases under <path>/leases holding the node data, which
         # defaults to the client's default data too (the local address).
-        $self->{data} = $self->{identifier} // Net::ZooKeeper::Recipe::Lock::local_address();
+        $self->{data} = $self->{identifier} // Net::ZooKeeper::Recipe::local_address();
         $self->{dir} = "$path/leases";
         $self->{lock} = Net::ZooKeeper::Recipe::Lock->new(
             handle => $self->{handle}, path => "$path/locks", layout => 'curator', acl => $self->{acl});
@@ -237,7 +239,7 @@ sub _acquire_locked {
 sub _held {
     my ($self, $node) = @_;
     $self->{node} = $node;
-    $self->{lost} = 0;
+    $self->{lost} = $self->{suspended} = 0;
     $self->_watch_node;
     return 1;
 }
@@ -283,7 +285,7 @@ sub lost {
     # follows (seen: the handle's calls fail with ZSESSIONEXPIRED while the
     # watch still says connecting): ask the server, so that an expired
     # session is never taken for a suspended one.
-    $self->_probe if $event == ZOO_SESSION_EVENT && $state == ZOO_CONNECTING_STATE;
+    $self->_probe if Net::ZooKeeper::Recipe::suspends($event, $state);
     return $self->{lost} ? 1 : 0;
 }
 
@@ -304,8 +306,7 @@ sub _probe {
 sub suspended {
     my ($self) = @_;
     return 0 unless defined $self->{node} && !$self->lost;
-    my $w = $self->{watch};
-    return $w->{event} == ZOO_SESSION_EVENT && $w->{state} == ZOO_CONNECTING_STATE ? 1 : 0;
+    return $self->watched_suspended;
 }
 
 sub is_acquired {
@@ -328,7 +329,7 @@ sub release {
         last if $rc == ZNONODE || !Net::ZooKeeper::Recipe::transient($rc);
         $self->backoff;
     }
-    $self->{lost} = 0;
+    $self->{lost} = $self->{suspended} = 0;
     return $was_lost ? 0 : 1;
 }
 
@@ -425,8 +426,8 @@ change the number.
 
 Options: C<layout> (C<'curator'> or C<'kazoo'>), C<max_leases> (a positive
 integer, default 1), C<identifier> (the lease node data), C<acl> (default
-ZOO_OPEN_ACL_UNSAFE), C<on_lost> (a code reference, see lost()).  Unknown
-options croak.  new() does not contact the server.
+ZOO_OPEN_ACL_UNSAFE), C<on_lost> (a code reference, see lost()),
+C<on_state> (a code reference, see state()).  Unknown options croak.  new() does not contact the server.
 
 =item acquire(timeout => $seconds)
 
@@ -450,7 +451,9 @@ none was held or it had been lost meanwhile.
 acquire(), returning an object that releases the lease when it goes out of
 scope (or on C<< $guard->release >>), or undef if no lease was acquired.
 
-=item lost(), suspended(), is_acquired()
+=item lost(), suspended(), is_acquired(), state()
+
+  warn "lease: ", $sem->state, "\n" unless $sem->state eq 'held';
 
 As for L<Net::ZooKeeper::Recipe::Lock>: lost() is true once the lease
 node was deleted by someone else or the session expired (a lost lease is
@@ -459,7 +462,9 @@ once then; suspended() is true while the connection is lost.  While the
 watch on the lease node says the connection is lost, lost() asks the
 server about the node (one exists() call), because the watch may miss the
 expiry that follows: a session the server expired is reported lost, not
-suspended.
+suspended.  state() is C<'idle'>, C<'held'>, C<'suspended'> or C<'lost'>,
+and C<on_state> is called with the semaphore and C<'suspended'>,
+C<'reconnected'> or C<'lost'>, as for the lock.
 
 =item participant_nodes()
 
