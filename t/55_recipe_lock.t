@@ -11,10 +11,10 @@ use warnings;
 use Test::More;
 use FindBin ();
 use lib "$FindBin::Bin/lib";
-use POSIX ();
 
 use ZKTest;
 use ZKTest::Interop;
+use ZKTest::Util qw(await_children close_session);
 use Net::ZooKeeper qw(:errors :acls :events :states);
 use Net::ZooKeeper::Recipe::Lock;
 
@@ -33,39 +33,9 @@ my %NAME = (
 # and releases it on "release".
 sub waiter {
     my ($path, $layout) = @_;
-    pipe(my $from_child, my $to_parent) or die "pipe: $!";
-    pipe(my $from_parent, my $to_child) or die "pipe: $!";
-    my $pid = fork // die "fork: $!";
-    if (!$pid) {
-        close $from_child; close $to_child;
-        $to_parent->autoflush(1);
-        my $h = Net::ZooKeeper->new($hosts);
-        my $lock = Net::ZooKeeper::Recipe::Lock->new(handle => $h, path => $path, layout => $layout);
-        if ($lock->acquire(timeout => 60)) {
-            print $to_parent "held ", $lock->node, "\n";
-            <$from_parent>;
-            $lock->release;
-            print $to_parent "released\n";
-        }
-        else { print $to_parent "timeout\n" }
-        POSIX::_exit(0);
-    }
-    close $from_parent; close $to_parent;
-    $to_child->autoflush(1);
-    return bless { pid => $pid, out => $from_child, in => $to_child, buf => '' }, 'ZKTest::Interop';
-}
-
-# Waits (bounded) until $path has $n children; returns them.
-sub await_children {
-    my ($path, $n) = @_;
-    my $end = time + 30;
-    while (time < $end) {
-        my $w = $zkh->watch;
-        my @c = $zkh->get_children($path, watch => $w);
-        return @c if @c >= $n;
-        $w->wait(timeout => 5000);
-    }
-    return $zkh->get_children($path);
+    return ZKTest::Interop::perl_holder($hosts, sub {
+        Net::ZooKeeper::Recipe::Lock->new(handle => $_[0], path => $path, layout => $layout);
+    });
 }
 
 for my $layout (qw(curator kazoo)) {
@@ -112,10 +82,10 @@ for my $layout (qw(curator kazoo)) {
     # Queue order: each waiter waits for the node just ahead of it.
     ok($one->acquire(timeout => 10), "$layout: held for the queue");
     my $w1 = waiter($lp, $layout);
-    await_children($lp, 2);
+    await_children($zkh, $lp, 2);
     my $w2 = waiter($lp, $layout);
     my @queue = $one->contenders;
-    @queue = $one->contenders while @queue < 3 && await_children($lp, 3);
+    @queue = $one->contenders while @queue < 3 && await_children($zkh, $lp, 3);
     is(scalar @queue, 3, "$layout: three contenders");
     is($queue[0], $one->node, "$layout: the holder first");
     # The middle contender's node removed: the last one now waits for the
@@ -149,15 +119,7 @@ for my $layout (qw(curator kazoo)) {
     # second one closes it: try again until a third handle sees the session's
     # ephemeral node gone (bounded).
     my $node = "$root/expiry/" . $lock->node;
-    my $closed;
-    for (1 .. 10) {
-        my $thief = Net::ZooKeeper->new($hosts, session_id => $h->{session_id});
-        # Its first attempt may meet the old connection still attached.
-        for (1 .. 10) { last if $thief->exists('/'); $thief->get_error == ZCONNECTIONLOSS or last }
-        undef $thief;
-        last if $closed = !$zkh->exists($node) && $zkh->get_error == ZNONODE;
-    }
-    ok($closed, 'expiry: a second handle on the same session closed it');
+    ok(close_session($hosts, $h, $zkh, $node), 'expiry: a second handle on the same session closed it');
     # Bounded wait for the expiry to reach the first handle.
     for (1 .. 40) {
         last if $w->{state} == ZOO_EXPIRED_SESSION_STATE;

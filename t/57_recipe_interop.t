@@ -13,10 +13,10 @@ use warnings;
 use Test::More;
 use FindBin ();
 use lib "$FindBin::Bin/lib";
-use POSIX ();
 
 use ZKTest;
 use ZKTest::Interop;
+use ZKTest::Util qw(await_children);
 use Net::ZooKeeper qw(:errors :acls :events);
 use Net::ZooKeeper::Recipe::Lock;
 use Net::ZooKeeper::Recipe::Counter;
@@ -32,27 +32,12 @@ my $N = 200;    # lock rounds and counter increments per contender
 # helpers' protocol ("ready", wait for "go", then "done ..." lines).
 sub perl_contender {
     my ($code) = @_;
-    pipe(my $from_child, my $to_parent) or die "pipe: $!";
-    pipe(my $from_parent, my $to_child) or die "pipe: $!";
-    my $pid = fork // die "fork: $!";
-    if (!$pid) {
-        close $from_child; close $to_child;
-        $to_parent->autoflush(1);
-        my $ok = eval {
-            my $h = Net::ZooKeeper->new($hosts);
-            $h->exists('/') or die "cannot connect: " . $h->get_error . "\n";
-            print $to_parent "ready\n";
-            my $go = <$from_parent>;
-            die "expected go\n" unless defined $go && $go eq "go\n";
-            print $to_parent $code->($h), "\n";
-            1;
-        };
-        print $to_parent "error $@" unless $ok;
-        POSIX::_exit($ok ? 0 : 1);
-    }
-    close $from_parent; close $to_parent;
-    $to_child->autoflush(1);
-    return bless { pid => $pid, out => $from_child, in => $to_child, buf => '' }, 'ZKTest::Interop';
+    return ZKTest::Interop::perl_child($hosts, sub {
+        my ($h, $say, $next_line) = @_;
+        $say->('ready');
+        $next_line->() eq 'go' or die "expected go\n";
+        $say->($code->($h));
+    });
 }
 
 # The counter under the lock: plain decimal data, read-modify-write.
@@ -61,19 +46,6 @@ sub bump {
     my $v = $h->get($path);
     defined $v or die "get $path: " . $h->get_error . "\n";
     $h->set($path, $v + 1) or die "set $path: " . $h->get_error . "\n";
-}
-
-# Waits (bounded) until $path has $n children.
-sub await_children {
-    my ($path, $n) = @_;
-    my $end = time + 30;
-    while (time < $end) {
-        my $w = $zkh->watch;
-        my @c = $zkh->get_children($path, watch => $w);
-        return @c if @c >= $n;
-        $w->wait(timeout => 5000);
-    }
-    return $zkh->get_children($path);
 }
 
 my $UUID = qr/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/;
@@ -102,7 +74,7 @@ SKIP: {
     like($lock->node, qr/\A_c_${UUID}-lock-\d{10}\z/, 'Perl node in the same layout');
     my $waiter = ZKTest::Interop->start(curator => 'acquire', $hosts, $lp);
     is($waiter->line, 'waiting', 'Curator waits for the lock');
-    await_children($lp, 2);
+    await_children($zkh, $lp, 2);
     is(($lock->contenders)[0], $lock->node, 'Curator queues behind the Perl node');
     ok($lock->release, 'Perl releases');
     is($waiter->line, 'held', 'Curator gets the lock once the Perl node is gone');
@@ -158,7 +130,7 @@ SKIP: {
     is($zkh->get("$lp/" . $lock->node), 'perl-id', 'Perl node holds the identifier');
     my $waiter = ZKTest::Interop->start(kazoo => 'acquire', $hosts, $lp);
     $waiter->line;    # "waiting"
-    await_children($lp, 2);
+    await_children($zkh, $lp, 2);
     $lock->release;
     like($waiter->line, qr/\Aheld /, 'kazoo gets the lock once the Perl node is gone');
     $waiter->say('release');

@@ -13,6 +13,7 @@ use FindBin ();
 use lib "$FindBin::Bin/lib";
 
 use ZKTest;
+use ZKTest::Util qw(close_session);
 use Net::ZooKeeper qw(:errors :acls :events :states);
 use Net::ZooKeeper::Recipe::Election;
 
@@ -25,22 +26,6 @@ my %NAME = (
     curator => qr/\A_c_[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}-latch-\d{10}\z/,
     kazoo   => qr/\A[0-9a-f]{32}__lock__\d{10}\z/,
 );
-
-# Closes the session of $h: a second handle takes it over (session_id) and
-# is destroyed.  The first handle may take the session back (it reconnects)
-# before the second one closes it: try again until $zkh sees the session's
-# ephemeral $node gone (bounded).
-sub close_session {
-    my ($h, $node) = @_;
-    for (1 .. 10) {
-        my $thief = Net::ZooKeeper->new($hosts, session_id => $h->{session_id});
-        # Its first attempt may meet the old connection still attached.
-        for (1 .. 10) { last if $thief->exists('/'); $thief->get_error == ZCONNECTIONLOSS or last }
-        undef $thief;
-        return 1 if !$zkh->exists($node) && $zkh->get_error == ZNONODE;
-    }
-    return 0;
-}
 
 # How many of the elections say they lead.
 sub leaders { scalar grep { $_->is_leader } @_ }
@@ -76,7 +61,7 @@ for my $layout (qw(curator kazoo)) {
     is($e[2]->leader_id, 'p1', "$layout: and everyone sees p1 lead");
 
     # The leader's session closes: its ephemeral node goes, p2 leads.
-    ok(close_session($h[1], "$path/" . $e[1]->node), "$layout: p1's session closed");
+    ok(close_session($hosts, $h[1], $zkh, "$path/" . $e[1]->node), "$layout: p1's session closed");
     # Only dispatch here: the code-ref watch on p1's node runs on_change.
     my $end = time + 10;
     $h[2]->dispatch(timeout => 500) until $changes{p2} || time > $end;
@@ -105,7 +90,7 @@ for my $layout (qw(curator kazoo)) {
     ok($election->start && $election->await_leadership(timeout => 10), 'expiry: leading');
     my $w = $h->watch;
     $h->exists("$root/expiry", watch => $w);
-    ok(close_session($h, "$root/expiry/" . $election->node), 'expiry: a second handle on the same session closed it');
+    ok(close_session($hosts, $h, $zkh, "$root/expiry/" . $election->node), 'expiry: a second handle on the same session closed it');
     for (1 .. 40) {
         last if $w->{state} == ZOO_EXPIRED_SESSION_STATE;
         $w->wait(timeout => 500);

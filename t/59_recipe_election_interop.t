@@ -17,8 +17,6 @@ use Test::More;
 use FindBin ();
 use lib "$FindBin::Bin/lib";
 use IO::Handle ();
-use IO::Select ();
-use POSIX ();
 
 use ZKTest;
 use ZKTest::Interop;
@@ -40,50 +38,37 @@ my $SESSION = 4000;
 # "is follower" then "sees ID".
 sub perl_participant {
     my ($layout, $path, $id) = @_;
-    pipe(my $from_child, my $to_parent) or die "pipe: $!";
-    pipe(my $from_parent, my $to_child) or die "pipe: $!";
-    my $pid = fork // die "fork: $!";
-    if (!$pid) {
-        close $from_child; close $to_child;
-        $to_parent->autoflush(1);
-        my $ok = eval {
-            my $h = Net::ZooKeeper->new($hosts, session_timeout => $SESSION);
-            # start() may already call on_change: its line waits until
-            # "joined" is out, as the helpers print them in that order.
-            my ($joined, @early);
-            my $e = Net::ZooKeeper::Recipe::Election->new(
-                handle => $h, path => $path, layout => $layout, identifier => $id,
-                on_change => sub {
-                    my $line = $_[1] ? "leader\n" : "follower\n";
-                    $joined ? print $to_parent $line : push @early, $line;
-                });
-            $e->start or die "start: " . $e->error . "\n";
-            print $to_parent "joined ", $e->node, "\n", @early;
-            $joined = 1;
-            # The event loop: commands on stdin, watches from dispatch; both
-            # bounded by short timeouts so neither starves the other.
-            my $sel = IO::Select->new($from_parent);
-            while (1) {
-                if ($sel->can_read(0.05)) {
-                    my $line = <$from_parent>;
-                    last unless defined $line && $line ne "stop\n";
-                    if ($line eq "leader?\n") {
-                        print $to_parent $e->is_leader ? "is leader\n" : "is follower\n";
-                        print $to_parent "sees ", $e->leader_id // '', "\n";
-                    }
+    return ZKTest::Interop::perl_child($hosts, sub {
+        my ($h, $say, $next_line) = @_;
+        # start() may already call on_change: its line waits until
+        # "joined" is out, as the helpers print them in that order.
+        my ($joined, @early);
+        my $e = Net::ZooKeeper::Recipe::Election->new(
+            handle => $h, path => $path, layout => $layout, identifier => $id,
+            on_change => sub {
+                my $line = $_[1] ? 'leader' : 'follower';
+                $joined ? $say->($line) : push @early, $line;
+            });
+        $e->start or die "start: " . $e->error . "\n";
+        $say->('joined', $e->node);
+        $say->($_) for @early;
+        $joined = 1;
+        # The event loop: commands on stdin, watches from dispatch; both
+        # bounded by short timeouts so neither starves the other.
+        while (1) {
+            my $line = $next_line->(0.05);
+            if (defined $line) {
+                last if $line eq '' || $line eq 'stop';
+                if ($line eq 'leader?') {
+                    $say->($e->is_leader ? 'is leader' : 'is follower');
+                    $say->('sees', $e->leader_id // '');
                 }
-                $h->dispatch(timeout => 50);
             }
-            $e->stop;
-            print $to_parent "stopped\n";
-            1;
-        };
-        print $to_parent "error $@" unless $ok;
-        POSIX::_exit($ok ? 0 : 1);
-    }
-    close $from_parent; close $to_parent;
-    $to_child->autoflush(1);
-    return bless { pid => $pid, out => $from_child, in => $to_child, buf => '' }, 'ZKTest::Interop';
+            $h->dispatch(timeout => 50);
+        }
+        $e->stop;
+        $say->('stopped');
+    }, session_timeout => $SESSION);
 }
 
 # Kills a participant's process outright: no goodbye to ZooKeeper.

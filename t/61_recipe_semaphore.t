@@ -13,10 +13,10 @@ use warnings;
 use Test::More;
 use FindBin ();
 use lib "$FindBin::Bin/lib";
-use POSIX ();
 
 use ZKTest;
 use ZKTest::Interop;
+use ZKTest::Util qw(await_children close_session);
 use Net::ZooKeeper qw(:errors :acls :events :states :create_modes :node_flags);
 use Net::ZooKeeper::Recipe::Semaphore;
 
@@ -33,43 +33,6 @@ my %NAME = (
 # Where each layout keeps its leases and its lock.
 my %LEASES = (curator => sub { "$_[0]/leases" }, kazoo => sub { $_[0] });
 my %LOCK   = (curator => sub { "$_[0]/locks" },  kazoo => sub { "$_[0]-__lock__" });
-
-# A child process with its own session running $code (which may print
-# lines to the parent and read its lines); speaks ZKTest::Interop's protocol.
-sub child {
-    my ($code) = @_;
-    pipe(my $from_child, my $to_parent) or die "pipe: $!";
-    pipe(my $from_parent, my $to_child) or die "pipe: $!";
-    my $pid = fork // die "fork: $!";
-    if (!$pid) {
-        close $from_child; close $to_child;
-        $to_parent->autoflush(1);
-        my $ok = eval {
-            my $h = Net::ZooKeeper->new($hosts);
-            $h->exists('/') or die "cannot connect: " . $h->get_error . "\n";
-            $code->($h, $to_parent, $from_parent);
-            1;
-        };
-        print $to_parent "error $@" unless $ok;
-        POSIX::_exit($ok ? 0 : 1);
-    }
-    close $from_parent; close $to_parent;
-    $to_child->autoflush(1);
-    return bless { pid => $pid, out => $from_child, in => $to_child, buf => '' }, 'ZKTest::Interop';
-}
-
-# Waits (bounded) until $path has $n children; returns them.
-sub await_children {
-    my ($path, $n) = @_;
-    my $end = time + 30;
-    while (time < $end) {
-        my $w = $zkh->watch;
-        my @c = $zkh->get_children($path, watch => $w);
-        return @c if @c >= $n;
-        $w->wait(timeout => 5000);
-    }
-    return $zkh->get_children($path);
-}
 
 for my $layout (qw(curator kazoo)) {
     my $sp = "$root/$layout/a/sem";    # parents missing: the semaphore makes them
@@ -100,19 +63,19 @@ for my $layout (qw(curator kazoo)) {
 
     # A waiter in another process: it queues on the lock (and, Curator, has
     # made its lease node), and gets the lease once one is released.
-    my $waiter = child(sub {
-        my ($h, $out, $in) = @_;
+    my $waiter = ZKTest::Interop::perl_child($hosts, sub {
+        my ($h, $say, $next_line) = @_;
         my $s = Net::ZooKeeper::Recipe::Semaphore->new(handle => $h, path => $sp, layout => $layout, max_leases => 2);
-        print $out "waiting\n";
+        $say->('waiting');
         $s->acquire(timeout => 30) or die "timeout\n";
-        print $out "held ", $s->node, "\n";
-        <$in>;
-        print $out $s->release ? "released\n" : "lost\n";
+        $say->('held', $s->node);
+        $next_line->();
+        $say->($s->release ? 'released' : 'lost');
     });
     is($waiter->line(30), 'waiting', "$layout: a waiter starts");
-    await_children($lockp, 1);
+    await_children($zkh, $lockp, 1);
     # Curator: the waiter creates its lease node once it holds the lock.
-    await_children($leases, 3) if $layout eq 'curator';
+    await_children($zkh, $leases, 3) if $layout eq 'curator';
     is(scalar(() = $zkh->get_children($lockp)), 1, "$layout: the waiter holds the lock while it waits");
     is(scalar(() = $zkh->get_children($leases)), $layout eq 'curator' ? 3 : 2,
        $layout eq 'curator' ? 'curator: the waiter made its lease node, not held (3 children, 2 leases)'
@@ -164,16 +127,9 @@ for my $layout (qw(curator kazoo)) {
     ok($sem->acquire(timeout => 10), 'expiry: acquired');
     ok(!$sem->lost, 'expiry: not lost while the session lives');
     my $node = "$root/expiry/leases/" . $sem->node;
-    my $closed;
     # The first handle may take the session back before the second one
     # closes it: again until a third handle sees the lease node gone (bounded).
-    for (1 .. 10) {
-        my $thief = Net::ZooKeeper->new($hosts, session_id => $h->{session_id});
-        for (1 .. 10) { last if $thief->exists('/'); $thief->get_error == ZCONNECTIONLOSS or last }
-        undef $thief;
-        last if $closed = !$zkh->exists($node) && $zkh->get_error == ZNONODE;
-    }
-    ok($closed, 'expiry: a second handle on the same session closed it');
+    ok(close_session($hosts, $h, $zkh, $node), 'expiry: a second handle on the same session closed it');
     # Bounded wait for the first handle to hear it: a call makes it reconnect.
     my $end = time + 20;
     until ($sem->lost || time > $end) {
@@ -225,12 +181,12 @@ for my $layout (qw(curator kazoo)) {
     my $leases = $LEASES{$layout}->($sp);
     my @kids = map {
         my $id = $_;
-        child(sub {
-            my ($h, $out, $in) = @_;
+        ZKTest::Interop::perl_child($hosts, sub {
+            my ($h, $say, $next_line) = @_;
             my $s = Net::ZooKeeper::Recipe::Semaphore->new(
                 handle => $h, path => $sp, layout => $layout, max_leases => 2, identifier => "p$id");
-            print $out "ready\n";
-            <$in>;
+            $say->('ready');
+            $next_line->();
             my ($most, $over) = (0, 0);
             for my $round (1 .. $ROUNDS) {
                 $s->acquire(timeout => 30) or die "timeout in round $round\n";
@@ -246,29 +202,19 @@ for my $layout (qw(curator kazoo)) {
                 $h->delete("$markers/p$id") or die "marker delete: " . $h->get_error . "\n";
                 $s->release or die "lease lost in round $round\n";
             }
-            print $out "done $ROUNDS most $most over $over\n";
+            $say->("done $ROUNDS most $most over $over");
         });
     } 1 .. 4;
     is($_->line(30), 'ready', "$layout: contender ready") for @kids;
-    my %result;
     my ($most_markers, $most_leases) = (0, 0);
-    my @pending = @kids;
-    my $end = time + 60;
     $_->say('go') for @kids;
-    while (@pending && time < $end) {
-        my $w = $zkh->watch;
-        my $m = () = $zkh->get_children($markers, watch => $w);
+    my %result = %{ ZKTest::Interop::watch_answers($zkh, $markers, \@kids, sub {
+        my $m = @_;
         my $l = () = $zkh->get_children($leases);
         $most_markers = $m if $m > $most_markers;
         $most_leases = $l if $l > $most_leases;
-        $w->wait(timeout => 20);
-        @pending = grep {
-            my $line = $_->line(0.001);
-            $result{$_} = $line if defined $line;
-            !defined $line;
-        } @pending;
-    }
-    is(scalar(@pending), 0, "$layout: all contenders finished");
+    }) };
+    is(scalar(grep { !exists $result{$_} } @kids), 0, "$layout: all contenders finished");
     my $sum_most = 0;
     for my $k (@kids) {
         my ($done, $most, $over) = ($result{$k} // '') =~ /\Adone (\d+) most (\d+) over (\d+)\z/;

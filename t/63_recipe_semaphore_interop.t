@@ -17,7 +17,6 @@ use warnings;
 use Test::More;
 use FindBin ();
 use lib "$FindBin::Bin/lib";
-use POSIX ();
 
 use ZKTest;
 use ZKTest::Interop;
@@ -42,44 +41,29 @@ my %LEASES = (curator => sub { "$_[0]/leases" }, kazoo => sub { $_[0] });
 # helpers do (ready, go, rounds with a marker, "done N most M over V").
 sub perl_holder {
     my ($layout, $path, $markers, $id) = @_;
-    pipe(my $from_child, my $to_parent) or die "pipe: $!";
-    pipe(my $from_parent, my $to_child) or die "pipe: $!";
-    my $pid = fork // die "fork: $!";
-    if (!$pid) {
-        close $from_child; close $to_child;
-        $to_parent->autoflush(1);
-        my $ok = eval {
-            my $h = Net::ZooKeeper->new($hosts);
-            $h->exists('/') or die "cannot connect: " . $h->get_error . "\n";
-            my $s = Net::ZooKeeper::Recipe::Semaphore->new(
-                handle => $h, path => $path, layout => $layout, max_leases => $MAX, identifier => $id);
-            print $to_parent "ready\n";
-            my $go = <$from_parent>;
-            die "expected go\n" unless defined $go && $go eq "go\n";
-            my ($most, $over) = (0, 0);
-            for my $round (1 .. $ROUNDS) {
-                $s->acquire(timeout => 30) or die "lease timeout in round $round\n";
-                $h->create("$markers/$id", '', flags => ZOO_EPHEMERAL, acl => ZOO_OPEN_ACL_UNSAFE)
-                    or die "marker: " . $h->get_error . "\n";
-                # Hold for a while (a few round trips) so that holds overlap.
-                for (1 .. 3) {
-                    my $n = () = $h->get_children($markers);
-                    $most = $n if $n > $most;
-                    $over++ if $n > $MAX;
-                    select(undef, undef, undef, 0.005);
-                }
-                $h->delete("$markers/$id") or die "marker delete: " . $h->get_error . "\n";
-                $s->release or die "lease lost in round $round\n";
+    return ZKTest::Interop::perl_child($hosts, sub {
+        my ($h, $say, $next_line) = @_;
+        my $s = Net::ZooKeeper::Recipe::Semaphore->new(
+            handle => $h, path => $path, layout => $layout, max_leases => $MAX, identifier => $id);
+        $say->('ready');
+        $next_line->() eq 'go' or die "expected go\n";
+        my ($most, $over) = (0, 0);
+        for my $round (1 .. $ROUNDS) {
+            $s->acquire(timeout => 30) or die "lease timeout in round $round\n";
+            $h->create("$markers/$id", '', flags => ZOO_EPHEMERAL, acl => ZOO_OPEN_ACL_UNSAFE)
+                or die "marker: " . $h->get_error . "\n";
+            # Hold for a while (a few round trips) so that holds overlap.
+            for (1 .. 3) {
+                my $n = () = $h->get_children($markers);
+                $most = $n if $n > $most;
+                $over++ if $n > $MAX;
+                select(undef, undef, undef, 0.005);
             }
-            print $to_parent "done $ROUNDS most $most over $over\n";
-            1;
-        };
-        print $to_parent "error $@" unless $ok;
-        POSIX::_exit($ok ? 0 : 1);
-    }
-    close $from_parent; close $to_parent;
-    $to_child->autoflush(1);
-    return bless { pid => $pid, out => $from_child, in => $to_child, buf => '' }, 'ZKTest::Interop';
+            $h->delete("$markers/$id") or die "marker delete: " . $h->get_error . "\n";
+            $s->release or die "lease lost in round $round\n";
+        }
+        $say->("done $ROUNDS most $most over $over");
+    });
 }
 
 # Runs 2 Perl and 2 foreign holders on one semaphore and checks that never
@@ -97,26 +81,17 @@ sub contend {
     my @who = ("$lib 1", "$lib 2", 'Perl 1', 'Perl 2');
     is($holders[$_]->line(60), 'ready', "$who[$_] ready") for 0 .. $#holders;
     $_->say('go') for @holders;
-    my (%result, %names);
+    my %names;
     my ($most_markers, $most_leases, $mixed) = (0, 0, 0);
-    my @pending = @holders;
-    my $end = time + 60;
-    while (@pending && time < $end) {
-        my $w = $zkh->watch;
-        my @m = $zkh->get_children($markers, watch => $w);
+    my %result = %{ ZKTest::Interop::watch_answers($zkh, $markers, \@holders, sub {
+        my @m = @_;
         my @l = $zkh->get_children($leases);
         $names{$_} = 1 for @l;
         $most_markers = @m if @m > $most_markers;
         $mixed++ if grep({ /\Aperl/ } @m) && grep({ /\A\Q$lib\E/ } @m);
         $most_leases = @l if @l > $most_leases;
-        $w->wait(timeout => 20);
-        @pending = grep {
-            my $line = $_->line(0.001);
-            $result{$_} = $line if defined $line;
-            !defined $line;
-        } @pending;
-    }
-    is(scalar(@pending), 0, "$lib: every holder finished");
+    }) };
+    is(scalar(grep { !exists $result{$_} } @holders), 0, "$lib: every holder finished");
     my $most = 0;
     for my $i (0 .. $#holders) {
         my $r = $result{ $holders[$i] } // 'no answer';
@@ -134,10 +109,7 @@ sub contend {
     ok(keys(%names) >= 4 && !@bad, "$lib: all " . keys(%names) . " lease nodes seen in the one layout"
        . (@bad ? " (not: @bad)" : ''));
     is(scalar(() = $zkh->get_children($leases)), 0, "$lib: no lease node left");
-    for my $h (@holders) {
-        if ($h->can('finish') && $h->{which}) { $h->finish }
-        else { waitpid($h->{pid}, 0) }
-    }
+    $_->finish for @holders;
     return $path;
 }
 

@@ -12,10 +12,10 @@ use warnings;
 use Test::More;
 use FindBin ();
 use lib "$FindBin::Bin/lib";
-use POSIX ();
 
 use ZKTest;
 use ZKTest::Interop;
+use ZKTest::Util qw(await_children close_session);
 use Net::ZooKeeper qw(:errors :acls :events :states);
 use Net::ZooKeeper::Recipe::ReadWriteLock;
 
@@ -41,39 +41,10 @@ sub rw {
 # releases it on "release".
 sub contender {
     my ($path, $layout, $kind) = @_;
-    pipe(my $from_child, my $to_parent) or die "pipe: $!";
-    pipe(my $from_parent, my $to_child) or die "pipe: $!";
-    my $pid = fork // die "fork: $!";
-    if (!$pid) {
-        close $from_child; close $to_child;
-        $to_parent->autoflush(1);
-        my $h = Net::ZooKeeper->new($hosts);
-        my $lock = $kind eq 'read' ? rw($h, $path, $layout)->read_lock : rw($h, $path, $layout)->write_lock;
-        if ($lock->acquire(timeout => 60)) {
-            print $to_parent "held ", $lock->node, "\n";
-            <$from_parent>;
-            $lock->release;
-            print $to_parent "released\n";
-        }
-        else { print $to_parent "timeout\n" }
-        POSIX::_exit(0);
-    }
-    close $from_parent; close $to_parent;
-    $to_child->autoflush(1);
-    return bless { pid => $pid, out => $from_child, in => $to_child, buf => '' }, 'ZKTest::Interop';
-}
-
-# Waits (bounded) until $path has $n children; returns them.
-sub await_children {
-    my ($path, $n) = @_;
-    my $end = time + 30;
-    while (time < $end) {
-        my $w = $zkh->watch;
-        my @c = $zkh->get_children($path, watch => $w);
-        return @c if @c >= $n;
-        $w->wait(timeout => 5000);
-    }
-    return $zkh->get_children($path);
+    return ZKTest::Interop::perl_holder($hosts, sub {
+        my $rw = rw($_[0], $path, $layout);
+        $kind eq 'read' ? $rw->read_lock : $rw->write_lock;
+    });
 }
 
 for my $layout (qw(curator kazoo)) {
@@ -132,13 +103,13 @@ for my $layout (qw(curator kazoo)) {
     # A waiting writer keeps later readers out, and gets the lock before them.
     ok($r1->acquire(timeout => 10), "$layout: reader 1 holds");
     my $writer = contender($lp, $layout, 'write');
-    await_children($lp, 2);
+    await_children($zkh, $lp, 2);
     ok(!$r2->try_acquire, "$layout: a later reader waits for the waiting writer (try_acquire)");
     my @queue = $r1->contenders;
     is(scalar @queue, 2, "$layout: reader and waiting writer queued");
     like($queue[1], $NAME{$layout}{write}, "$layout: the writer after the reader");
     my $reader = contender($lp, $layout, 'read');
-    await_children($lp, 3);
+    await_children($zkh, $lp, 3);
     ok($r1->release, "$layout: reader 1 releases");
     like($writer->line(30), qr/\Aheld \Q$queue[1]\E\z/, "$layout: the waiting writer gets it");
     ok(!$r2->try_acquire, "$layout: readers still wait");
@@ -179,16 +150,9 @@ for my $layout (qw(curator kazoo)) {
     ok($r->acquire(timeout => 10) && $w->acquire(timeout => 10), 'expiry: read and write lock held');
     ok(!$r->lost && !$w->lost, 'expiry: not lost while the session lives');
     my $node = "$root/expiry-k/" . $w->node;
-    my $closed;
     # The first handle may take the session back before the second one
     # closes it: again until a third handle sees the node gone (bounded).
-    for (1 .. 10) {
-        my $thief = Net::ZooKeeper->new($hosts, session_id => $h->{session_id});
-        for (1 .. 10) { last if $thief->exists('/'); $thief->get_error == ZCONNECTIONLOSS or last }
-        undef $thief;
-        last if $closed = !$zkh->exists($node) && $zkh->get_error == ZNONODE;
-    }
-    ok($closed, 'expiry: a second handle on the same session closed it');
+    ok(close_session($hosts, $h, $zkh, $node), 'expiry: a second handle on the same session closed it');
     # Bounded wait for the first handle to hear it: a call makes it reconnect.
     my $end = time + 20;
     until (($r->lost && $w->lost) || time > $end) {

@@ -21,10 +21,10 @@ use warnings;
 use Test::More;
 use FindBin ();
 use lib "$FindBin::Bin/lib";
-use POSIX ();
 
 use ZKTest;
 use ZKTest::Interop;
+use ZKTest::Util qw(await_children);
 use Net::ZooKeeper qw(:errors :acls :node_flags);
 use Net::ZooKeeper::Recipe::Lock;
 use Net::ZooKeeper::Recipe::ReadWriteLock;
@@ -56,71 +56,43 @@ sub rw {
     return Net::ZooKeeper::Recipe::ReadWriteLock->new(handle => $h, path => $path, layout => $layout, identifier => 'perl');
 }
 
-# Waits (bounded) until $path has $n children; returns them.
-sub await_children {
-    my ($path, $n) = @_;
-    my $end = time + 30;
-    while (time < $end) {
-        my $w = $zkh->watch;
-        my @c = $zkh->get_children($path, watch => $w);
-        return @c if @c >= $n;
-        $w->wait(timeout => 5000);
-    }
-    return $zkh->get_children($path);
-}
-
 # A Perl contender in a child process with its own session, doing what the
 # helpers' "rounds" mode does.
 sub perl_rounds {
     my ($layout, $path, $kind, $markers, $counter) = @_;
-    pipe(my $from_child, my $to_parent) or die "pipe: $!";
-    pipe(my $from_parent, my $to_child) or die "pipe: $!";
-    my $pid = fork // die "fork: $!";
-    if (!$pid) {
-        close $from_child; close $to_child;
-        $to_parent->autoflush(1);
-        my $ok = eval {
-            my $h = Net::ZooKeeper->new($hosts);
-            $h->exists('/') or die "cannot connect: " . $h->get_error . "\n";
-            my $rw = rw($h, $path, $layout);
-            my $writer = $kind eq 'write';
-            my $lock = $writer ? $rw->write_lock : $rw->read_lock;
-            my $marker = "$markers/" . ($writer ? 'w' : 'r') . '-perl';
-            print $to_parent "ready\n";
-            my $go = <$from_parent>;
-            die "expected go\n" unless defined $go && $go eq "go\n";
-            my ($over, $most) = (0, 0);
-            for my $round (1 .. $ROUNDS) {
-                $lock->acquire(timeout => 30) or die "lock timeout in round $round\n";
-                $h->create($marker, '', flags => ZOO_EPHEMERAL, acl => ZOO_OPEN_ACL_UNSAFE)
-                    or die "marker: " . $h->get_error . "\n";
-                my $bad = 0;
-                # Hold for a while (a few round trips) so that holds overlap.
-                for (1 .. 3) {
-                    my @seen = $h->get_children($markers);
-                    my $writers = grep { /\Aw-/ } @seen;
-                    $most = @seen - $writers if @seen - $writers > $most;
-                    $bad = 1 if $writer ? @seen > 1 : $writers;
-                    select(undef, undef, undef, 0.005);
-                }
-                if ($writer) {
-                    my $v = $h->get($counter);
-                    defined $v or die "get $counter: " . $h->get_error . "\n";
-                    $h->set($counter, $v + 1) or die "set $counter: " . $h->get_error . "\n";
-                }
-                $h->delete($marker) or die "marker delete: " . $h->get_error . "\n";
-                $over++ if $bad;
-                $lock->release or die "lock lost in round $round\n";
+    return ZKTest::Interop::perl_child($hosts, sub {
+        my ($h, $say, $next_line) = @_;
+        my $rw = rw($h, $path, $layout);
+        my $writer = $kind eq 'write';
+        my $lock = $writer ? $rw->write_lock : $rw->read_lock;
+        my $marker = "$markers/" . ($writer ? 'w' : 'r') . '-perl';
+        $say->('ready');
+        $next_line->() eq 'go' or die "expected go\n";
+        my ($over, $most) = (0, 0);
+        for my $round (1 .. $ROUNDS) {
+            $lock->acquire(timeout => 30) or die "lock timeout in round $round\n";
+            $h->create($marker, '', flags => ZOO_EPHEMERAL, acl => ZOO_OPEN_ACL_UNSAFE)
+                or die "marker: " . $h->get_error . "\n";
+            my $bad = 0;
+            # Hold for a while (a few round trips) so that holds overlap.
+            for (1 .. 3) {
+                my @seen = $h->get_children($markers);
+                my $writers = grep { /\Aw-/ } @seen;
+                $most = @seen - $writers if @seen - $writers > $most;
+                $bad = 1 if $writer ? @seen > 1 : $writers;
+                select(undef, undef, undef, 0.005);
             }
-            print $to_parent "done $ROUNDS over $over most $most\n";
-            1;
-        };
-        print $to_parent "error $@" unless $ok;
-        POSIX::_exit($ok ? 0 : 1);
-    }
-    close $from_parent; close $to_parent;
-    $to_child->autoflush(1);
-    return bless { pid => $pid, out => $from_child, in => $to_child, buf => '' }, 'ZKTest::Interop';
+            if ($writer) {
+                my $v = $h->get($counter);
+                defined $v or die "get $counter: " . $h->get_error . "\n";
+                $h->set($counter, $v + 1) or die "set $counter: " . $h->get_error . "\n";
+            }
+            $h->delete($marker) or die "marker delete: " . $h->get_error . "\n";
+            $over++ if $bad;
+            $lock->release or die "lock lost in round $round\n";
+        }
+        $say->("done $ROUNDS over $over most $most");
+    });
 }
 
 # One step at a time.  15 tests.
@@ -142,7 +114,7 @@ sub steps {
 
     my $writer = foreign($lib, 'acquire', $lp, 'write');
     is($writer->line, 'waiting', "$lib writer waits");
-    await_children($lp, 2);
+    await_children($zkh, $lp, 2);
     @nodes = $r->contenders;
     like($nodes[1] // '', $NAME{$lib}{write}, "$lib\'s write node, queued behind its reader: " . ($nodes[1] // 'none'));
     ok(!$r->try_acquire, "a Perl reader does not pass $lib\'s waiting writer");
@@ -160,7 +132,7 @@ sub steps {
     $reader->finish;
     $writer = foreign($lib, 'acquire', $lp, 'write');
     $writer->line;    # "waiting"
-    await_children($lp, 2);
+    await_children($zkh, $lp, 2);
     ok($r->release, 'the Perl reader releases');
     like($writer->line, qr/\Aheld\b/, "$lib\'s waiting writer gets the lock then");
     $writer->say('release');
@@ -185,27 +157,18 @@ sub contend {
     );
     is($c[$_]->line(60), 'ready', "$who[$_] ready") for 0 .. $#c;
     $_->say('go') for @c;
-    my (%result, %names);
+    my %names;
     my ($clash, $most_readers, $mixed) = (0, 0, 0);
-    my @pending = @c;
-    my $end = time + 60;
     # Watch the markers until every contender has answered.
-    while (@pending && time < $end) {
-        my $w = $zkh->watch;
-        my @m = $zkh->get_children($markers, watch => $w);
+    my %result = %{ ZKTest::Interop::watch_answers($zkh, $markers, \@c, sub {
+        my @m = @_;
         $names{$_} = 1 for $zkh->get_children($lp);
         my $writers = grep { /\Aw-/ } @m;
         $clash++ if $writers && @m > 1;
         $most_readers = @m - $writers if @m - $writers > $most_readers;
         $mixed++ if grep({ $_ eq 'r-perl' } @m) && grep({ /\Ar-(?!perl)/ } @m);
-        $w->wait(timeout => 20);
-        @pending = grep {
-            my $line = $_->line(0.001);
-            $result{$_} = $line if defined $line;
-            !defined $line;
-        } @pending;
-    }
-    is(scalar(@pending), 0, "$lib: every contender finished");
+    }) };
+    is(scalar(grep { !exists $result{$_} } @c), 0, "$lib: every contender finished");
     for my $i (0 .. $#c) {
         my $r = $result{ $c[$i] } // 'no answer';
         my ($over) = $r =~ /\Adone $ROUNDS over (\d+) most \d+/;
@@ -218,10 +181,7 @@ sub contend {
     ok(keys(%names) >= 4 && !@bad, "$lib: all " . keys(%names) . " contender nodes seen are in the one layout"
        . (@bad ? " (not: @bad)" : ''));
     is(scalar(() = $zkh->get_children($lp)), 0, "$lib: no contender node left");
-    for my $h (@c) {
-        if ($h->{which}) { $h->finish }
-        else { waitpid($h->{pid}, 0) }
-    }
+    $_->finish for @c;
 }
 
 for my $lib (qw(curator kazoo)) {

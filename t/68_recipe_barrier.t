@@ -14,10 +14,10 @@ use warnings;
 use Test::More;
 use FindBin ();
 use lib "$FindBin::Bin/lib";
-use POSIX ();
 
 use ZKTest;
 use ZKTest::Interop;
+use ZKTest::Util qw(children_until);
 use Net::ZooKeeper qw(:errors :acls);
 use Net::ZooKeeper::Recipe::Barrier;
 use Net::ZooKeeper::Recipe::DoubleBarrier;
@@ -58,40 +58,7 @@ sub tagged {
 
 # A Perl participant in a child process: $body->($handle, $say, $next_line)
 # with its own session (4 s, so that a killed child's session ends soon).
-sub perl_proc {
-    my ($body) = @_;
-    pipe(my $from_child, my $to_parent) or die "pipe: $!";
-    pipe(my $from_parent, my $to_child) or die "pipe: $!";
-    my $pid = fork // die "fork: $!";
-    if (!$pid) {
-        close $from_child; close $to_child;
-        $to_parent->autoflush(1);
-        my $ok = eval {
-            my $h = Net::ZooKeeper->new($hosts, session_timeout => 4000);
-            $h->exists('/') or die "cannot connect: " . $h->get_error . "\n";
-            $body->($h, sub { print $to_parent "@_\n" }, sub { my $l = <$from_parent> // ''; chomp $l; $l });
-            1;
-        };
-        print $to_parent "error $@" unless $ok;
-        POSIX::_exit($ok ? 0 : 1);
-    }
-    close $from_parent; close $to_parent;
-    $to_child->autoflush(1);
-    return bless { pid => $pid, out => $from_child, in => $to_child, buf => '' }, 'ZKTest::Interop';
-}
-
-# Waits (bounded, on child watches) until $cond->(@children) holds.
-sub children_until {
-    my ($path, $cond, $timeout) = @_;
-    my $end = time + ($timeout // 30);
-    while (1) {
-        my $w = $zkh->watch;
-        my @c = $zkh->get_children($path, watch => $w);
-        return 1 if $cond->(@c);
-        return 0 if time >= $end;
-        $w->wait(timeout => 1000 * ($end - time) + 1);
-    }
-}
+sub perl_proc { ZKTest::Interop::perl_child($hosts, $_[0], session_timeout => 4000) }
 
 # ---- Barrier ---------------------------------------------------------------
 
@@ -202,7 +169,7 @@ for my $lib (qw(curator kazoo)) {
         my @others = ([ "$lib 1", sub { tagged($h, 'd1', @_) } ], [ "$lib 2", sub { tagged($h, 'd2', @_) } ],
                       [ 'Perl child', sub { $child->line(@_) } ]);
         is($_->[1]->(60), 'entering', "$_->[0] entering") for @others;
-        ok(children_until($path, sub { (grep { $_ ne 'ready' } @_) == $N - 1 }), ($N - 1) . ' participants in');
+        ok(children_until($zkh, $path, sub { (grep { $_ ne 'ready' } @_) == $N - 1 }), ($N - 1) . ' participants in');
         my @names = grep { $_ ne 'ready' } $zkh->get_children($path);
         is(scalar(grep { $_ =~ $MEMBER{$lib} } @names), $N - 1, "$lib layout participant nodes (@names)");
         # Curator: the client's default data (the local address) in every
@@ -228,14 +195,14 @@ for my $lib (qw(curator kazoo)) {
         # Every participant but the lowest deletes its node as it leaves;
         # the lowest and this one (not leaving yet) stay.
         my %stay = map { $_ => 1 } $all[0], $db->node;
-        ok(children_until($path, sub { my @p = grep { $_ ne 'ready' } @_; @p == keys(%stay) && !grep { !$stay{$_} } @p }),
+        ok(children_until($zkh, $path, sub { my @p = grep { $_ ne 'ready' } @_; @p == keys(%stay) && !grep { !$stay{$_} } @p }),
            'the others are leaving: only the lowest node and ours are left');
         @early = grep { defined $_->[1]->(0) } @others;
         is(scalar(@early), 0, 'nobody passed leave while this process has not left');
         ok($db->leave(timeout => 30), 'this process leaves, and passes');
         my @left = map { $_->[1]->(30) // 'nothing' } @others;
         is("@left", join(' ', ('left 0') x @others), 'every other participant passed leave once all had left');
-        ok(children_until($path, sub { !@_ }, 10), 'no node left under the barrier (ready deleted too)');
+        ok(children_until($zkh, $path, sub { !@_ }, 10), 'no node left under the barrier (ready deleted too)');
         $child->finish;
     }
 }

@@ -12,7 +12,6 @@ use warnings;
 use Test::More;
 use FindBin ();
 use lib "$FindBin::Bin/lib";
-use POSIX ();
 
 use ZKTest;
 use ZKTest::Interop;
@@ -45,27 +44,7 @@ my @VALUES = ("\0", join('', map { chr } 0 .. 255), '', "caf\xc3\xa9", "x" x 100
 
 # A Perl process of its own: $body->($handle, $say, $next_line), with a 4 s
 # session so that a killed child's session ends soon.
-sub perl_proc {
-    my ($body) = @_;
-    pipe(my $from_child, my $to_parent) or die "pipe: $!";
-    pipe(my $from_parent, my $to_child) or die "pipe: $!";
-    my $pid = fork // die "fork: $!";
-    if (!$pid) {
-        close $from_child; close $to_child;
-        $to_parent->autoflush(1);
-        my $ok = eval {
-            my $h = Net::ZooKeeper->new($hosts, session_timeout => 4000);
-            $h->exists('/') or die "cannot connect: " . $h->get_error . "\n";
-            $body->($h, sub { print $to_parent "@_\n" }, sub { my $l = <$from_parent> // ''; chomp $l; $l });
-            1;
-        };
-        print $to_parent "error $@" unless $ok;
-        POSIX::_exit($ok ? 0 : 1);
-    }
-    close $from_parent; close $to_parent;
-    $to_child->autoflush(1);
-    return bless { pid => $pid, out => $from_child, in => $to_child, buf => '' }, 'ZKTest::Interop';
-}
+sub perl_proc { ZKTest::Interop::perl_child($hosts, $_[0], session_timeout => 4000) }
 
 # ---- Perl alone --------------------------------------------------------------
 

@@ -12,6 +12,7 @@ use FindBin ();
 use lib "$FindBin::Bin/lib";
 
 use ZKTest;
+use ZKTest::Util qw(close_session);
 use Net::ZooKeeper qw(:errors :acls :events :states :node_flags);
 
 $SIG{PIPE} = 'IGNORE';
@@ -32,14 +33,7 @@ for my $round (1 .. $rounds) {
     ok($h->exists($root, watch => sub { push @code, [@_] }), "round $round: a code-ref watch armed");
     # The first handle may take the session back (it reconnects) before the
     # second one closes it: again until a third handle sees the node gone.
-    my $closed;
-    for (1 .. 10) {
-        my $thief = Net::ZooKeeper->new($hosts, session_id => $h->{session_id});
-        for (1 .. 10) { last if $thief->exists('/'); $thief->get_error == ZCONNECTIONLOSS or last }
-        undef $thief;
-        last if $closed = !$zkh->exists($node) && $zkh->get_error == ZNONODE;
-    }
-    ok($closed, "round $round: another client took the session over and closed it");
+    ok(close_session($hosts, $h, $zkh, $node), "round $round: another client took the session over and closed it");
     # Calls make the first handle reconnect and learn of the end (bounded).
     for (1 .. 40) {
         last if $w->{state} == ZOO_EXPIRED_SESSION_STATE;

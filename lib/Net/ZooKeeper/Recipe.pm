@@ -307,6 +307,15 @@ sub guard_for {
     return bless { held => $self }, 'Net::ZooKeeper::Recipe::Guard';
 }
 
+# DESTROY of a recipe whose member node "$path/$node" stays while it is
+# joined: deletes it, best effort, in the process that made it.
+sub drop_member_node {
+    my ($self) = @_;
+    return if ${^GLOBAL_PHASE} eq 'DESTRUCT' || $$ != ($self->{pid} // 0) || !$self->{joined};
+    local ($@, $!, $?);
+    eval { $self->{handle}->delete("$self->{path}/$self->{node}") };
+}
+
 # A pause before retrying a call that failed with ZCONNECTIONLOSS: a call
 # fails at once while the servers refuse connections, so without it the
 # retry would spin.
@@ -522,6 +531,17 @@ by its captured sequence number.
 
 A Net::ZooKeeper::Recipe::Guard: its C<release> (or its going out of scope)
 releases what the recipe holds; C<held> returns the recipe.
+
+=item drop_member_node()
+
+  sub DESTROY { $_[0]->drop_member_node }
+
+For a recipe whose member node C<"$self->{path}/$self->{node}"> stays
+while C<< $self->{joined} >> is true (a double barrier's or a party's):
+deletes that node, best effort (as kazoo's C<_best_effort_cleanup>), when
+the object goes in the process that made it (C<< $self->{pid} >>), so that
+a member that goes stops counting at once.  Nothing during global
+destruction; C<$@>, C<$!> and C<$?> are left as they were.
 
 =back
 

@@ -4,7 +4,9 @@ package ZKTest::Interop;
 # ones: compiles t/lib/ZKTest/interop/CuratorHelper.java with javac into a
 # temporary directory and starts helpers as child processes talking over
 # pipes (a line protocol: the helper prints "ready", "held", "done N",
-# "value N" ...; the test writes "go", "release", "read").  Core Perl only.
+# "value N" ...; the test writes "go", "release", "read").  Perl contenders
+# run in child processes speaking the same protocol (perl_child).  Core Perl
+# only.
 
 use strict;
 use warnings;
@@ -15,7 +17,9 @@ use File::Temp ();
 use IPC::Open2 ();
 use IO::Handle ();
 use IO::Select ();
+use POSIX ();
 use Time::HiRes ();
+
 
 use ZKTest ();
 
@@ -90,9 +94,89 @@ sub start {
         ? ('java', '-cp', $classpath, $program // 'CuratorHelper', @args)
         : ('/usr/bin/python3', "$DIR/" . ($program // 'kazoo_helper.py'), @args);
     my ($out, $in);
+    # The kazoo helpers import kazoo_common.py from their directory: no
+    # __pycache__ left there.
+    local $ENV{PYTHONDONTWRITEBYTECODE} = 1;
     my $pid = IPC::Open2::open2($out, $in, @cmd);
     $in->autoflush(1);
     return bless { pid => $pid, out => $out, in => $in, which => $which, buf => '' }, $class;
+}
+
+# A Perl contender next to the helpers: forks a child that connects to
+# $hosts with a session of its own (%options go to Net::ZooKeeper->new, e.g.
+# session_timeout => 4000 so that a killed child's session ends soon) and
+# runs $body->($handle, $say, $next_line).  $say->(@words) prints one line to
+# the parent; $next_line->() returns the parent's next line without its
+# newline ('' at the end of input), $next_line->($seconds) undef if none
+# came by then.  A die in $body is reported as "error MESSAGE"; the child
+# leaves through POSIX::_exit (1 after a die).  Returns the parent's end, a
+# ZKTest::Interop object like those of start().
+sub perl_child {
+    my ($hosts, $body, %options) = @_;
+    pipe(my $from_child, my $to_parent) or die "pipe: $!";
+    pipe(my $from_parent, my $to_child) or die "pipe: $!";
+    my $pid = fork // die "fork: $!";
+    if (!$pid) {
+        close $from_child; close $to_child;
+        $to_parent->autoflush(1);
+        my $ok = eval {
+            my $h = Net::ZooKeeper->new($hosts, %options);
+            $h->exists('/') or die "cannot connect: " . $h->get_error . "\n";
+            my $sel = IO::Select->new($from_parent);
+            my $next_line = sub {
+                return undef if defined $_[0] && !$sel->can_read($_[0]);
+                my $line = <$from_parent> // '';
+                chomp $line;
+                return $line;
+            };
+            $body->($h, sub { print $to_parent "@_\n" }, $next_line);
+            1;
+        };
+        print $to_parent "error $@" unless $ok;
+        POSIX::_exit($ok ? 0 : 1);
+    }
+    close $from_parent; close $to_parent;
+    $to_child->autoflush(1);
+    return bless { pid => $pid, out => $from_child, in => $to_child, which => 'perl', buf => '' }, __PACKAGE__;
+}
+
+# A perl_child holding a lock: takes the one $make->($handle) returns (60 s
+# at the most; else says "timeout"), says "held NODE", releases it on the
+# next line from the parent and says "released".
+sub perl_holder {
+    my ($hosts, $make, %options) = @_;
+    return perl_child($hosts, sub {
+        my ($h, $say, $next_line) = @_;
+        my $lock = $make->($h);
+        return $say->('timeout') unless $lock->acquire(timeout => 60);
+        $say->('held', $lock->node);
+        $next_line->();
+        $lock->release;
+        $say->('released');
+    }, %options);
+}
+
+# Until every one of @$contenders (helpers or perl_child()ren, told "go")
+# has answered a line, at most $seconds (default 60): reads the children of
+# $path through $handle with a watch, calls $look->(@children), and waits
+# for the watch (20 ms at the most).  Returns { $contender => $line } for
+# those that answered.
+sub watch_answers {
+    my ($handle, $path, $contenders, $look, $seconds) = @_;
+    my %answer;
+    my @pending = @$contenders;
+    my $end = time + ($seconds // 60);
+    while (@pending && time < $end) {
+        my $w = $handle->watch;
+        $look->($handle->get_children($path, watch => $w));
+        $w->wait(timeout => 20);
+        @pending = grep {
+            my $line = $_->line(0.001);
+            $answer{$_} = $line if defined $line;
+            !defined $line;
+        } @pending;
+    }
+    return \%answer;
 }
 
 sub say {

@@ -23,6 +23,7 @@ our $VERSION = '1.00';
 our @EXPORT_OK = qw(
     msg_re exception_of croaks lives warns warns_like error_is no_hang
     unused_local_host delete_tree create_null_node reap wait_until capture_stderr
+    children_until await_children close_session
     start_server_or_skip modules_or_skip run_synopsis child_stops_adapter
 );
 
@@ -213,6 +214,42 @@ sub wait_until {
         Time::HiRes::sleep($interval // 0.02);
     }
     return 1;
+}
+
+# Bounded waits on child watches of $path (through $h).
+sub children_until {
+    my ($h, $path, $cond, $seconds) = @_;
+    my $end = time + ($seconds // 30);
+    while (1) {
+        my $w = $h->watch;
+        my @c = $h->get_children($path, watch => $w);
+        return 1 if $cond->(@c);
+        return 0 if time >= $end;
+        # Slices of a second: a read again does not depend on the watch
+        # alone.
+        my $left = $end - time;
+        $w->wait(timeout => $left > 1 ? 1000 : 1000 * $left + 1);
+    }
+}
+
+sub await_children {
+    my ($h, $path, $n, $seconds) = @_;
+    my @c;
+    children_until($h, $path, sub { @c = @_; @c >= $n }, $seconds);
+    return @c;
+}
+
+# Closes the session of $h: a second handle takes it over and is destroyed.
+sub close_session {
+    my ($hosts, $h, $observer, $node) = @_;
+    for (1 .. 10) {
+        my $thief = Net::ZooKeeper->new($hosts, session_id => $h->{session_id});
+        # Its first attempt may meet the old connection still attached.
+        for (1 .. 10) { last if $thief->exists('/'); $thief->get_error == Net::ZooKeeper::ZCONNECTIONLOSS() or last }
+        undef $thief;
+        return 1 if !$observer->exists($node) && $observer->get_error == Net::ZooKeeper::ZNONODE();
+    }
+    return 0;
 }
 
 sub capture_stderr {
@@ -418,6 +455,30 @@ Calls C<$cond> until it returns true, for at most C<$seconds> (default 10),
 sleeping C<$interval> seconds (default 0.02) in between.  Returns 1 once
 C<$cond> was true, 0 if time ran out.  For things that happen in the
 background; the bound only stops a hang.
+
+=item children_until($handle, $path, $cond, $seconds)
+
+Reads the children of C<$path> through C<$handle> with a child watch and
+calls C<< $cond->(@children) >>; until it returns true, waits on the watch
+(a second at the most, so that a watch that never wakes the wait costs a
+second, not the test) and reads again, for at most C<$seconds> (default
+30).  Returns 1 once
+C<$cond> was true, 0 if time ran out.
+
+=item await_children($handle, $path, $n, $seconds)
+
+C<children_until> for at least C<$n> children.  Returns the children last
+read (fewer than C<$n> if time ran out).
+
+=item close_session($hosts, $handle, $observer, $node)
+
+Ends the session of C<$handle> from outside: a second handle takes the
+session over (C<session_id>) and is destroyed, which closes it.
+C<$handle> may take the session back (it reconnects) before the second
+one closes it, so this is tried again (at most 10 times) until
+C<$observer>, a handle of another session, sees the session's ephemeral
+C<$node> gone.  Returns 1 then, 0 if it never did.  C<$handle> learns of
+the expiry only when it next talks to the server.
 
 =back
 

@@ -64,13 +64,21 @@ sub members {
 
 sub _session_gone { }
 
-sub enter {
-    my ($self, %o) = @_;
-    Carp::croak('enter: invalid number of arguments') if @_ % 2 == 0;
-    Carp::croak('enter: the barrier object belongs to another process') if $$ != $self->{pid};
+# What enter() and leave() do first: check their arguments (@args, the
+# object's first) and the process, clear error().  Returns the deadline.
+sub _begin {
+    my ($self, $what, @args) = @_;
+    Carp::croak("$what: invalid number of arguments") if @args % 2 == 0;
+    Carp::croak("$what: the barrier object belongs to another process") if $$ != $self->{pid};
+    my (undef, %o) = @args;
     $self->{error} = ZOK;
+    return defined $o{timeout} ? Net::ZooKeeper::Recipe::now() + $o{timeout} : undef;
+}
+
+sub enter {
+    my ($self) = @_;
+    my $deadline = $self->_begin(enter => @_);
     my $zkh = $self->{handle};
-    my $deadline = defined $o{timeout} ? Net::ZooKeeper::Recipe::now() + $o{timeout} : undef;
     my $curator = $self->{layout} eq 'curator';
     # Our ephemeral node (Curator: parents as containers; kazoo: ensure_path).
     # Its name is fixed, so a create whose outcome was lost is found again.
@@ -112,12 +120,9 @@ sub enter {
 }
 
 sub leave {
-    my ($self, %o) = @_;
-    Carp::croak('leave: invalid number of arguments') if @_ % 2 == 0;
-    Carp::croak('leave: the barrier object belongs to another process') if $$ != $self->{pid};
-    $self->{error} = ZOK;
+    my ($self) = @_;
+    my $deadline = $self->_begin(leave => @_);
     my $zkh = $self->{handle};
-    my $deadline = defined $o{timeout} ? Net::ZooKeeper::Recipe::now() + $o{timeout} : undef;
     my $curator = $self->{layout} eq 'curator';
     $self->{entered} = 0;
     # kazoo removes "ready" as it starts leaving, Curator once it has left.
@@ -173,12 +178,7 @@ sub _delete {
 
 # Best effort, as kazoo's _best_effort_cleanup: a member that goes stops
 # counting.
-sub DESTROY {
-    my ($self) = @_;
-    return if ${^GLOBAL_PHASE} eq 'DESTRUCT' || $$ != ($self->{pid} // 0) || !$self->{joined};
-    local ($@, $!, $?);
-    eval { $self->{handle}->delete("$self->{path}/$self->{node}") };
-}
+sub DESTROY { $_[0]->drop_member_node }
 
 1;
 

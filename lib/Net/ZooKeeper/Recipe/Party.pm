@@ -154,12 +154,7 @@ sub watch {
 
 sub unwatch { $_[0]{gen}++; return 1 }
 
-sub DESTROY {
-    my ($self) = @_;
-    return if ${^GLOBAL_PHASE} eq 'DESTRUCT' || $$ != ($self->{pid} // 0) || !$self->{joined};
-    local ($@, $!, $?);
-    eval { $self->{handle}->delete("$self->{path}/$self->{node}") };
-}
+sub DESTROY { $_[0]->drop_member_node }
 
 1;
 

@@ -11,29 +11,16 @@
 //                          participant nodes seen once in; enter(30 s)); then
 //   T leave             -> "T left K" (leave(30 s); K: participant nodes left)
 // Used by t/lib/ZKTest/Interop.pm.
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
 import java.util.Map;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.apache.curator.framework.CuratorFramework;
-import org.apache.curator.framework.CuratorFrameworkFactory;
 import org.apache.curator.framework.recipes.barriers.DistributedBarrier;
 import org.apache.curator.framework.recipes.barriers.DistributedDoubleBarrier;
-import org.apache.curator.retry.ExponentialBackoffRetry;
 
-public class CuratorBarrier {
-    static synchronized void say(String s) { System.out.println(s); System.out.flush(); }
-
-    static CuratorFramework client(String hosts) throws Exception {
-        CuratorFramework c = CuratorFrameworkFactory.newClient(hosts, 10000, 10000, new ExponentialBackoffRetry(100, 10));
-        c.start();
-        if (!c.blockUntilConnected(30, TimeUnit.SECONDS)) throw new IllegalStateException("cannot connect to " + hosts);
-        return c;
-    }
-
+public class CuratorBarrier extends CuratorCommon {
     static int members(CuratorFramework c, String path) throws Exception {
         int n = 0;
         for (String child : c.getChildren().forPath(path)) if (!child.equals("ready")) n++;
@@ -58,7 +45,7 @@ public class CuratorBarrier {
                 else
                     say(tag + " timeout");
             } else if (cmd.equals("double")) {
-                CuratorFramework c = client(hosts);
+                CuratorFramework c = connect(hosts);
                 try {
                     DistributedDoubleBarrier b = new DistributedDoubleBarrier(c, path, Integer.parseInt(w[3]));
                     say(tag + " entering");
@@ -81,9 +68,8 @@ public class CuratorBarrier {
 
     public static void main(String[] args) throws Exception {
         String hosts = args[0];
-        CuratorFramework shared = client(hosts);
+        CuratorFramework shared = connect(hosts);
         Map<String, BlockingQueue<String>> inboxes = new ConcurrentHashMap<>();
-        BufferedReader in = new BufferedReader(new InputStreamReader(System.in));
         say("ready");
         String line;
         while ((line = in.readLine()) != null) {

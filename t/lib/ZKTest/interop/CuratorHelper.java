@@ -2,35 +2,20 @@
 // from the command line.  Prints "ready" once connected, then waits for a
 // line "go" on stdin so that every contender starts together; prints its
 // results as "key value" lines.  Used by t/lib/ZKTest/Interop.pm.
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.TimeUnit;
 import org.apache.curator.framework.CuratorFramework;
-import org.apache.curator.framework.CuratorFrameworkFactory;
 import org.apache.curator.framework.recipes.atomic.AtomicValue;
 import org.apache.curator.framework.recipes.atomic.DistributedAtomicLong;
 import org.apache.curator.framework.recipes.locks.InterProcessMutex;
 import org.apache.curator.framework.recipes.shared.SharedCount;
 import org.apache.curator.framework.recipes.shared.VersionedValue;
-import org.apache.curator.retry.ExponentialBackoffRetry;
 import org.apache.curator.retry.RetryNTimes;
 
-public class CuratorHelper {
-    static BufferedReader in = new BufferedReader(new InputStreamReader(System.in));
-
-    static void say(String s) { System.out.println(s); System.out.flush(); }
-
-    static void await(String word) throws Exception {
-        String line = in.readLine();
-        if (line == null || !line.trim().equals(word)) throw new IllegalStateException("expected " + word + ", got " + line);
-    }
-
+public class CuratorHelper extends CuratorCommon {
     public static void main(String[] args) throws Exception {
         String mode = args[0], hosts = args[1], path = args[2];
-        CuratorFramework client = CuratorFrameworkFactory.newClient(hosts, 10000, 10000, new ExponentialBackoffRetry(100, 10));
-        client.start();
-        if (!client.blockUntilConnected(30, TimeUnit.SECONDS)) throw new IllegalStateException("cannot connect to " + hosts);
+        CuratorFramework client = connect(hosts);
         try {
             if (mode.equals("lock")) {
                 // lock HOSTS LOCKPATH N COUNTERPATH: N times take the lock and

@@ -5,26 +5,17 @@
 // order on one thread); on a line "leader?" prints "is leader" or "is follower"
 // and the leader's id as it sees it ("sees ID"); on "stop" closes the latch,
 // prints "stopped" and exits.  Used by t/lib/ZKTest/Interop.pm.
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
 import java.util.concurrent.TimeUnit;
 import org.apache.curator.framework.CuratorFramework;
-import org.apache.curator.framework.CuratorFrameworkFactory;
 import org.apache.curator.framework.recipes.leader.LeaderLatch;
 import org.apache.curator.framework.recipes.leader.LeaderLatchListener;
-import org.apache.curator.retry.ExponentialBackoffRetry;
 
-public class CuratorLeader {
-    static synchronized void say(String s) { System.out.println(s); System.out.flush(); }
-
+public class CuratorLeader extends CuratorCommon {
     public static void main(String[] args) throws Exception {
         String hosts = args[0], path = args[1], id = args[2];
         // A short session, so that a killed participant's node goes soon.
         int session = args.length > 3 ? Integer.parseInt(args[3]) : 10000;
-        BufferedReader in = new BufferedReader(new InputStreamReader(System.in));
-        CuratorFramework client = CuratorFrameworkFactory.newClient(hosts, session, 10000, new ExponentialBackoffRetry(100, 10));
-        client.start();
-        if (!client.blockUntilConnected(30, TimeUnit.SECONDS)) throw new IllegalStateException("cannot connect to " + hosts);
+        CuratorFramework client = connect(hosts, session);
         LeaderLatch latch = new LeaderLatch(client, path, id);
         latch.addListener(new LeaderLatchListener() {
             public void isLeader() { say("leader"); }

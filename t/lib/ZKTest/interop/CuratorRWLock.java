@@ -10,33 +10,18 @@
 //     decimal COUNTER node.  Says "done N over V most M": V the rounds
 //     that saw a holder they must not, M the most readers seen at once.
 // Used by t/lib/ZKTest/Interop.pm.
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.apache.curator.framework.CuratorFramework;
-import org.apache.curator.framework.CuratorFrameworkFactory;
 import org.apache.curator.framework.recipes.locks.InterProcessMutex;
 import org.apache.curator.framework.recipes.locks.InterProcessReadWriteLock;
-import org.apache.curator.retry.ExponentialBackoffRetry;
 import org.apache.zookeeper.CreateMode;
 
-public class CuratorRWLock {
-    static BufferedReader in = new BufferedReader(new InputStreamReader(System.in));
-
-    static void say(String s) { System.out.println(s); System.out.flush(); }
-
-    static void await(String word) throws Exception {
-        String line = in.readLine();
-        if (line == null || !line.trim().equals(word)) throw new IllegalStateException("expected " + word + ", got " + line);
-    }
-
+public class CuratorRWLock extends CuratorCommon {
     public static void main(String[] args) throws Exception {
         String mode = args[0], hosts = args[1], path = args[2], kind = args[3];
-        CuratorFramework client = CuratorFrameworkFactory.newClient(hosts, 10000, 10000, new ExponentialBackoffRetry(100, 10));
-        client.start();
-        if (!client.blockUntilConnected(30, TimeUnit.SECONDS)) throw new IllegalStateException("cannot connect to " + hosts);
+        CuratorFramework client = connect(hosts);
         try {
             InterProcessReadWriteLock rw = new InterProcessReadWriteLock(client, path);
             boolean writer = kind.equals("write");

@@ -5,32 +5,22 @@
 // lease back.  Prints "done N most M over V": the most markers seen while
 // holding, and how often more than MAX were seen.  Used by
 // t/lib/ZKTest/Interop.pm.
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
 import java.util.concurrent.TimeUnit;
 import org.apache.curator.framework.CuratorFramework;
-import org.apache.curator.framework.CuratorFrameworkFactory;
 import org.apache.curator.framework.recipes.locks.InterProcessSemaphoreV2;
 import org.apache.curator.framework.recipes.locks.Lease;
-import org.apache.curator.retry.ExponentialBackoffRetry;
 import org.apache.zookeeper.CreateMode;
 
-public class CuratorSemaphore {
-    static void say(String s) { System.out.println(s); System.out.flush(); }
-
+public class CuratorSemaphore extends CuratorCommon {
     public static void main(String[] args) throws Exception {
         // HOSTS PATH MAX N MARKERS ID
         String hosts = args[0], path = args[1], markers = args[4], id = args[5];
         int max = Integer.parseInt(args[2]), n = Integer.parseInt(args[3]);
-        BufferedReader in = new BufferedReader(new InputStreamReader(System.in));
-        CuratorFramework client = CuratorFrameworkFactory.newClient(hosts, 10000, 10000, new ExponentialBackoffRetry(100, 10));
-        client.start();
-        if (!client.blockUntilConnected(30, TimeUnit.SECONDS)) throw new IllegalStateException("cannot connect to " + hosts);
+        CuratorFramework client = connect(hosts);
         try {
             InterProcessSemaphoreV2 sem = new InterProcessSemaphoreV2(client, path, max);
             say("ready");
-            String line = in.readLine();
-            if (line == null || !line.trim().equals("go")) throw new IllegalStateException("expected go, got " + line);
+            await("go");
             int most = 0, over = 0;
             for (int i = 0; i < n; i++) {
                 Lease lease = sem.acquire(30, TimeUnit.SECONDS);

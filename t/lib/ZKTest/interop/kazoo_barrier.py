@@ -18,21 +18,7 @@ import queue
 import sys
 import threading
 
-from kazoo.client import KazooClient
-
-out_lock = threading.Lock()
-
-
-def say(s):
-    with out_lock:
-        sys.stdout.write(s + "\n")
-        sys.stdout.flush()
-
-
-def client(hosts):
-    zk = KazooClient(hosts=hosts, timeout=10.0)
-    zk.start(timeout=30)
-    return zk
+from kazoo_common import say, connect, disconnect
 
 
 def members_of(zk, path):
@@ -54,7 +40,7 @@ def run(hosts, shared, tag, cmd, args, inbox):
             else:
                 say("%s timeout" % tag)
         elif cmd == "double":
-            zk = client(hosts)
+            zk = connect(hosts)
             b = zk.DoubleBarrier(args[0], int(args[1]), identifier=tag)
             say("%s entering" % tag)
             b.enter()
@@ -64,10 +50,9 @@ def run(hosts, shared, tag, cmd, args, inbox):
                 raise RuntimeError("expected leave, got %r" % line)
             b.leave()
             say("%s left %d" % (tag, members_of(zk, args[0])))
-            zk.stop()
-            zk.close()
+            disconnect(zk)
         elif cmd == "party":
-            zk = client(hosts)
+            zk = connect(hosts)
             kind = zk.Party if args[2] == "party" else zk.ShallowParty
             p = kind(args[0], args[1])
             p.join()
@@ -77,8 +62,7 @@ def run(hosts, shared, tag, cmd, args, inbox):
                 if line == "members":
                     say("%s members %s" % (tag, ",".join(sorted(p))))
                 elif line == "quit":
-                    zk.stop()
-                    zk.close()
+                    disconnect(zk)
                     say("%s gone" % tag)
                     return
         else:
@@ -89,7 +73,7 @@ def run(hosts, shared, tag, cmd, args, inbox):
 
 def main():
     hosts = sys.argv[1]
-    shared = client(hosts)
+    shared = connect(hosts)
     say("ready")
     inboxes = {}
     threads = []

@@ -12,13 +12,8 @@
 # Usage: kazoo_cache.py HOSTS CACHE_ROOT.  Used by t/lib/ZKTest/Interop.pm.
 import sys
 
-from kazoo.client import KazooClient
 from kazoo.recipe.cache import TreeCache, TreeEvent
-
-
-def say(s):
-    sys.stdout.write(s + "\n")
-    sys.stdout.flush()
+from kazoo_common import say, connect, disconnect
 
 
 def walk(cache, path, out):
@@ -32,8 +27,7 @@ def walk(cache, path, out):
 
 def main():
     hosts, root = sys.argv[1], sys.argv[2]
-    zk = KazooClient(hosts=hosts, timeout=10.0)
-    zk.start(timeout=30)
+    zk = connect(hosts)
     cache = TreeCache(zk, root)
     import threading
     initialized = threading.Event()
@@ -75,8 +69,7 @@ def main():
                 say("error %s: %s" % (type(e).__name__, e))
     finally:
         cache.close()
-        zk.stop()
-        zk.close()
+        disconnect(zk)
 
 
 main()

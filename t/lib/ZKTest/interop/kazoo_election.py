@@ -8,23 +8,14 @@
 import sys
 import threading
 
-from kazoo.client import KazooClient
-
-out_lock = threading.Lock()
-
-
-def say(s):
-    with out_lock:
-        sys.stdout.write(s + "\n")
-        sys.stdout.flush()
+from kazoo_common import say, connect, disconnect
 
 
 def main():
     hosts, path, ident = sys.argv[1:4]
     # A short session, so that a killed participant's node goes soon.
     session = int(sys.argv[4]) / 1000.0 if len(sys.argv) > 4 else 10.0
-    zk = KazooClient(hosts=hosts, timeout=session)
-    zk.start(timeout=30)
+    zk = connect(hosts, timeout=session)
     election = zk.Election(path, ident)
     leading = threading.Event()
     leave = threading.Event()
@@ -54,8 +45,7 @@ def main():
             runner.join(10)
             say("stopped")
             break
-    zk.stop()
-    zk.close()
+    disconnect(zk)
 
 
 main()

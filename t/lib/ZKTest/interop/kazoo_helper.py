@@ -4,27 +4,14 @@
 # "key value" lines.  Used by t/lib/ZKTest/Interop.pm.
 import sys
 
-from kazoo.client import KazooClient
-
-
-def say(s):
-    sys.stdout.write(s + "\n")
-    sys.stdout.flush()
-
-
-def await_line(word):
-    line = sys.stdin.readline()
-    if line.strip() != word:
-        raise RuntimeError("expected %s, got %r" % (word, line))
+from kazoo_common import say, await_line, connect, disconnect, hold
 
 
 def main():
     mode, hosts, path = sys.argv[1:4]
     # The Counter retries a lost compare-and-set through the client's command
     # retry policy, which tries only once by default: retry without limit.
-    zk = KazooClient(hosts=hosts, timeout=10.0,
-                     command_retry=dict(max_tries=-1, delay=0.01, max_delay=0.2, max_jitter=0.05))
-    zk.start(timeout=30)
+    zk = connect(hosts, command_retry=dict(max_tries=-1, delay=0.01, max_delay=0.2, max_jitter=0.05))
     try:
         if mode == "lock":
             # lock HOSTS LOCKPATH N COUNTERPATH: N times take the lock and add
@@ -46,14 +33,7 @@ def main():
             # hold: take the lock, say "held"; acquire: say "waiting" first,
             # then block for it.  Both release on a line "release".
             lock = zk.Lock(path, sys.argv[4] if len(sys.argv) > 4 else "kazoo-helper")
-            if mode == "acquire":
-                say("waiting")
-            if not lock.acquire(timeout=30):
-                raise RuntimeError("lock timeout")
-            say("held " + lock.node)
-            await_line("release")
-            lock.release()
-            say("released")
+            hold(lock, waiting=mode == "acquire")
         elif mode == "counter":
             # counter HOSTS PATH N: N increments of kazoo's Counter; then the value.
             n = int(sys.argv[4])
@@ -69,8 +49,7 @@ def main():
         else:
             raise RuntimeError("unknown mode " + mode)
     finally:
-        zk.stop()
-        zk.close()
+        disconnect(zk)
 
 
 main()

@@ -15,12 +15,7 @@
 import binascii
 import sys
 
-from kazoo.client import KazooClient
-
-
-def say(s):
-    sys.stdout.write(s + "\n")
-    sys.stdout.flush()
+from kazoo_common import say, connect, disconnect
 
 
 def enc(v):
@@ -32,8 +27,7 @@ def dec(h):
 
 
 def main():
-    zk = KazooClient(hosts=sys.argv[1], timeout=10.0)
-    zk.start(timeout=30)
+    zk = connect(sys.argv[1])
     queues = {}
 
     def q(path, kind):
@@ -89,8 +83,7 @@ def main():
             break
         else:
             raise RuntimeError("unknown command %r" % cmd)
-    zk.stop()
-    zk.close()
+    disconnect(zk)
 
 
 main()

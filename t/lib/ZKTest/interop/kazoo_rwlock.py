@@ -19,37 +19,18 @@
 import sys
 import time
 
-from kazoo.client import KazooClient
 from kazoo.exceptions import LockTimeout
-
-
-def say(s):
-    sys.stdout.write(s + "\n")
-    sys.stdout.flush()
-
-
-def await_line(word):
-    line = sys.stdin.readline()
-    if line.strip() != word:
-        raise RuntimeError("expected %s, got %r" % (word, line))
+from kazoo_common import say, await_line, connect, disconnect, hold
 
 
 def main():
     mode, hosts, path, kind, ident = sys.argv[1:6]
     writer = kind == "write"
-    zk = KazooClient(hosts=hosts, timeout=10.0)
-    zk.start(timeout=30)
+    zk = connect(hosts)
     try:
         lock = zk.WriteLock(path, ident) if writer else zk.ReadLock(path, ident)
         if mode in ("hold", "acquire"):
-            if mode == "acquire":
-                say("waiting")
-            if not lock.acquire(timeout=30):
-                raise RuntimeError("lock timeout")
-            say("held " + lock.node)
-            await_line("release")
-            lock.release()
-            say("released")
+            hold(lock, waiting=mode == "acquire")
             return
         n, markers, counter = int(sys.argv[6]), sys.argv[7], sys.argv[8]
         marker = markers + "/" + ("w-" if writer else "r-") + ident
@@ -88,8 +69,7 @@ def main():
                 lock.release()
         say("done %d over %d most %d retries %d" % (n, over, most, retries))
     finally:
-        zk.stop()
-        zk.close()
+        disconnect(zk)
 
 
 main()

@@ -9,19 +9,13 @@
 import sys
 import time
 
-from kazoo.client import KazooClient
-
-
-def say(s):
-    sys.stdout.write(s + "\n")
-    sys.stdout.flush()
+from kazoo_common import say, connect, disconnect
 
 
 def main():
     # hold HOSTS PATH MAX N MARKERS ID | check HOSTS PATH MAX
     mode, hosts, path, max_leases = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
-    zk = KazooClient(hosts=hosts, timeout=10.0)
-    zk.start(timeout=30)
+    zk = connect(hosts)
     try:
         if mode == "check":
             sem = zk.Semaphore(path, "kazoo-check", max_leases=max_leases)
@@ -56,8 +50,7 @@ def main():
                 sem.release()
         say("done %d most %d over %d" % (n, most, over))
     finally:
-        zk.stop()
-        zk.close()
+        disconnect(zk)
 
 
 main()
