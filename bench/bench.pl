@@ -7,11 +7,12 @@
 #   perl -Mblib bench/bench.pl [--hosts H] [--n N] [--raw target/release/examples/raw_bench]
 #
 # Prints one line per operation:
-#   op=NAME n=N ops_per_sec=X p50_us=Y p99_us=Z
+#   op=NAME n=N ops_per_sec=X p50_us=Y p99_us=Z cpu_us=C   (C: process CPU per op, all threads)
 # then the raw client's lines prefixed "raw " (tokio current_thread runtime: the
 # ceiling) and "raw-multi " (multi_thread, 2 workers, like ours), and ratio lines:
-#   ratio op=NAME ours_vs_raw=X            (ops_per_sec ours / raw)
-#   ratio op=NAME ours_vs_raw_multi=X      (ops_per_sec ours / raw-multi)
+#   ratio op=NAME ours_vs_raw=X cpu_ours_vs_raw=Y
+#       (ops_per_sec ours / raw; process CPU per op ours / raw)
+#   ratio op=NAME ours_vs_raw_multi=X cpu_ours_vs_raw_multi=Y   (the same against raw-multi)
 #   ratio op=get_many vs_sequential_get=X  (only if Net::ZooKeeper->can('get_many'))
 #
 # The sequential part uses only the API of the original Net::ZooKeeper 0.36,
@@ -22,7 +23,7 @@ use warnings;
 
 use FindBin ();
 use Getopt::Long ();
-use Time::HiRes qw(clock_gettime CLOCK_MONOTONIC);
+use Time::HiRes qw(clock_gettime CLOCK_MONOTONIC CLOCK_PROCESS_CPUTIME_ID);
 use POSIX ();
 
 use Net::ZooKeeper qw(:acls);
@@ -31,6 +32,8 @@ my %opt = (
     n               => 2000,     # create, exists, get, set, delete (and get_many paths)
     children        => 2000,     # children of the get_children node
     'children-n'    => 200,      # get_children calls
+    big             => 1_000_000,  # bytes of the get_big node (jute.maxbuffer is 1 MiB)
+    'big-n'         => 50,       # get_big calls
     'watch-n'       => 500,      # watch round trips
     'connect-n'     => 200,      # connect + first call, and close
     batch           => 100,      # paths per get_many call
@@ -41,12 +44,13 @@ my %opt = (
     'no-raw'        => 0,
     rounds          => 1,
 );
-Getopt::Long::GetOptions(\%opt, 'hosts=s', 'n=i', 'children=i', 'children-n=i', 'watch-n=i',
+Getopt::Long::GetOptions(\%opt, 'hosts=s', 'n=i', 'children=i', 'children-n=i', 'big=i', 'big-n=i', 'watch-n=i',
     'connect-n=i', 'batch=i', 'warmup=i', 'session-timeout=i', 'raw=s', 'raw-flavor=s',
     'no-raw!', 'rounds=i', 'help')
     or die "usage: perl -Mblib $0 [--hosts H] [--n N] [--raw PATH] (see the file's header)\n";
 if ($opt{help}) {
-    print "usage: perl -Mblib $0 [--hosts H] [--n N] [--children C] [--children-n N] [--watch-n N]\n"
+    print "usage: perl -Mblib $0 [--hosts H] [--n N] [--children C] [--children-n N] [--big BYTES]\n"
+        . "       [--big-n N] [--watch-n N]\n"
         . "       [--connect-n N] [--batch B] [--warmup N] [--rounds R] [--raw PATH | --no-raw]\n"
         . "       [--raw-flavor current,multi]\n";
     exit 0;
@@ -83,21 +87,30 @@ printf "# hosts=%s n=%d children=%d children_n=%d watch_n=%d connect_n=%d batch=
 # --- measuring ----------------------------------------------------------------
 
 # Stats of one op from its latencies (seconds) and the loop's wall time.
+# CPU is the whole process's (every thread, user and system, as getrusage's
+# RUSAGE_SELF), from the start of the op's loop ($cpu_start) unless given.
+my $cpu_start;
 sub stats {
-    my ($name, $lat, $wall) = @_;
+    my ($name, $lat, $wall, $cpu) = @_;
+    $cpu //= cpu() - $cpu_start;
     my @s = sort { $a <=> $b } @$lat;
     my $n = @s;
     my $pct = sub { $s[ (POSIX::ceil($n * $_[0]) || 1) - 1 ] * 1e6 };
-    return { op => $name, n => $n, ops_per_sec => $n / $wall, p50_us => $pct->(0.50), p99_us => $pct->(0.99) };
+    return { op => $name, n => $n, ops_per_sec => $n / $wall, p50_us => $pct->(0.50), p99_us => $pct->(0.99),
+             cpu_us => $cpu / $n * 1e6 };
 }
 
 sub line {
     my ($r) = @_;
-    return sprintf 'op=%s n=%d ops_per_sec=%.0f p50_us=%.1f p99_us=%.1f',
-        @{$r}{qw(op n ops_per_sec p50_us p99_us)};
+    return sprintf 'op=%s n=%d ops_per_sec=%.0f p50_us=%.1f p99_us=%.1f cpu_us=%.1f',
+        @{$r}{qw(op n ops_per_sec p50_us p99_us cpu_us)};
 }
 
 sub now () { clock_gettime(CLOCK_MONOTONIC) }
+sub cpu () { clock_gettime(CLOCK_PROCESS_CPUTIME_ID) }
+
+# The start of an op's loop: its wall clock, and the CPU clock for stats().
+sub start_clock () { $cpu_start = cpu; return now }
 
 my @ACL = ('acl' => ZOO_OPEN_ACL_UNSAFE);
 
@@ -133,7 +146,7 @@ sub run_ours {
     my ($t, $start, @lat);
 
     @lat = ();
-    $start = now;
+    $start = start_clock;
     for my $p (@paths) {
         $t = now;
         $zkh->create($p, $payload, @ACL) or check($zkh, "create $p");
@@ -142,7 +155,7 @@ sub run_ours {
     push @out, stats('create', \@lat, now - $start);
 
     @lat = ();
-    $start = now;
+    $start = start_clock;
     for my $p (@paths) {
         $t = now;
         $zkh->exists($p) or check($zkh, "exists $p");
@@ -151,7 +164,7 @@ sub run_ours {
     push @out, stats('exists', \@lat, now - $start);
 
     @lat = ();
-    $start = now;
+    $start = start_clock;
     for my $p (@paths) {
         $t = now;
         defined($zkh->get($p)) or check($zkh, "get $p");
@@ -161,7 +174,7 @@ sub run_ours {
 
     if ($has_get_many) {
         @lat = ();
-        $start = now;
+        $start = start_clock;
         for (my $i = 0; $i < @paths; $i += $opt{batch}) {
             my $j = $i + $opt{batch} - 1;
             $j = $#paths if $j > $#paths;
@@ -176,7 +189,7 @@ sub run_ours {
     }
 
     @lat = ();
-    $start = now;
+    $start = start_clock;
     for my $p (@paths) {
         $t = now;
         $zkh->set($p, $payload) or check($zkh, "set $p");
@@ -191,7 +204,7 @@ sub run_ours {
         $zkh->create($p, '', @ACL) or check($zkh, "create $p");
     }
     @lat = ();
-    $start = now;
+    $start = start_clock;
     for (1 .. $opt{'children-n'}) {
         $t = now;
         my @c = $zkh->get_children($kids);
@@ -201,7 +214,7 @@ sub run_ours {
     push @out, stats('get_children', \@lat, now - $start);
 
     @lat = ();
-    $start = now;
+    $start = start_clock;
     for my $p (@paths) {
         $t = now;
         $zkh->delete($p) or check($zkh, "delete $p");
@@ -209,12 +222,25 @@ sub run_ours {
     }
     push @out, stats('delete', \@lat, now - $start);
 
+    # get of a large node, read whole (data_read_len).
+    my $big = "$root/big";
+    $zkh->create($big, 'b' x $opt{big}, @ACL) or check($zkh, "create $big");
+    @lat = ();
+    $start = start_clock;
+    for (1 .. $opt{'big-n'}) {
+        $t = now;
+        my $data = $zkh->get($big, 'data_read_len' => $opt{big});
+        length($data) == $opt{big} or check($zkh, "get $big");
+        push @lat, now - $t;
+    }
+    push @out, stats('get_big', \@lat, now - $start);
+
     # Watch round trip: arm on this handle, trigger from a second, wait.
     my $watched = "$root/w";
     $zkh->create($watched, '', @ACL) or check($zkh, "create $watched");
     my $trigger = connect_handle();
     @lat = ();
-    $start = now;
+    $start = start_clock;
     for (1 .. $opt{'watch-n'}) {
         $t = now;
         my $w = $zkh->watch('timeout' => 10000);
@@ -227,27 +253,31 @@ sub run_ours {
     undef $trigger;
 
     # Connect plus first call; then close (DESTROY).  Each timed on its own.
-    my (@conn, @close, $conn_wall, $close_wall);
+    my (@conn, @close, $conn_wall, $close_wall, $conn_cpu, $close_cpu);
     for (1 .. $opt{'connect-n'}) {
+        my $c = cpu;
         $t = now;
         my $h = connect_handle();
         $h->exists('/') or check($h, 'first call');
         my $d = now - $t;
+        $conn_cpu += cpu - $c;
         push @conn, $d;
         $conn_wall += $d;
+        $c = cpu;
         $t = now;
         undef $h;
         $d = now - $t;
+        $close_cpu += cpu - $c;
         push @close, $d;
         $close_wall += $d;
     }
     if (@conn) {
-        push @out, stats('connect', \@conn, $conn_wall);
-        push @out, stats('close', \@close, $close_wall);
+        push @out, stats('connect', \@conn, $conn_wall, $conn_cpu);
+        push @out, stats('close', \@close, $close_wall, $close_cpu);
     }
 
     # Clean up (untimed).
-    $zkh->delete($_) for @kid_paths, $kids, $watched, $root;
+    $zkh->delete($_) for @kid_paths, $kids, $watched, $big, $root;
     undef $zkh;
     return \@out;
 }
@@ -255,13 +285,13 @@ sub run_ours {
 sub run_raw {
     my ($flavor) = @_;
     my @cmd = ($raw, '--hosts', $hosts, map { ("--$_", $opt{$_}) }
-        qw(n children children-n watch-n connect-n batch session-timeout));
+        qw(n children children-n big big-n watch-n connect-n batch session-timeout));
     push @cmd, '--flavor', $flavor;
     open my $fh, '-|', @cmd or die "cannot run $raw: $!\n";
     my @out;
     while (my $l = <$fh>) {
-        next unless $l =~ /^op=(\S+) n=(\d+) ops_per_sec=(\S+) p50_us=(\S+) p99_us=(\S+)/;
-        push @out, { op => $1, n => $2, ops_per_sec => $3, p50_us => $4, p99_us => $5 };
+        next unless $l =~ /^op=(\S+) n=(\d+) ops_per_sec=(\S+) p50_us=(\S+) p99_us=(\S+) cpu_us=(\S+)/;
+        push @out, { op => $1, n => $2, ops_per_sec => $3, p50_us => $4, p99_us => $5, cpu_us => $6 };
     }
     close $fh or die "raw benchmark failed (status $?)\n";
     return \@out;
@@ -302,12 +332,13 @@ sub median_by_op {
 # (measured a few seconds apart), which cancels most of the drift of a shared
 # machine's load.
 sub paired_ratio {
-    my ($op, $a_rounds, $b_rounds) = @_;
+    my ($op, $a_rounds, $b_rounds, $key) = @_;
+    $key //= 'ops_per_sec';
     my @r;
     for my $i (0 .. $#$a_rounds) {
         my ($x) = grep { $_->{op} eq $op } @{ $a_rounds->[$i] };
         my ($y) = grep { $_->{op} eq $op } @{ $b_rounds->[$i] || [] };
-        push @r, $x->{ops_per_sec} / $y->{ops_per_sec} if $x && $y && $y->{ops_per_sec} > 0;
+        push @r, $x->{$key} / $y->{$key} if $x && $y && $y->{$key} > 0;
     }
     return median(@r);
 }
@@ -330,7 +361,8 @@ if ($raw) {
         print "$prefix ", line($rawm->{$_}), "\n" for @$raw_order;
         for my $op (@$order) {
             my $r = paired_ratio($op, \@ours, $raws{$f});
-            push @ratios, sprintf "ratio op=%s %s=%.2f\n", $op, $key, $r if defined $r;
+            my $c = paired_ratio($op, \@ours, $raws{$f}, 'cpu_us');
+            push @ratios, sprintf "ratio op=%s %s=%.2f cpu_%s=%.2f\n", $op, $key, $r, $key, $c if defined $r;
         }
     }
     print @ratios;

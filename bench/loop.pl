@@ -15,7 +15,7 @@ use strict;
 use warnings;
 
 use Getopt::Long ();
-use Time::HiRes qw(clock_gettime CLOCK_MONOTONIC);
+use Time::HiRes qw(clock_gettime CLOCK_MONOTONIC CLOCK_PROCESS_CPUTIME_ID);
 
 use Net::ZooKeeper ();
 
@@ -51,6 +51,7 @@ my $call = {
 $call->() for 1 .. $opt{warmup};
 my $calls = $opt{op} eq 'get_many' ? int($opt{n} / $opt{batch}) || 1 : $opt{n};
 my @lat;
+my $cpu = clock_gettime(CLOCK_PROCESS_CPUTIME_ID);
 my $start = clock_gettime(CLOCK_MONOTONIC);
 for (1 .. $calls) {
     my $t = clock_gettime(CLOCK_MONOTONIC);
@@ -58,8 +59,10 @@ for (1 .. $calls) {
     push @lat, clock_gettime(CLOCK_MONOTONIC) - $t;
 }
 my $wall = clock_gettime(CLOCK_MONOTONIC) - $start;
+# CPU of the whole process (every thread, user and system) per op.
+$cpu = clock_gettime(CLOCK_PROCESS_CPUTIME_ID) - $cpu;
 my $per = $opt{op} eq 'get_many' ? $opt{batch} : 1;
 @lat = sort { $a <=> $b } map { $_ / $per } @lat;
-printf "op=%s n=%d ops_per_sec=%.0f p50_us=%.1f p99_us=%.1f\n", $opt{op}, $calls * $per,
-    $calls * $per / $wall, $lat[ int(@lat * 0.5) ] * 1e6, $lat[ int(@lat * 0.99) ] * 1e6;
+printf "op=%s n=%d ops_per_sec=%.0f p50_us=%.1f p99_us=%.1f cpu_us=%.1f\n", $opt{op}, $calls * $per,
+    $calls * $per / $wall, $lat[ int(@lat * 0.5) ] * 1e6, $lat[ int(@lat * 0.99) ] * 1e6, $cpu / ($calls * $per) * 1e6;
 $zkh->delete($_) for reverse @made;

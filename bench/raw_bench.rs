@@ -36,6 +36,9 @@ struct Args {
     n: usize,
     children: usize,
     children_n: usize,
+    /// `--big BYTES`, `--big-n N`: `get` of a node holding BYTES bytes, N times.
+    big: usize,
+    big_n: usize,
     watch_n: usize,
     connect_n: usize,
     batch: usize,
@@ -59,6 +62,8 @@ fn parse_args() -> Args {
         hosts: std::env::var("ZK_TEST_HOSTS").unwrap_or_else(|_| "127.0.0.1:2181".into()),
         n: 2000,
         children: 2000,
+        big: 1_000_000,
+        big_n: 50,
         children_n: 200,
         watch_n: 500,
         connect_n: 200,
@@ -78,6 +83,8 @@ fn parse_args() -> Args {
             "--hosts" => args.hosts = value(),
             "--n" => args.n = num(value()),
             "--children" => args.children = num(value()),
+            "--big" => args.big = num(value()),
+            "--big-n" => args.big_n = num(value()),
             "--children-n" => args.children_n = num(value()),
             "--watch-n" => args.watch_n = num(value()),
             "--connect-n" => args.connect_n = num(value()),
@@ -110,7 +117,7 @@ fn usage(why: &str) -> ! {
     clippy::cast_sign_loss,
     reason = "op counts are far below 2^52, and ceil(n * p) for p in 0..=1 is a count from 0 to n"
 )]
-fn report(name: &str, lat: &mut [Duration], wall: Duration) {
+fn report(name: &str, lat: &mut [Duration], wall: Duration, cpu: Duration) {
     let n = lat.len();
     if n == 0 {
         return;
@@ -118,11 +125,31 @@ fn report(name: &str, lat: &mut [Duration], wall: Duration) {
     lat.sort_unstable();
     let pct = |p: f64| lat[(((n as f64) * p).ceil() as usize).clamp(1, n) - 1].as_secs_f64() * 1e6;
     println!(
-        "op={name} n={n} ops_per_sec={:.0} p50_us={:.1} p99_us={:.1}",
+        "op={name} n={n} ops_per_sec={:.0} p50_us={:.1} p99_us={:.1} cpu_us={:.1}",
         n as f64 / wall.as_secs_f64(),
         pct(0.50),
-        pct(0.99)
+        pct(0.99),
+        cpu.as_secs_f64() * 1e6 / n as f64
     );
+}
+
+/// CPU time of the whole process, every thread, user and system (as getrusage's
+/// `RUSAGE_SELF`, with nanoseconds): what a loop costs beyond its wall time.
+fn cpu_now() -> Duration {
+    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: clock_gettime fills a local timespec.
+    unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &raw mut ts) };
+    #[allow(
+        clippy::cast_sign_loss,
+        clippy::cast_possible_truncation,
+        reason = "a process's CPU time is not negative, and tv_nsec is below 10^9"
+    )]
+    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
+}
+
+/// CPU time used since `start` (a [`cpu_now`] reading).
+fn cpu_since(start: Duration) -> Duration {
+    cpu_now().saturating_sub(start)
 }
 
 /// Times `n` runs of `op(i)`, each awaited before the next starts.
@@ -130,6 +157,7 @@ macro_rules! timed {
     ($name:expr, $n:expr, |$i:ident| $body:expr) => {{
         let n = $n;
         let mut lat = Vec::with_capacity(n);
+        let cpu = cpu_now();
         let start = Instant::now();
         for $i in 0..n {
             let t = Instant::now();
@@ -137,7 +165,7 @@ macro_rules! timed {
             lat.push(t.elapsed());
         }
         let wall = start.elapsed();
-        report($name, &mut lat, wall);
+        report($name, &mut lat, wall, cpu_since(cpu));
     }};
 }
 
@@ -177,6 +205,7 @@ async fn run(args: Args) {
     // Pipelined: every request of a batch is sent before any reply is awaited.
     {
         let mut lat = Vec::new();
+        let cpu = cpu_now();
         let start = Instant::now();
         for chunk in paths.chunks(args.batch) {
             let t = Instant::now();
@@ -188,7 +217,7 @@ async fn run(args: Args) {
             let per_path = t.elapsed() / chunk.len() as u32;
             lat.extend(std::iter::repeat_n(per_path, chunk.len()));
         }
-        report("get_many", &mut lat, start.elapsed());
+        report("get_many", &mut lat, start.elapsed(), cpu_since(cpu));
     }
     timed!("set", args.n, |i| client.set_data(&paths[i], &payload, None).await.expect("set"));
 
@@ -209,6 +238,14 @@ async fn run(args: Args) {
 
     timed!("delete", args.n, |i| client.delete(&paths[i], None).await.expect("delete"));
 
+    // get of a large node (default 1,000,000 bytes: jute.maxbuffer is 1 MiB).
+    let big = format!("{root}/big");
+    client.create(&big, &vec![b'b'; args.big], &persistent).await.expect("create big");
+    timed!("get_big", args.big_n, |_i| {
+        let (data, _) = client.get_data(&big).await.expect("get big");
+        assert_eq!(data.len(), args.big);
+    });
+
     // Watch round trip: arm on one session, trigger from a second, wait for the event.
     let watch_path = format!("{root}/w");
     client.create(&watch_path, b"", &persistent).await.expect("create watched");
@@ -224,21 +261,24 @@ async fn run(args: Args) {
     let mut conn_lat = Vec::with_capacity(args.connect_n);
     let mut close_lat = Vec::with_capacity(args.connect_n);
     let (mut conn_wall, mut close_wall) = (Duration::ZERO, Duration::ZERO);
+    let (mut conn_cpu, mut close_cpu) = (Duration::ZERO, Duration::ZERO);
     for _ in 0..args.connect_n {
-        let t = Instant::now();
+        let (t, cpu) = (Instant::now(), cpu_now());
         let c = connect(&args).await;
         c.check_stat("/").await.expect("first call");
         let d = t.elapsed();
+        conn_cpu += cpu_since(cpu);
         conn_lat.push(d);
         conn_wall += d;
-        let t = Instant::now();
+        let (t, cpu) = (Instant::now(), cpu_now());
         close(c).await;
         let d = t.elapsed();
+        close_cpu += cpu_since(cpu);
         close_lat.push(d);
         close_wall += d;
     }
-    report("connect", &mut conn_lat, conn_wall);
-    report("close", &mut close_lat, close_wall);
+    report("connect", &mut conn_lat, conn_wall, conn_cpu);
+    report("close", &mut close_lat, close_wall, close_cpu);
 
     // Clean up (untimed).
     for chunk in kid_paths.chunks(500) {
@@ -247,7 +287,7 @@ async fn run(args: Args) {
             let _ = reply.await;
         }
     }
-    for p in [&kids, &watch_path, &root] {
+    for p in [&kids, &watch_path, &big, &root] {
         let _ = client.delete(p, None).await;
     }
     close(client).await;
@@ -375,6 +415,7 @@ async fn looped(args: &Args, op: &str) {
         "get_many" => {
             let calls = (args.n / args.batch).max(1);
             let mut lat = Vec::new();
+            let cpu = cpu_now();
             let start = Instant::now();
             for _ in 0..calls {
                 let t = Instant::now();
@@ -386,7 +427,7 @@ async fn looped(args: &Args, op: &str) {
                 let per_path = t.elapsed() / args.batch as u32;
                 lat.extend(std::iter::repeat_n(per_path, args.batch));
             }
-            report("get_many", &mut lat, start.elapsed());
+            report("get_many", &mut lat, start.elapsed(), cpu_since(cpu));
         }
         other => usage(&format!("unknown loop op {other}")),
     }

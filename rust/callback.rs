@@ -68,6 +68,12 @@ impl Token {
 
 impl Drop for Token {
     fn drop(&mut self) {
+        if crate::runtime::is_driving() {
+            // A task dropped it while this thread drives the runtime inside a call:
+            // releasing it may run Perl code (a DESTROY) in the middle of that call.
+            crate::runtime::defer_drop(Box::new(ThreadBound::new(Token(self.0))));
+            return;
+        }
         if let Some(release) = RELEASE.get() {
             release(self.0.as_ptr());
         }

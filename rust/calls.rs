@@ -15,6 +15,7 @@ use crate::dispatch::Values;
 use crate::error::{self, IntoCode};
 use crate::handle::{CallResult, Handle};
 use crate::log::DEBUG;
+use crate::names::Names;
 use crate::options::{NzkMethod, Options, FLAG_EPHEMERAL, FLAG_SEQUENCE};
 use crate::stat::Stat;
 use crate::watch::{self, Record, Watches};
@@ -257,21 +258,22 @@ pub struct ChildrenRequest {
 }
 
 impl Request for ChildrenRequest {
-    type Reply = Vec<String>;
+    type Reply = Names;
     const CALL: &'static str = "get_children";
 
-    async fn send(self, client: Arc<Client>) -> CallResult<Vec<String>> {
+    async fn send(self, client: Arc<Client>) -> CallResult<Names> {
         match self.arming {
-            None => client.list_children(&self.path).await.map_err(IntoCode::code),
+            None => Names::wire(client.list_children_wire(&self.path).await.map_err(IntoCode::code)?),
             Some(arming) => {
-                let (children, watcher) = client.list_and_watch_children(&self.path).await.map_err(IntoCode::code)?;
+                let (children, watcher) =
+                    client.list_and_watch_children_wire(&self.path).await.map_err(IntoCode::code)?;
                 arming.arm(watcher, &self.path, watch::WATCHTYPE_CHILD);
-                Ok(children)
+                Names::wire(children)
             }
         }
     }
 
-    fn values(reply: Vec<String>) -> Values {
+    fn values(reply: Names) -> Values {
         Values::Names(reply)
     }
 }
@@ -339,14 +341,14 @@ pub struct EphemeralsRequest {
 }
 
 impl Request for EphemeralsRequest {
-    type Reply = Vec<String>;
+    type Reply = Names;
     const CALL: &'static str = "get_ephemerals";
 
-    async fn send(self, client: Arc<Client>) -> CallResult<Vec<String>> {
-        client.list_ephemerals(&self.prefix).await.map_err(IntoCode::code)
+    async fn send(self, client: Arc<Client>) -> CallResult<Names> {
+        client.list_ephemerals(&self.prefix).await.map(Names::List).map_err(IntoCode::code)
     }
 
-    fn values(reply: Vec<String>) -> Values {
+    fn values(reply: Names) -> Values {
         Values::Names(reply)
     }
 }

@@ -33,7 +33,7 @@ pub enum Values {
     None,
     /// Created path, or data (`None`: null data).
     Bytes(Option<Vec<u8>>),
-    Names(Vec<String>),
+    Names(crate::names::Names),
     Acl(Vec<Acl>),
     Identities(Vec<(String, String)>),
     Count(u64),
@@ -313,6 +313,7 @@ impl Dispatch {
     /// Waits until a callback is due or `deadline` passes, for at most `slice`.
     fn wait_due(&self, deadline: Instant, slice: Duration) -> bool {
         let until = deadline.min(Instant::now() + slice);
+        crate::runtime::kick();
         let mut state = self.lock();
         while !state.due() {
             let left = until.saturating_duration_since(Instant::now());
@@ -330,6 +331,7 @@ impl Dispatch {
     /// starts afresh.)
     pub fn close(&self, bound: Duration) {
         let deadline = Instant::now() + bound;
+        crate::runtime::kick();
         let mut state = self.lock();
         while state.slots.iter().any(|slot| !slot.is_ready()) {
             let left = deadline.saturating_duration_since(Instant::now());

@@ -431,6 +431,8 @@ impl Handle {
                 }
             }
         }));
+        // The reply comes on the runtime: it must be driven now, not after the grace.
+        runtime::kick();
     }
 
     pub fn hosts(&self) -> &[u8] {

@@ -18,6 +18,7 @@ pub mod handle;
 pub mod log;
 pub mod message;
 pub mod multi;
+pub mod names;
 pub mod options;
 pub mod persistent;
 pub mod registry;

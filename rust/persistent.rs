@@ -334,6 +334,7 @@ impl EventWaiter {
     /// the queue (see [`EventWaiter::event`]), `TimedOut` when the deadline passed or
     /// the watch ended with its queue empty, else `Pending`.
     pub fn step(&mut self) -> NzkWaitStep {
+        crate::runtime::kick();
         let mut state = self.queue.look();
         let until = self.deadline.min(Instant::now() + WAIT_SLICE);
         loop {

@@ -59,7 +59,7 @@ fn resolve_hosts(raw: &[u8], log: bool) -> Result<String, i32> {
         let host = host.trim_start_matches(|c: char| c == ' ' || ('\t'..='\r').contains(&c));
         // Also "[v6]" (the C client would look the brackets up as part of the name).
         let name = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')).unwrap_or(host);
-        match lookup(name, port) {
+        match numeric(name, port).map_or_else(|| lookup(name, port), Ok) {
             Ok(port) if name.contains(':') => usable.push(format!("[{name}]:{port}")),
             Ok(port) => usable.push(format!("{name}:{port}")),
             Err(code) => {
@@ -88,6 +88,17 @@ fn c_port(port: &str) -> bool {
     #[allow(clippy::cast_possible_truncation, reason = "the C client keeps strtol's long in an int")]
     let value = value as c_int;
     !port.is_empty() && rest == 0 && value != 0
+}
+
+/// The port of an address written as numbers (`127.0.0.1`, `::1`) with a decimal
+/// port: what getaddrinfo gives for it, without asking it. Its `AI_ADDRCONFIG` check
+/// opens a netlink socket, a handful of system calls on every `new`.
+fn numeric(host: &str, port: &str) -> Option<u16> {
+    host.parse::<std::net::IpAddr>().ok()?;
+    if !port.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    port.parse().ok()
 }
 
 /// getaddrinfo as the C client calls it (the port as the service name, and again
@@ -225,5 +236,16 @@ mod tests {
         assert_eq!(check_hosts(b"no-such-host.invalid:1,,no-such-host.invalid:2"), Err(unknown));
         assert_eq!(check_hosts(b"[::1]:2181").as_deref(), Ok("[::1]:2181"));
         assert_eq!(check_hosts(b"::1:2181").as_deref(), Ok("[::1]:2181"));
+    }
+
+    #[test]
+    fn numeric_addresses_as_getaddrinfo_reads_them() {
+        for (host, port) in [("127.0.0.1", "2181"), ("127.0.0.1", "0100"), ("::1", "1"), ("10.1.2.3", "65535")] {
+            assert_eq!(numeric(host, port), lookup(host, port).ok(), "{host} {port}");
+        }
+        // Left to getaddrinfo: names, other spellings of numbers, ports it reads alone.
+        for (host, port) in [("localhost", "2181"), ("127.1", "2181"), ("127.0.0.1", " 2181"), ("127.0.0.1", "70000")] {
+            assert_eq!(numeric(host, port), None, "{host} {port}");
+        }
     }
 }

@@ -12,7 +12,8 @@
 //! [`NOTWATCHING_EVENT`].
 
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::task::{Poll, Waker};
 use std::time::{Duration, Instant};
 
 use tokio::sync::oneshot;
@@ -76,6 +77,8 @@ struct Notice {
     armed: Option<Armed>,
     /// A code-ref watch's way to its handle object's callbacks.
     hook: Option<Hook>,
+    /// The thread waiting for it, which drives the runtime meanwhile.
+    waiter: Option<Waker>,
 }
 
 /// A request to remove a one-shot watch: the task answers on it with the result.
@@ -94,7 +97,6 @@ struct Armed {
 #[derive(Debug, Default)]
 pub struct Record {
     notice: Mutex<Notice>,
-    fired: Condvar,
 }
 
 impl Record {
@@ -114,7 +116,7 @@ impl Record {
     /// A record for a code-ref watch: each notification also goes to the callbacks
     /// through `hook`, until the node event or the end of the session.
     pub fn hooked(hook: Hook) -> Record {
-        Record { notice: Mutex::new(Notice { hook: Some(hook), ..Notice::default() }), fired: Condvar::new() }
+        Record { notice: Mutex::new(Notice { hook: Some(hook), ..Notice::default() }) }
     }
 
     fn notify(&self, event: i32, state: i32, node_event: bool) {
@@ -136,7 +138,9 @@ impl Record {
                 notice.hook = None;
             }
         }
-        self.fired.notify_all();
+        if let Some(waiter) = notice.waiter.take() {
+            waiter.wake();
+        }
     }
 
     /// The call that was to arm this record failed: a code-ref watch is over (it
@@ -188,17 +192,30 @@ impl Record {
     }
 
     /// Waits until the record has fired or `deadline` passes, for at most `slice`.
+    ///
+    /// The waiting thread drives the runtime itself, so the event is read and recorded
+    /// here, with no hand-off to another thread.
     fn wait_until(&self, deadline: Instant, slice: Duration) -> bool {
-        let mut notice = self.lock();
         let until = deadline.min(Instant::now() + slice);
-        while !notice.fired {
-            let left = until.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                return false;
-            }
-            notice = self.fired.wait_timeout(notice, left).unwrap_or_else(PoisonError::into_inner).0;
+        let left = until.saturating_duration_since(Instant::now());
+        if self.is_fired() {
+            return true;
         }
-        true
+        if left.is_zero() {
+            return false;
+        }
+        crate::runtime::block_on_bounded(
+            left,
+            std::future::poll_fn(|cx| {
+                let mut notice = self.lock();
+                if notice.fired {
+                    return Poll::Ready(());
+                }
+                notice.waiter = Some(cx.waker().clone());
+                Poll::Pending
+            }),
+        )
+        .is_some()
     }
 }
 
@@ -220,7 +237,9 @@ pub async fn serve(record: Arc<Record>, mut watcher: OneshotWatcher, removal: on
             Ok(reply) = removal => reply,
         }
     };
-    let result = watcher.remove().await.map_err(|err| error::code_of(&err));
+    // Boxed: the removal's future is large and rare; inline it would size every
+    // armed watch's task (512 bytes a watch before, bench/README.md "Watches").
+    let result = Box::pin(watcher.remove()).await.map_err(|err| error::code_of(&err));
     record.notify(NOTWATCHING_EVENT, removed_state(result), true);
     // The caller may have stopped waiting (its bound passed).
     let _ = reply.send(result);

@@ -500,14 +500,46 @@ sink_scalar(void *ctx, const uint8_t *data, size_t len)
     *(SV **) ctx = newSVpvn((const char *) data, len);
 }
 
-/* Pushes one string onto the Perl stack (the XSUB did PUTBACK before the call). */
+/* Takes a buffer the core hands over (malloc'd, NUL after len bytes): a perl
+ * whose Safefree is the system's free adopts it as the string's buffer, so node
+ * data is not copied again; another perl copies it and gives it back. */
+#if defined(MYMALLOC) || defined(PERL_TRACK_MEMPOOL)
+#  define NZK_ADOPT_BUFFERS 0
+#else
+#  define NZK_ADOPT_BUFFERS 1
+#endif
+static void
+sink_owned_scalar(void *ctx, uint8_t *data, size_t len)
+{
+    dTHX;
+#if NZK_ADOPT_BUFFERS
+    SV *sv = newSV_type(SVt_PV);
+    sv_usepvn_flags(sv, (char *) data, len, SV_HAS_TRAILING_NUL);
+    *(SV **) ctx = sv;
+#else
+    *(SV **) ctx = newSVpvn((const char *) data, len);
+    nzk_bytes_free(data);
+#endif
+}
+
+/* Pushes one string onto the Perl stack (the XSUB did PUTBACK before the call).
+ * The context is the interpreter (STACK_CTX): called once per child of
+ * get_children, so it does not look the interpreter up each time. */
+#ifdef MULTIPLICITY
+#  define STACK_CTX ((void *) aTHX)
+#else
+#  define STACK_CTX NULL
+#endif
 static void
 sink_stack(void *ctx, const uint8_t *data, size_t len)
 {
-    dTHX;
-    dSP;
+#ifdef MULTIPLICITY
+    pTHX = (PerlInterpreter *) ctx;
+#else
     PERL_UNUSED_VAR(ctx);
-    XPUSHs(sv_2mortal(newSVpvn((const char *) data, len)));
+#endif
+    dSP;
+    XPUSHs(newSVpvn_flags((const char *) data, len, SVs_TEMP));
     PUTBACK;
 }
 
@@ -1012,7 +1044,7 @@ get_children(zkh, path, ...)
             if (GIMME_V == G_LIST) {
                 /* Names go straight onto the Perl stack: no array in between. */
                 PUTBACK;
-                code = nzk_get_children(handle, path_ptr, path_len, opts, NULL, sink_stack);
+                code = nzk_get_children(handle, path_ptr, path_len, opts, STACK_CTX, sink_stack);
                 SPAGAIN;
                 core_code(aTHX_ code);
                 if (code == NZK_RESULT_SUBMITTED)
@@ -1046,7 +1078,7 @@ get(zkh, path, ...)
         {
             PATH_ARG(path);
             OPTIONS_FROM(2);
-            code = core_code(aTHX_ nzk_get(handle, path_ptr, path_len, opts, &data, sink_scalar));
+            code = core_code(aTHX_ nzk_get(handle, path_ptr, path_len, opts, &data, sink_owned_scalar));
         }
         LEAVE;
         RETURN_IF_SUBMITTED(code);

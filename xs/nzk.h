@@ -314,6 +314,14 @@ typedef struct NzkValue {
 typedef void (*NzkBytesSink)(void *ctx, const uint8_t *data, size_t len);
 
 /**
+ * Receives one byte string and owns it: `len` bytes and a NUL after them, in a
+ * buffer from `malloc`, which the receiver frees with `free` (a Perl built on the
+ * system's malloc adopts it as a string's buffer) or [`nzk_bytes_free`]. Node data
+ * is handed over this way, so that a large value is not copied again.
+ */
+typedef void (*NzkOwnedBytesSink)(void *ctx, uint8_t *data, size_t len);
+
+/**
  * A byte string from Perl.
  */
 typedef struct NzkBytes {
@@ -440,6 +448,14 @@ typedef struct NzkEvent {
 } NzkEvent;
 
 /**
+ * Frees a buffer handed over by an [`NzkOwnedBytesSink`]; NULL is allowed.
+ *
+ * # Safety
+ * `data` is NULL or such a buffer, not used afterwards.
+ */
+void nzk_bytes_free(uint8_t *data);
+
+/**
  * Index of `key` among the class's keys (case-insensitive), or -1; how it may be
  * stored goes to `*access_out`.
  *
@@ -523,8 +539,9 @@ int32_t nzk_exists(const struct NzkHandle *handle,
                    const struct NzkOptions *opts);
 
 /**
- * Reads a node's data (truncated to the data read length) into `sink`; null data
- * (as opposed to empty) gives ZOK without a `sink` call.
+ * Reads a node's data (truncated to the data read length) and hands its buffer
+ * over to `sink` (see [`NzkOwnedBytesSink`]); null data (as opposed to empty) gives
+ * ZOK without a `sink` call.
  *
  * # Safety
  * Pointers are live and lengths right.
@@ -534,7 +551,7 @@ int32_t nzk_get(const struct NzkHandle *handle,
                 size_t path_len,
                 const struct NzkOptions *opts,
                 void *ctx,
-                NzkBytesSink sink);
+                NzkOwnedBytesSink sink);
 
 /**
  * Reads `count` nodes, sending every request before awaiting any reply; `sink`

@@ -4,31 +4,33 @@
 use std::ffi::c_void;
 use std::ptr;
 
-use super::{bytes, code_of, NzkBytes, NzkBytesSink, SUBMITTED};
+use super::{bytes, code_of, hand_over, NzkBytes, NzkBytesSink, NzkOwnedBytesSink, SUBMITTED};
 use crate::acl;
 use crate::caller::{Caller, Made};
 use crate::ffi_boundary;
 use crate::handle::Handle;
+use crate::names::Names;
 use crate::options::Options;
 
 /// A call's result code: ZOK or its failure, or `NZK_RESULT_SUBMITTED` when it was
 /// made with a callback (and `reply` is not called).
-fn reply_code<T>(made: Made<T>, reply: impl FnOnce(&T)) -> i32 {
+fn reply_code<T>(made: Made<T>, reply: impl FnOnce(T)) -> i32 {
     match made {
         Made::Submitted => SUBMITTED,
         Made::Done(result) => {
-            if let Ok(value) = &result {
+            let code = code_of(&result);
+            if let Ok(value) = result {
                 reply(value);
             }
-            code_of(&result)
+            code
         }
     }
 }
 
 /// A listing's result code, its names to `sink`.
-fn names_code(made: Made<Vec<String>>, ctx: *mut c_void, sink: NzkBytesSink) -> i32 {
+fn names_code(made: Made<Names>, ctx: *mut c_void, sink: NzkBytesSink) -> i32 {
     reply_code(made, |names| {
-        for name in names {
+        for name in &names {
             sink(ctx, name.as_ptr(), name.len());
         }
     })
@@ -100,8 +102,9 @@ pub unsafe extern "C" fn nzk_exists(
     }
 }
 
-/// Reads a node's data (truncated to the data read length) into `sink`; null data
-/// (as opposed to empty) gives ZOK without a `sink` call.
+/// Reads a node's data (truncated to the data read length) and hands its buffer
+/// over to `sink` (see [`NzkOwnedBytesSink`]); null data (as opposed to empty) gives
+/// ZOK without a `sink` call.
 ///
 /// # Safety
 /// Pointers are live and lengths right.
@@ -112,14 +115,14 @@ pub unsafe extern "C" fn nzk_get(
     path_len: usize,
     opts: *const Options,
     ctx: *mut c_void,
-    sink: NzkBytesSink,
+    sink: NzkOwnedBytesSink,
 ) -> i32 {
     ffi_boundary! {
         let (path, opts) = (bytes(path, path_len), &*opts);
         let made = (*handle).make(opts, path, |h, arming| h.get_request(path, opts, arming));
         reply_code(made, |(data, _)| {
             if let Some(data) = data {
-                sink(ctx, data.as_ptr(), data.len());
+                hand_over(data, ctx, sink);
             }
         })
     }
@@ -211,7 +214,7 @@ pub unsafe extern "C" fn nzk_get_acl(
     ffi_boundary! {
         let (path, opts) = (bytes(path, path_len), &*opts);
         reply_code((*handle).make(opts, path, |_, _| Handle::get_acl_request(path)), |(entries, _)| {
-            acl_to_sink(entries, ctx, sink);
+            acl_to_sink(&entries, ctx, sink);
         })
     }
 }
@@ -319,7 +322,7 @@ pub unsafe extern "C" fn nzk_get_all_children_number(
 ) -> i32 {
     ffi_boundary! {
         let path = bytes(path, path_len);
-        reply_code((*handle).make(&*opts, path, |_, _| Handle::count_request(path)), |count| *count_out = *count)
+        reply_code((*handle).make(&*opts, path, |_, _| Handle::count_request(path)), |count| *count_out = count)
     }
 }
 
@@ -336,7 +339,7 @@ pub unsafe extern "C" fn nzk_whoami(
 ) -> i32 {
     ffi_boundary! {
         reply_code((*handle).make(&*opts, &[], |_, _| Handle::whoami_request()), |users| {
-            identities_to_sink(users, ctx, sink);
+            identities_to_sink(&users, ctx, sink);
         })
     }
 }

@@ -124,7 +124,7 @@ pub unsafe extern "C" fn nzk_ready_args(ready: *mut Ready, sinks: *const NzkArgS
                 match &mut outcome.values {
                     Values::None => {}
                     Values::Bytes(data) => sinks.bytes(data.as_deref()),
-                    Values::Names(names) => names.iter().for_each(|name| sinks.bytes(Some(name.as_bytes()))),
+                    Values::Names(names) => names.iter().for_each(|name| sinks.bytes(Some(name))),
                     Values::Acl(entries) => acl_to_sink(entries, sinks.ctx, sinks.acl),
                     Values::Identities(users) => identities_to_sink(users, sinks.ctx, sinks.identity),
                     Values::Count(count) => sinks.push(NzkValueKind::Uint, 0, *count, &[]),

@@ -177,6 +177,34 @@ pub struct NzkBytes {
 /// Receives one byte string (node data, a path, a child name).
 pub type NzkBytesSink = extern "C" fn(ctx: *mut c_void, data: *const u8, len: usize);
 
+/// Receives one byte string and owns it: `len` bytes and a NUL after them, in a
+/// buffer from `malloc`, which the receiver frees with `free` (a Perl built on the
+/// system's malloc adopts it as a string's buffer) or [`nzk_bytes_free`]. Node data
+/// is handed over this way, so that a large value is not copied again.
+pub type NzkOwnedBytesSink = extern "C" fn(ctx: *mut c_void, data: *mut u8, len: usize);
+
+/// Hands `bytes` to an [`NzkOwnedBytesSink`] as a malloc'd, NUL-terminated buffer.
+///
+/// The crate keeps Rust's default global allocator, `System`, which allocates a
+/// byte buffer with `malloc`/`realloc` (alignment 1); so the buffer is the C
+/// heap's, and `free` is its one free path (`tests::owned_bytes_are_the_c_heaps`).
+pub fn hand_over(mut bytes: Vec<u8>, ctx: *mut c_void, sink: NzkOwnedBytesSink) {
+    bytes.reserve_exact(1);
+    bytes.push(0);
+    let len = bytes.len() - 1;
+    let mut bytes = std::mem::ManuallyDrop::new(bytes);
+    sink(ctx, bytes.as_mut_ptr(), len);
+}
+
+/// Frees a buffer handed over by an [`NzkOwnedBytesSink`]; NULL is allowed.
+///
+/// # Safety
+/// `data` is NULL or such a buffer, not used afterwards.
+#[no_mangle]
+pub unsafe extern "C" fn nzk_bytes_free(data: *mut u8) {
+    libc::free(data.cast());
+}
+
 /// Kind of an attribute value.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -218,5 +246,38 @@ impl From<crate::attrs::Value<'_>> for NzkValue {
             }),
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    extern "C" fn adopt(ctx: *mut c_void, data: *mut u8, len: usize) {
+        // SAFETY: the test passes a `Vec<u8>` as the context; `data` holds `len`
+        // bytes and a NUL.
+        unsafe {
+            let seen = &mut *ctx.cast::<Vec<u8>>();
+            assert_eq!(*data.add(len), 0);
+            seen.extend_from_slice(std::slice::from_raw_parts(data, len));
+            // As Perl frees an adopted buffer: the C heap's free.
+            libc::free(data.cast());
+        }
+    }
+
+    #[test]
+    fn owned_bytes_are_the_c_heaps() {
+        for len in [0, 1, 64, 1_000_000] {
+            let data = vec![b'x'; len];
+            let mut seen: Vec<u8> = Vec::new();
+            hand_over(data.clone(), (&raw mut seen).cast(), adopt);
+            assert_eq!(seen, data);
+            // A buffer with room to spare (a truncated reply) keeps its allocation.
+            let mut spare = Vec::with_capacity(len + 100);
+            spare.extend_from_slice(&data);
+            let mut seen: Vec<u8> = Vec::new();
+            hand_over(spare, (&raw mut seen).cast(), adopt);
+            assert_eq!(seen, data);
+        }
     }
 }

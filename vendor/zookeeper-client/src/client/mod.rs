@@ -728,6 +728,38 @@ impl Client {
         })
     }
 
+    /// Patched for Net::ZooKeeper: `list_children_internally` without decoding the
+    /// names: the reply's body as the server sent it (a count, then each name with
+    /// its length, see [Client::list_children_wire]).
+    fn list_children_wire_internally(
+        &self,
+        path: &str,
+        watch: bool,
+    ) -> Result<impl Future<Output = Result<(Vec<u8>, WatchReceiver)>>> {
+        let chroot_path = self.validate_path(path)?;
+        let request = GetChildrenRequest { path: chroot_path, watch };
+        let receiver = self.send_request(OpCode::GetChildren, &request);
+        Ok(async move { receiver.await })
+    }
+
+    /// Patched for Net::ZooKeeper: [Client::list_children] as the server's bytes: a
+    /// big-endian 32-bit count, then per name a 32-bit length and its bytes, so that
+    /// a caller copying the names elsewhere (into Perl strings) makes no `String`
+    /// per name first. The caller checks the lengths.
+    pub fn list_children_wire(&self, path: &str) -> impl Future<Output = Result<Vec<u8>>> + Send + '_ {
+        Self::map_wait(self.list_children_wire_internally(path, false), |(body, _)| body)
+    }
+
+    /// Patched for Net::ZooKeeper: [Client::list_and_watch_children] as the
+    /// server's bytes (see [Client::list_children_wire]).
+    pub fn list_and_watch_children_wire(
+        &self,
+        path: &str,
+    ) -> impl Future<Output = Result<(Vec<u8>, OneshotWatcher)>> + Send + '_ {
+        let result = self.list_children_wire_internally(path, true);
+        Self::map_wait(result, |(body, watcher)| (body, watcher.into_oneshot(&self.chroot)))
+    }
+
     /// Lists children for node with given path.
     ///
     /// # Notable errors
