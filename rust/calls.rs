@@ -19,7 +19,7 @@ use crate::names::Names;
 use crate::options::{NzkMethod, Options, FLAG_EPHEMERAL, FLAG_SEQUENCE};
 use crate::stat::Stat;
 use crate::watch::{self, Record, Watches};
-use crate::{runtime, validate, zlog};
+use crate::{validate, zlog};
 
 /// The calls that take a `callback` option, by their Perl names (also what
 /// `Net::ZooKeeper::_async_calls` lists for the event-loop adapters).
@@ -89,9 +89,7 @@ impl Arming {
     /// `remove_watches` can remove it.
     fn arm(mut self, watcher: OneshotWatcher, path: &str, kind: i32) {
         self.armed = true;
-        let removal = self.record.arm(path.to_owned(), kind);
-        self.watches.register(&self.record);
-        runtime::get().spawn(watch::serve(self.record.clone(), watcher, removal));
+        self.watches.arm(&self.record, watcher, path.to_owned(), kind);
     }
 }
 
@@ -602,7 +600,10 @@ impl Handle {
         }
         // The server decodes path bytes as UTF-8 with replacement characters; doing the
         // same here sends what it would have seen (and it rejects such paths on writes).
-        let text = String::from_utf8_lossy(path).into_owned();
+        let text = match std::str::from_utf8(path) {
+            Ok(text) => text.to_owned(),
+            Err(_) => String::from_utf8_lossy(path).into_owned(),
+        };
         zlog!(DEBUG, function, "Sending request for path [{}]", text);
         Ok(text)
     }

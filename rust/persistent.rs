@@ -21,7 +21,8 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError, Weak};
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::{Duration, Instant};
 
-use tokio::sync::{oneshot, Notify};
+use tokio::sync::Notify;
+use tokio::task::JoinHandle;
 use zookeeper_client::{AddWatchMode, Client, EventType, PersistentWatcher, WatchedEvent};
 
 use crate::callback;
@@ -32,7 +33,7 @@ use crate::error::{self, IntoCode, ZINVALIDSTATE, ZNOWATCHER};
 use crate::handle::{CallResult, Handle};
 use crate::options::{NzkMethod, Options};
 use crate::runtime;
-use crate::watch::{self, NzkWaitStep, Removal, Which, WAIT_SLICE};
+use crate::watch::{self, Held, NzkWaitStep, Record, Which, WAIT_SLICE};
 
 /// One event as `wait` returns it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -426,9 +427,9 @@ impl Request for RemoveRequest {
     }
 
     async fn send(self, _client: Arc<Client>) -> CallResult<()> {
-        let removers = self.handle.watches.take_removers(&self.path, self.kind, &self.which);
+        let oneshots = self.handle.watches.take_watchers(&self.path, self.kind, &self.which);
         let queues = if self.persistent { self.handle.persistent.on_path(&self.path) } else { Vec::new() };
-        remove_each(removers, queues).await
+        remove_each(oneshots, queues).await
     }
 
     fn values((): ()) -> Values {
@@ -509,18 +510,18 @@ impl Handle {
     }
 }
 
-/// Removes persistent watches, then one-shot ones (through their tasks), each the
-/// client's way: it forgets the watcher, and asks the server only for the last
-/// watcher of the handle on a path (for every kind once the path has no other).
-/// The persistent ones go first, so that a node's last request is a one-shot
-/// watch's. Cut short (by the call's bound), what is left is still removed.
-async fn remove_each(removers: Vec<oneshot::Sender<Removal>>, queues: Vec<Arc<Queue>>) -> CallResult<()> {
+/// Removes persistent watches, then one-shot ones, each the client's way: it
+/// forgets the watcher, and asks the server only for the last watcher of the
+/// handle on a path (for every kind once the path has no other). The persistent
+/// ones go first, so that a node's last request is a one-shot watch's. Cut short
+/// (by the call's bound), what is left is still removed.
+async fn remove_each(oneshots: Vec<(Arc<Record>, Held)>, queues: Vec<Arc<Queue>>) -> CallResult<()> {
     let watchers: Vec<(Arc<Queue>, PersistentWatcher)> =
         queues.into_iter().filter_map(|queue| queue.take_watcher().map(|watcher| (queue, watcher))).collect();
-    if removers.is_empty() && watchers.is_empty() {
+    if oneshots.is_empty() && watchers.is_empty() {
         return Err(ZNOWATCHER);
     }
-    let mut unfinished = Unfinished { queues: watchers.iter().map(|(queue, _)| queue.clone()).collect(), removers };
+    let mut unfinished = Unfinished { queues: watchers.iter().map(|(queue, _)| queue.clone()).collect(), oneshots };
     let mut results = Vec::new();
     for (queue, watcher) in watchers {
         let result = watcher.remove().await.map_err(|err| error::code_of(&err));
@@ -528,11 +529,8 @@ async fn remove_each(removers: Vec<oneshot::Sender<Removal>>, queues: Vec<Arc<Qu
         unfinished.queues.retain(|left| !Arc::ptr_eq(left, &queue));
         results.push(result);
     }
-    for answer in unfinished.ask() {
-        results.push(match answer {
-            Some(answer) => answer.await.unwrap_or(Err(ZNOWATCHER)),
-            None => Err(ZNOWATCHER),
-        });
+    for removal in unfinished.start() {
+        results.push(removal.await.unwrap_or(Err(ZNOWATCHER)));
     }
     results.into_iter().find(Result::is_err).unwrap_or(Ok(()))
 }
@@ -540,19 +538,16 @@ async fn remove_each(removers: Vec<oneshot::Sender<Removal>>, queues: Vec<Arc<Qu
 /// The removals not done yet.
 struct Unfinished {
     queues: Vec<Arc<Queue>>,
-    removers: Vec<oneshot::Sender<Removal>>,
+    oneshots: Vec<(Arc<Record>, Held)>,
 }
 
 impl Unfinished {
-    /// Asks the one-shot watches' tasks to remove them; an answer for each.
-    fn ask(&mut self) -> Vec<Option<oneshot::Receiver<CallResult<()>>>> {
-        std::mem::take(&mut self.removers)
+    /// Starts removing the one-shot watches, each in a task of its own, so that a
+    /// removal the call stops waiting for still ends with its event recorded.
+    fn start(&mut self) -> Vec<JoinHandle<Result<(), i32>>> {
+        std::mem::take(&mut self.oneshots)
             .into_iter()
-            .map(|remover| {
-                let (reply, answer) = oneshot::channel();
-                // A task that ended has delivered its event: the watch is not armed.
-                remover.send(reply).ok().map(|()| answer)
-            })
+            .map(|(record, held)| runtime::get().spawn(record.remove(held)))
             .collect()
     }
 }
@@ -564,7 +559,7 @@ impl Drop for Unfinished {
         for queue in &self.queues {
             queue.removed(watch::CONNECTING_STATE);
         }
-        drop(self.ask());
+        drop(self.start());
     }
 }
 

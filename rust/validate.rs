@@ -177,12 +177,15 @@ pub fn path(path: &[u8], sequence: bool) -> bool {
     if path.iter().any(|&b| (0x01..=0x1e).contains(&b)) {
         return false;
     }
-    let components: Vec<&[u8]> = path[1..].split(|&b| b == b'/').collect();
-    let last = components.len() - 1;
-    components.iter().enumerate().all(|(i, component)| {
-        let special = component.is_empty() || *component == b"." || *component == b"..";
-        !special || (sequence && i == last)
-    })
+    // Checked in place: a call's path is checked on every call.
+    let mut components = path[1..].split(|&b| b == b'/').peekable();
+    while let Some(component) = components.next() {
+        let special = component.is_empty() || component == b"." || component == b"..";
+        if special && !(sequence && components.peek().is_none()) {
+            return false;
+        }
+    }
+    true
 }
 
 #[cfg(test)]

@@ -6,17 +6,23 @@
 //! on its first notification; later session notifications still update its event and
 //! state. `pending_watches` counts the records of a handle that have not fired.
 //!
-//! Notifications are recorded by tasks on the shared runtime, so attribute reads
-//! show them whether or not anybody waits. The task of an armed record also takes
-//! `remove_watches` requests: it then removes the client's watcher and records
+//! An armed record holds the client's watcher. One task per handle, its pump,
+//! polls the watchers of all its armed records and records each notification, so
+//! attribute reads show them whether or not anybody waits; a task per watch would
+//! cost about 500 bytes a watch (bench/README.md, "Watches"). `remove_watches`
+//! takes the watcher out of its record, removes it and records
 //! [`NOTWATCHING_EVENT`].
 
+use std::future::Future;
+use std::mem::ManuallyDrop;
+use std::pin::{pin, Pin};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::task::{Poll, Waker};
+use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
-use tokio::sync::oneshot;
+use futures_util::stream::{FuturesUnordered, StreamExt};
+use tokio::sync::mpsc;
 use zookeeper_client::{EventType, OneshotWatcher, SessionState, WatchedEvent};
 
 use crate::dispatch::Hook;
@@ -73,24 +79,56 @@ struct Notice {
     /// Its handle was closed: nothing reaches it any more.
     detached: bool,
     /// Where the server watch stands, once armed: the path and kind (for
-    /// `remove_watches`), and the way to ask its task to remove it.
+    /// `remove_watches`), and the client's watcher.
     armed: Option<Armed>,
     /// A code-ref watch's way to its handle object's callbacks.
     hook: Option<Hook>,
     /// The thread waiting for it, which drives the runtime meanwhile.
     waiter: Option<Waker>,
+    /// The handle's pump, while it polls the watcher.
+    pump: Option<Waker>,
 }
-
-/// A request to remove a one-shot watch: the task answers on it with the result.
-pub type Removal = oneshot::Sender<Result<(), i32>>;
 
 #[derive(Debug)]
 struct Armed {
     path: String,
     /// [`WATCHTYPE_DATA`] (`exists`, `get`) or [`WATCHTYPE_CHILD`] (`get_children`).
     kind: i32,
-    /// Taken by the first removal request.
-    remover: Option<oneshot::Sender<Removal>>,
+    /// Until it delivers its event, or a removal takes it.
+    watcher: Option<Held>,
+}
+
+/// A client watcher, and the process that armed it: in a forked child it is never
+/// dropped, as its drop would talk to the parent's session through memory the
+/// child only has a copy of.
+#[derive(Debug)]
+pub struct Held {
+    watcher: ManuallyDrop<OneshotWatcher>,
+    pid: u32,
+}
+
+impl Held {
+    fn new(watcher: OneshotWatcher) -> Held {
+        Held { watcher: ManuallyDrop::new(watcher), pid: crate::runtime::pid() }
+    }
+
+    /// Removes the watch from the client, and from the server when no other watch of
+    /// the client stands on the path; the client forgets it whatever the server says.
+    async fn remove(mut self) -> Result<(), i32> {
+        // SAFETY: taken once; `self` is forgotten, so it is not dropped again.
+        let watcher = unsafe { ManuallyDrop::take(&mut self.watcher) };
+        std::mem::forget(self);
+        watcher.remove().await.map_err(|err| error::code_of(&err))
+    }
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        if self.pid == crate::runtime::pid() {
+            // SAFETY: dropped once, here.
+            unsafe { ManuallyDrop::drop(&mut self.watcher) };
+        }
+    }
 }
 
 /// One assignment of a watch to a call.
@@ -143,6 +181,20 @@ impl Record {
         }
     }
 
+    /// Its handle closed: it keeps its values but hears nothing more.
+    fn detach(&self) {
+        let mut notice = self.lock();
+        notice.detached = true;
+        let hook = notice.hook.take();
+        let held = notice.armed.as_mut().and_then(|armed| armed.watcher.take());
+        let pump = notice.pump.take();
+        drop(notice);
+        drop((hook, held));
+        if let Some(pump) = pump {
+            pump.wake();
+        }
+    }
+
     /// The call that was to arm this record failed: a code-ref watch is over (it
     /// leaves the pending list, and its callback is released); a watch object's
     /// record stays pending, as in the original.
@@ -164,31 +216,84 @@ impl Record {
     }
 
     /// Notes where the record's server watch stands (`kind`: [`WATCHTYPE_DATA`] or
-    /// [`WATCHTYPE_CHILD`]); its task takes removal requests from the receiver.
-    pub fn arm(&self, path: String, kind: i32) -> oneshot::Receiver<Removal> {
-        let (remover, removal) = oneshot::channel();
-        self.lock().armed = Some(Armed { path, kind, remover: Some(remover) });
-        removal
+    /// [`WATCHTYPE_CHILD`]), and keeps the client's watcher for the pump to poll.
+    fn arm(&self, path: String, kind: i32, watcher: OneshotWatcher) {
+        let mut notice = self.lock();
+        notice.registered = true;
+        notice.armed = Some(Armed { path, kind, watcher: Some(Held::new(watcher)) });
     }
 
-    /// The removal request of the record's server watch, if it is armed on `path` with a
-    /// kind `kind` covers ([`WATCHTYPE_ANY`] covers both) and is one of `which`;
-    /// taken, so it is asked once.
-    fn take_remover(self: &Arc<Self>, path: &str, kind: i32, which: &Which) -> Option<oneshot::Sender<Removal>> {
+    /// Polls the armed watcher: `Ready` once it delivered its event (recorded here) or
+    /// is gone (removed, or the handle closed).
+    fn poll_watcher(&self, cx: &mut Context<'_>) -> Poll<()> {
         let mut notice = self.lock();
-        if !notice.registered || notice.detached {
+        let Some(held) = notice.armed.as_mut().and_then(|armed| armed.watcher.as_mut()) else {
+            return Poll::Ready(());
+        };
+        // The wait borrows the watcher, so a fresh one polled once loses nothing.
+        let arrived = pin!(held.watcher.changed_mut()).poll(cx);
+        let Poll::Ready(event) = arrived else {
+            if !notice.pump.as_ref().is_some_and(|pump| pump.will_wake(cx.waker())) {
+                notice.pump = Some(cx.waker().clone());
+            }
+            return Poll::Pending;
+        };
+        let spent = notice.armed.as_mut().and_then(|armed| armed.watcher.take());
+        notice.pump = None;
+        drop(notice);
+        drop(spent);
+        self.deliver(&event);
+        Poll::Ready(())
+    }
+
+    /// The watcher of the record's server watch, if it is armed on `path` with a kind
+    /// `kind` covers ([`WATCHTYPE_ANY`] covers both) and is one of `which`; taken, so
+    /// it is removed once. An event that has arrived wins: it is recorded, and there
+    /// is nothing to remove.
+    fn take_watcher(self: &Arc<Self>, path: &str, kind: i32, which: &Which) -> Option<Held> {
+        let mut notice = self.lock();
+        if !self.covered(&notice, path, kind, which) {
             return None;
         }
+        let mut held = notice.armed.as_mut()?.watcher.take()?;
+        let arrived = pin!(held.watcher.changed_mut()).poll(&mut Context::from_waker(Waker::noop()));
+        if let Poll::Ready(event) = arrived {
+            drop(notice);
+            drop(held);
+            self.deliver(&event);
+            return None;
+        }
+        // The pump lets the record go.
+        if let Some(pump) = notice.pump.take() {
+            pump.wake();
+        }
+        Some(held)
+    }
+
+    /// Whether the record is armed on `path` with a kind `kind` covers and is one of
+    /// `which`.
+    fn covered(self: &Arc<Self>, notice: &Notice, path: &str, kind: i32, which: &Which) -> bool {
         let chosen = match which {
             Which::All => true,
             Which::Record(record) => Arc::ptr_eq(record, self),
             Which::Calling(token) => notice.hook.as_ref().is_some_and(|hook| hook.calls(*token)),
         };
-        if !chosen {
-            return None;
-        }
-        let armed = notice.armed.as_mut().filter(|armed| armed.path == path && kind & armed.kind != 0)?;
-        armed.remover.take()
+        chosen
+            && notice.registered
+            && !notice.detached
+            && notice.armed.as_ref().is_some_and(|armed| armed.path == path && kind & armed.kind != 0)
+    }
+
+    /// Removes a watcher taken by [`Record::take_watcher`] and records
+    /// [`NOTWATCHING_EVENT`] (the client forgets its watcher whatever the server
+    /// answers).
+    ///
+    /// # Errors
+    /// The server's answer (ZNOWATCHER, ...) or the connection's failure.
+    pub async fn remove(self: Arc<Self>, held: Held) -> Result<(), i32> {
+        let result = held.remove().await;
+        self.notify(NOTWATCHING_EVENT, removed_state(result), true);
+        result
     }
 
     /// Waits until the record has fired or `deadline` passes, for at most `slice`.
@@ -219,30 +324,30 @@ impl Record {
     }
 }
 
-/// The task of an armed record: it records the watcher's notification, or removes the
-/// watcher when asked to (see [`Watches::take_removers`]), records
-/// [`NOTWATCHING_EVENT`] (the client forgets its watcher whatever the server answers)
-/// and answers with the result.
-pub async fn serve(record: Arc<Record>, mut watcher: OneshotWatcher, removal: oneshot::Receiver<Removal>) {
-    let reply = {
-        let changed = watcher.changed_mut();
-        tokio::pin!(changed);
+/// An armed record as its handle's pump polls it.
+struct Polled(Arc<Record>);
+
+impl Future for Polled {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        self.0.poll_watcher(cx)
+    }
+}
+
+/// A handle's pump: it polls the watchers of the records it is sent until the
+/// handle closes.
+async fn pump(mut arrivals: mpsc::UnboundedReceiver<Arc<Record>>) {
+    let mut armed = FuturesUnordered::new();
+    loop {
         tokio::select! {
-            // An event that has arrived wins over a removal asked meanwhile.
-            biased;
-            event = &mut changed => {
-                record.deliver(&event);
-                return;
-            }
-            Ok(reply) = removal => reply,
+            arrival = arrivals.recv() => match arrival {
+                Some(record) => armed.push(Polled(record)),
+                None => return,
+            },
+            Some(()) = armed.next(), if !armed.is_empty() => {}
         }
-    };
-    // Boxed: the removal's future is large and rare; inline it would size every
-    // armed watch's task (512 bytes a watch before, bench/README.md "Watches").
-    let result = Box::pin(watcher.remove()).await.map_err(|err| error::code_of(&err));
-    record.notify(NOTWATCHING_EVENT, removed_state(result), true);
-    // The caller may have stopped waiting (its bound passed).
-    let _ = reply.send(result);
+    }
 }
 
 /// The state a [`NOTWATCHING_EVENT`] reports after a removal with this result: the
@@ -389,11 +494,37 @@ pub enum Which {
 }
 
 /// A handle's records: those pending (for `pending_watches`) and those registered
-/// with the server (for session events).
+/// with the server (for session events), and its pump.
 #[derive(Debug, Default)]
 pub struct Watches {
     pending: Mutex<Vec<Arc<Record>>>,
     registered: Mutex<Vec<Arc<Record>>>,
+    pump: Mutex<Pump>,
+}
+
+/// The way to a handle's pump.
+#[derive(Debug, Default)]
+enum Pump {
+    /// Started with the first armed watch.
+    #[default]
+    Idle,
+    /// Its channel, and the process that started it.
+    Running(ManuallyDrop<mpsc::UnboundedSender<Arc<Record>>>, u32),
+    /// The handle closed.
+    Closed,
+}
+
+impl Drop for Pump {
+    fn drop(&mut self) {
+        // In a forked child the channel is a copy of the parent's: closing it would
+        // wake the parent's runtime, through a lock a parent thread may hold.
+        if let Pump::Running(arrivals, pid) = self {
+            if *pid == crate::runtime::pid() {
+                // SAFETY: dropped once, here.
+                unsafe { ManuallyDrop::drop(arrivals) };
+            }
+        }
+    }
 }
 
 fn locked<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -415,12 +546,30 @@ impl Watches {
         pending.len()
     }
 
-    /// Marks a record as armed on the server.
-    pub fn register(&self, record: &Arc<Record>) {
-        record.lock().registered = true;
-        let mut registered = locked(&self.registered);
-        registered.retain(|r| r.is_registered());
-        registered.push(record.clone());
+    /// The server accepted the record's watch on `path` (`kind`: [`WATCHTYPE_DATA`]
+    /// or [`WATCHTYPE_CHILD`]): the pump records its notification, and session
+    /// events and `remove_watches` reach it.
+    pub fn arm(&self, record: &Arc<Record>, watcher: OneshotWatcher, path: String, kind: i32) {
+        record.arm(path, kind, watcher);
+        {
+            let mut registered = locked(&self.registered);
+            registered.retain(|r| r.is_registered());
+            registered.push(record.clone());
+        }
+        let mut pump = locked(&self.pump);
+        if let Pump::Idle = *pump {
+            let (arrivals, arrived) = mpsc::unbounded_channel();
+            crate::runtime::get().spawn(self::pump(arrived));
+            *pump = Pump::Running(ManuallyDrop::new(arrivals), crate::runtime::pid());
+        }
+        match &*pump {
+            Pump::Running(arrivals, _) if arrivals.send(record.clone()).is_ok() => {}
+            // Armed while the handle closed: it hears nothing, as the others.
+            _ => {
+                drop(pump);
+                record.detach();
+            }
+        }
     }
 
     /// Sends a session event to every armed record.
@@ -432,22 +581,22 @@ impl Watches {
         }
     }
 
-    /// The removal requests of the records armed on `path` with a kind `kind` covers
+    /// The watchers of the records armed on `path` with a kind `kind` covers
     /// ([`WATCHTYPE_ANY`] covers both) that are `which`, taken so that each is
-    /// asked once.
-    pub fn take_removers(&self, path: &str, kind: i32, which: &Which) -> Vec<oneshot::Sender<Removal>> {
+    /// removed once.
+    pub fn take_watchers(&self, path: &str, kind: i32, which: &Which) -> Vec<(Arc<Record>, Held)> {
         let mut registered = locked(&self.registered);
         registered.retain(|r| r.is_registered());
-        registered.iter().filter_map(|r| r.take_remover(path, kind, which)).collect()
+        registered.iter().filter_map(|r| Some((r.clone(), r.take_watcher(path, kind, which)?))).collect()
     }
 
-    /// The handle is closing: its records keep their values but hear nothing more.
+    /// The handle is closing: its records keep their values but hear nothing more,
+    /// and its pump ends.
     pub fn detach_all(&self) {
+        *locked(&self.pump) = Pump::Closed;
         for list in [&self.pending, &self.registered] {
             for record in locked(list).drain(..) {
-                let mut notice = record.lock();
-                notice.detached = true;
-                notice.hook = None;
+                record.detach();
             }
         }
     }
@@ -475,7 +624,7 @@ mod tests {
         let watches = Watches::default();
         let mut watch = Watch::new(0);
         let record = watch.reassign();
-        watches.register(&record);
+        arm_bare(&watches, &record, "/n", WATCHTYPE_DATA);
         watches.session_event(CONNECTING_STATE);
         assert_eq!((watch.event(), watch.state()), (SESSION_EVENT, CONNECTING_STATE));
         watches.session_event(CONNECTED_STATE);
@@ -491,7 +640,7 @@ mod tests {
         let mut watch = Watch::new(0);
         let record = watch.reassign();
         watches.add_pending(record.clone());
-        watches.register(&record);
+        arm_bare(&watches, &record, "/n", WATCHTYPE_DATA);
         watches.detach_all();
         watches.session_event(CONNECTING_STATE);
         record.notify(3, 3, true);
@@ -499,25 +648,36 @@ mod tests {
         assert_eq!(Waiter::new(&watch, 0).step(), NzkWaitStep::TimedOut);
     }
 
+    /// Armed as the server would arm it, without a client watcher.
+    fn arm_bare(watches: &Watches, record: &Arc<Record>, path: &str, kind: i32) {
+        let mut notice = record.lock();
+        notice.registered = true;
+        notice.armed = Some(Armed { path: path.into(), kind, watcher: None });
+        drop(notice);
+        locked(&watches.registered).push(record.clone());
+    }
+
+    fn covered(watches: &Watches, path: &str, kind: i32, which: &Which) -> usize {
+        let registered = locked(&watches.registered);
+        registered.iter().filter(|r| r.covered(&r.lock(), path, kind, which)).count()
+    }
+
     #[test]
-    fn removal_requests_follow_path_kind_and_assignment() {
+    fn removals_follow_path_kind_and_assignment() {
         let watches = Watches::default();
         let (mut data, mut child) = (Watch::new(0), Watch::new(0));
         let (d, c) = (data.reassign(), child.reassign());
-        let _removals = (d.arm("/n".into(), WATCHTYPE_DATA), c.arm("/n".into(), WATCHTYPE_CHILD));
-        assert!(watches.take_removers("/n", WATCHTYPE_ANY, &Which::All).is_empty(), "not registered yet");
-        watches.register(&d);
-        watches.register(&c);
-        assert!(watches.take_removers("/m", WATCHTYPE_ANY, &Which::All).is_empty(), "another path");
-        assert_eq!(watches.take_removers("/n", WATCHTYPE_ANY, &Which::Record(data.record())).len(), 1, "only that one");
-        assert!(watches.take_removers("/n", WATCHTYPE_DATA, &Which::All).is_empty(), "asked once");
-        assert_eq!(watches.take_removers("/n", WATCHTYPE_CHILD, &Which::All).len(), 1);
-        let mut fired = Watch::new(0);
-        let f = fired.reassign();
-        let _removal = f.arm("/n".into(), WATCHTYPE_DATA);
-        watches.register(&f);
-        f.notify(CHANGED_EVENT, CONNECTED_STATE, true);
-        assert!(watches.take_removers("/n", WATCHTYPE_ANY, &Which::All).is_empty(), "a fired watch is not armed");
+        arm_bare(&watches, &d, "/n", WATCHTYPE_DATA);
+        arm_bare(&watches, &c, "/n", WATCHTYPE_CHILD);
+        assert_eq!(covered(&watches, "/m", WATCHTYPE_ANY, &Which::All), 0, "another path");
+        assert_eq!(covered(&watches, "/n", WATCHTYPE_ANY, &Which::All), 2);
+        assert_eq!(covered(&watches, "/n", WATCHTYPE_ANY, &Which::Record(data.record())), 1, "only that one");
+        assert_eq!(covered(&watches, "/n", WATCHTYPE_DATA, &Which::All), 1);
+        assert_eq!(covered(&watches, "/n", WATCHTYPE_CHILD, &Which::All), 1);
+        d.notify(CHANGED_EVENT, CONNECTED_STATE, true);
+        assert_eq!(covered(&watches, "/n", WATCHTYPE_DATA, &Which::All), 0, "a fired watch is not armed");
+        watches.detach_all();
+        assert_eq!(covered(&watches, "/n", WATCHTYPE_ANY, &Which::All), 0, "nor one of a closed handle");
     }
 
     #[test]

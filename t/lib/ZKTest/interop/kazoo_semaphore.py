@@ -3,7 +3,9 @@
 # then N rounds: take a lease, keep an ephemeral marker node while holding
 # it and count the markers (every holder, Perl or Python, keeps one), give
 # the lease back; prints "done N most M over V" (the most markers seen while
-# holding, and how often more than MAX).  "check" mode: acquire once and
+# holding, and how often more than MAX).  "one" mode: take one lease, print
+# "holding", wait for "release", give it back and print "released".  "check"
+# mode: acquire once and
 # print "acquired" or "mismatch MESSAGE" (kazoo's max_leases check).  Used
 # by t/lib/ZKTest/Interop.pm.
 import sys
@@ -13,10 +15,21 @@ from kazoo_common import say, connect, disconnect
 
 
 def main():
-    # hold HOSTS PATH MAX N MARKERS ID | check HOSTS PATH MAX
+    # hold HOSTS PATH MAX N MARKERS ID | one HOSTS PATH MAX | check HOSTS PATH MAX
     mode, hosts, path, max_leases = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
     zk = connect(hosts)
     try:
+        if mode == "one":
+            sem = zk.Semaphore(path, "kazoo-one", max_leases=max_leases)
+            if not sem.acquire(timeout=30):
+                raise RuntimeError("lease timeout")
+            say("holding")
+            line = sys.stdin.readline()
+            if line.strip() != "release":
+                raise RuntimeError("expected release, got %r" % line)
+            sem.release()
+            say("released")
+            return
         if mode == "check":
             sem = zk.Semaphore(path, "kazoo-check", max_leases=max_leases)
             try:

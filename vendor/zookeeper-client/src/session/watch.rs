@@ -162,7 +162,9 @@ struct Watch {
 
 impl Watch {
     fn new() -> Self {
-        Watch { watchers: Vec::with_capacity(5) }
+        // Patched for Net::ZooKeeper (memory per watch): room for one watcher (was 5,
+        // 128 bytes more for each watched path); a second one grows it to 4.
+        Watch { watchers: Vec::with_capacity(1) }
     }
 
     fn is_empty(&self) -> bool {
