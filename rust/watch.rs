@@ -16,13 +16,13 @@
 use std::future::Future;
 use std::mem::ManuallyDrop;
 use std::pin::{pin, Pin};
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
 use futures_util::stream::{FuturesUnordered, StreamExt};
-use tokio::sync::mpsc;
+use futures_util::task::AtomicWaker;
 use zookeeper_client::{EventType, OneshotWatcher, SessionState, WatchedEvent};
 
 use crate::dispatch::Hook;
@@ -335,19 +335,36 @@ impl Future for Polled {
     }
 }
 
-/// A handle's pump: it polls the watchers of the records it is sent until the
-/// handle closes.
-async fn pump(mut arrivals: mpsc::UnboundedReceiver<Arc<Record>>) {
-    let mut armed = FuturesUnordered::new();
-    loop {
-        tokio::select! {
-            arrival = arrivals.recv() => match arrival {
-                Some(record) => armed.push(Polled(record)),
-                None => return,
-            },
-            Some(()) = armed.next(), if !armed.is_empty() => {}
-        }
+/// What a handle and its pump share: the armed records it polls.
+#[derive(Default)]
+struct Pumped {
+    armed: Mutex<FuturesUnordered<Polled>>,
+    /// The pump's task, woken when a record is added or the handle closes.
+    waker: AtomicWaker,
+    closed: AtomicBool,
+}
+
+impl std::fmt::Debug for Pumped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pumped").field("closed", &self.closed).finish_non_exhaustive()
     }
+}
+
+/// A handle's pump: it polls the watchers of its armed records until the handle
+/// closes. (A lock rather than a channel: adding a record is a push and a wake.)
+async fn pump(pumped: Arc<Pumped>) {
+    std::future::poll_fn(|cx| {
+        pumped.waker.register(cx.waker());
+        if pumped.closed.load(Ordering::Acquire) {
+            return Poll::Ready(());
+        }
+        let mut armed = locked(&pumped.armed);
+        // Until none is ready (or the set is empty, or it yields to the runtime,
+        // having woken this task again).
+        while let Poll::Ready(Some(())) = armed.poll_next_unpin(cx) {}
+        Poll::Pending
+    })
+    .await;
 }
 
 /// The state a [`NOTWATCHING_EVENT`] reports after a removal with this result: the
@@ -508,20 +525,22 @@ enum Pump {
     /// Started with the first armed watch.
     #[default]
     Idle,
-    /// Its channel, and the process that started it.
-    Running(ManuallyDrop<mpsc::UnboundedSender<Arc<Record>>>, u32),
+    /// What it shares with the handle, and the process that started it.
+    Running(ManuallyDrop<Arc<Pumped>>, u32),
     /// The handle closed.
     Closed,
 }
 
 impl Drop for Pump {
     fn drop(&mut self) {
-        // In a forked child the channel is a copy of the parent's: closing it would
-        // wake the parent's runtime, through a lock a parent thread may hold.
-        if let Pump::Running(arrivals, pid) = self {
+        // In a forked child the pump is a copy of the parent's: waking it would wake
+        // the parent's runtime, through a lock a parent thread may hold.
+        if let Pump::Running(pumped, pid) = self {
             if *pid == crate::runtime::pid() {
+                pumped.closed.store(true, Ordering::Release);
+                pumped.waker.wake();
                 // SAFETY: dropped once, here.
-                unsafe { ManuallyDrop::drop(arrivals) };
+                unsafe { ManuallyDrop::drop(pumped) };
             }
         }
     }
@@ -558,17 +577,17 @@ impl Watches {
         }
         let mut pump = locked(&self.pump);
         if let Pump::Idle = *pump {
-            let (arrivals, arrived) = mpsc::unbounded_channel();
-            crate::runtime::get().spawn(self::pump(arrived));
-            *pump = Pump::Running(ManuallyDrop::new(arrivals), crate::runtime::pid());
+            let pumped = Arc::new(Pumped::default());
+            crate::runtime::get().spawn(self::pump(pumped.clone()));
+            *pump = Pump::Running(ManuallyDrop::new(pumped), crate::runtime::pid());
         }
-        match &*pump {
-            Pump::Running(arrivals, _) if arrivals.send(record.clone()).is_ok() => {}
+        if let Pump::Running(pumped, _) = &*pump {
+            locked(&pumped.armed).push(Polled(record.clone()));
+            pumped.waker.wake();
+        } else {
             // Armed while the handle closed: it hears nothing, as the others.
-            _ => {
-                drop(pump);
-                record.detach();
-            }
+            drop(pump);
+            record.detach();
         }
     }
 
