@@ -3,8 +3,8 @@
 // "joined NODE" once its latch node exists, "leader" when it gains
 // leadership and "follower" when it loses it (LeaderLatchListener, called in
 // order on one thread); on a line "leader?" prints "is leader" or "is follower"
-// and the leader's id as it sees it ("sees ID"); on "stop" closes the latch,
-// prints "stopped" and exits.  Used by t/lib/ZKTest/Interop.pm.
+// and the leader's id as it sees it ("sees ID"); on "stop" closes the latch and
+// the session, prints "stopped" and exits.  Used by t/lib/ZKTest/Interop.pm.
 import java.util.concurrent.TimeUnit;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.recipes.leader.LeaderLatch;
@@ -33,9 +33,12 @@ public class CuratorLeader extends CuratorCommon {
                 say(latch.hasLeadership() ? "is leader" : "is follower");
                 say("sees " + latch.getLeader().getId());
             } else if (line.equals("stop")) {
+                // The latch deletes its node in the background; closing the session
+                // too means the node is gone once "stopped" is printed.
                 latch.close();
+                client.close();
                 say("stopped");
-                break;
+                return;
             }
         }
         client.close();

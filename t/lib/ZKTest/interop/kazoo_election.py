@@ -3,8 +3,8 @@
 # Election.run() in a thread and prints "leader" once the leadership
 # function runs (it holds leadership until told to stop); on a line
 # "leader?" prints "is leader" or "is follower" and the first of
-# contenders() ("sees ID"); on "stop" cancels or leaves, prints "stopped"
-# and exits.  Used by t/lib/ZKTest/Interop.pm.
+# contenders() ("sees ID"); on "stop" cancels or leaves, closes the session,
+# prints "stopped" and exits.  Used by t/lib/ZKTest/Interop.pm.
 import sys
 import threading
 
@@ -43,8 +43,10 @@ def main():
             leave.set()
             election.cancel()
             runner.join(10)
+            # The session closed, so the node is gone once "stopped" is printed.
+            disconnect(zk)
             say("stopped")
-            break
+            return
     disconnect(zk)
 
 
