@@ -321,8 +321,7 @@ impl Handle {
                     Conn::Connecting { attempt, .. } => attempt.clone(),
                 }
             };
-            let left = deadline.saturating_duration_since(Instant::now());
-            runtime::block_on_bounded(left, attempt.ended()).ok_or(ZOPERATIONTIMEOUT)?;
+            runtime::block_on_until(deadline, attempt.ended()).ok_or(ZOPERATIONTIMEOUT)?;
             waited = true;
         }
     }
@@ -385,12 +384,9 @@ impl Handle {
         Fut: Future<Output = Result<T, E>>,
     {
         let deadline = Instant::now() + self.bound();
-        self.client(deadline).and_then(|client| {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match runtime::block_on_bounded(left, request(client)) {
-                None => Err(ZOPERATIONTIMEOUT),
-                Some(result) => result.map_err(error::IntoCode::code),
-            }
+        self.client(deadline).and_then(|client| match runtime::block_on_until(deadline, request(client)) {
+            None => Err(ZOPERATIONTIMEOUT),
+            Some(result) => result.map_err(error::IntoCode::code),
         })
     }
 

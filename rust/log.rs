@@ -15,6 +15,7 @@ use std::fmt::{self, Write as _};
 use std::sync::Once;
 
 use tracing::field::{Field, Visit};
+use tracing::level_filters::LevelFilter;
 use tracing::span::{Attributes, Id, Record};
 use tracing::subscriber::Interest;
 use tracing::{Event, Level, Metadata, Subscriber};
@@ -164,6 +165,18 @@ impl Subscriber for Bridge {
         metadata.is_event() && enabled(bridged_level(metadata))
     }
 
+    /// The level set now: events above it are dropped by `tracing`'s own check
+    /// (an atomic load), before this subscriber is asked.
+    fn max_level_hint(&self) -> Option<LevelFilter> {
+        Some(match settings::log_level() {
+            OFF => LevelFilter::OFF,
+            ERROR => LevelFilter::ERROR,
+            WARN => LevelFilter::WARN,
+            INFO => LevelFilter::INFO,
+            _ => LevelFilter::DEBUG,
+        })
+    }
+
     fn new_span(&self, _: &Attributes<'_>) -> Id {
         Id::from_u64(1)
     }
@@ -186,6 +199,11 @@ impl Subscriber for Bridge {
     fn enter(&self, _: &Id) {}
 
     fn exit(&self, _: &Id) {}
+}
+
+/// The log level changed: `tracing` asks the bridge for its level again.
+pub fn level_changed() {
+    tracing::callsite::rebuild_interest_cache();
 }
 
 /// Installs the bridge once per process.

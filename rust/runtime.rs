@@ -326,6 +326,15 @@ pub fn defer_drop(value: Box<dyn Send>) {
 /// On a thread that is already driving (a task's drop closing a handle) it never
 /// waits: `None` unless the future is ready at once.
 pub fn block_on_bounded<F: Future>(bound: Duration, future: F) -> Option<F::Output> {
+    let now = Instant::now();
+    // A bound too far to add is as good as a year (as tokio's `timeout` caps it).
+    let deadline = now.checked_add(bound).unwrap_or_else(|| now + Duration::from_hours(24 * 365));
+    block_on_until(deadline, future)
+}
+
+/// [`block_on_bounded`] with the bound as a deadline (a call that has one already
+/// reads the clock once, not again here).
+pub fn block_on_until<F: Future>(deadline: Instant, future: F) -> Option<F::Output> {
     if is_driving() {
         let mut future = pin!(future);
         return match future.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
@@ -340,7 +349,8 @@ pub fn block_on_bounded<F: Future>(bound: Duration, future: F) -> Option<F::Outp
         // are released.
         let _driving = Driving::new();
         let _sigpipe = SigpipeBlocked::new();
-        process.runtime.block_on(async { tokio::time::timeout(bound, future).await.ok() })
+        let deadline = tokio::time::Instant::from_std(deadline);
+        process.runtime.block_on(async { tokio::time::timeout_at(deadline, future).await.ok() })
     };
     process.driver.leave();
     output

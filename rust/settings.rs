@@ -16,6 +16,7 @@ pub fn set_log_level(level: i32) -> Result<(), String> {
         return Err(crate::message::invalid("log level", level));
     }
     LOG_LEVEL.store(level, Ordering::Relaxed);
+    log::level_changed();
     Ok(())
 }
 

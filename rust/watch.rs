@@ -309,8 +309,8 @@ impl Record {
         if left.is_zero() {
             return false;
         }
-        crate::runtime::block_on_bounded(
-            left,
+        crate::runtime::block_on_until(
+            until,
             std::future::poll_fn(|cx| {
                 let mut notice = self.lock();
                 if notice.fired {
