@@ -13,6 +13,9 @@
 #   ratio op=NAME ours_vs_raw=X cpu_ours_vs_raw=Y
 #       (ops_per_sec ours / raw; process CPU per op ours / raw)
 #   ratio op=NAME ours_vs_raw_multi=X cpu_ours_vs_raw_multi=Y   (the same against raw-multi)
+#   ratio op=NAME cpu_beyond_perl_call_ours_vs_raw=Z
+#       (create, exists, get, set, delete: ours' CPU per op less the Perl floor,
+#        op=perl_call -- the same loop calling get_error -- over raw's CPU per op)
 #   ratio op=get_many vs_sequential_get=X  (only if Net::ZooKeeper->can('get_many'))
 #
 # The sequential part uses only the API of the original Net::ZooKeeper 0.36,
@@ -144,6 +147,18 @@ sub run_ours {
 
     my @paths = map { sprintf '%s/n%07d', $root, $_ } 0 .. $opt{n} - 1;
     my ($t, $start, @lat);
+
+    # The Perl floor: the same loop around a handle method that does not reach
+    # the server (get_error).  What any binding pays per call before its core
+    # runs; the raw client pays none of it.
+    @lat = ();
+    $start = start_clock;
+    for my $p (@paths) {
+        $t = now;
+        defined($zkh->get_error()) or check($zkh, 'get_error');
+        push @lat, now - $t;
+    }
+    push @out, stats('perl_call', \@lat, now - $start);
 
     @lat = ();
     $start = start_clock;
@@ -343,6 +358,20 @@ sub paired_ratio {
     return median(@r);
 }
 
+# As paired_ratio for CPU per op, with the round's Perl floor (perl_call)
+# taken off ours first.
+sub paired_cpu_beyond_floor {
+    my ($op, $a_rounds, $b_rounds) = @_;
+    my @r;
+    for my $i (0 .. $#$a_rounds) {
+        my ($x) = grep { $_->{op} eq $op } @{ $a_rounds->[$i] };
+        my ($floor) = grep { $_->{op} eq 'perl_call' } @{ $a_rounds->[$i] };
+        my ($y) = grep { $_->{op} eq $op } @{ $b_rounds->[$i] || [] };
+        push @r, ($x->{cpu_us} - $floor->{cpu_us}) / $y->{cpu_us} if $x && $floor && $y && $y->{cpu_us} > 0;
+    }
+    return median(@r);
+}
+
 sub median {
     my @s = sort { $a <=> $b } @_;
     return undef unless @s;
@@ -363,6 +392,10 @@ if ($raw) {
             my $r = paired_ratio($op, \@ours, $raws{$f});
             my $c = paired_ratio($op, \@ours, $raws{$f}, 'cpu_us');
             push @ratios, sprintf "ratio op=%s %s=%.2f cpu_%s=%.2f\n", $op, $key, $r, $key, $c if defined $r;
+            # The CPU of a single-request op beyond the Perl floor, against raw's.
+            my $core = paired_cpu_beyond_floor($op, \@ours, $raws{$f});
+            push @ratios, sprintf "ratio op=%s cpu_beyond_perl_call_%s=%.2f\n", $op, $key, $core
+                if defined $core && !$i && $op =~ /\A(?:create|exists|get|set|delete)\z/;
         }
     }
     print @ratios;

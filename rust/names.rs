@@ -71,6 +71,16 @@ impl Names {
     }
 }
 
+impl Drop for Names {
+    fn drop(&mut self) {
+        // The next large reply read on this thread can come in this buffer, rather
+        // than in a new one (bench/README.md, "Children").
+        if let Names::Wire(bytes) = self {
+            zookeeper_client::recycle_reply_buffer(std::mem::take(bytes));
+        }
+    }
+}
+
 impl<'a> IntoIterator for &'a Names {
     type Item = &'a [u8];
     type IntoIter = Box<dyn Iterator<Item = &'a [u8]> + 'a>;

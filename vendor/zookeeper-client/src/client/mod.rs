@@ -47,7 +47,8 @@ use crate::record::{self, Record, StaticRecord};
 #[cfg(any(feature = "sasl-digest-md5", feature = "sasl-gssapi"))]
 use crate::sasl::SaslOptions;
 use crate::session::StateReceiver;
-pub use crate::session::{EventType, SessionId, SessionInfo, SessionState, WatchedEvent};
+// Patched for Net::ZooKeeper (conversion cost): `recycle_reply_buffer`.
+pub use crate::session::{recycle_reply_buffer, EventType, SessionId, SessionInfo, SessionState, WatchedEvent};
 #[cfg(feature = "tls")]
 use crate::tls::TlsOptions;
 use crate::util;

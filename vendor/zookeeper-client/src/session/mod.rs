@@ -31,6 +31,47 @@ pub use self::request::{
 };
 pub use self::types::{EventType, SessionId, SessionInfo, SessionState, WatchedEvent};
 pub use self::watch::{OneshotReceiver, PersistentReceiver, WatchReceiver};
+
+/// Patched for Net::ZooKeeper (conversion cost): the largest buffer that a reply's
+/// caller kept and gave back (`recycle_reply_buffer`).
+const SPARE_REPLY_MAX: usize = 256 * 1024;
+
+thread_local! {
+    /// Patched for Net::ZooKeeper (conversion cost): a reply buffer given back on this
+    /// thread, for the next large reply read here. Allocating a large reply buffer
+    /// right after a caller freed many small strings makes glibc merge them all
+    /// (`malloc_consolidate`), on every `get_children` of a loop.
+    static SPARE_REPLY: std::cell::Cell<Vec<u8>> = const { std::cell::Cell::new(Vec::new()) };
+}
+
+/// Patched for Net::ZooKeeper (conversion cost): gives back the buffer of a reply
+/// (such as [crate::Client::list_children_wire]'s) once its bytes were used; a later
+/// reply read on this thread may come in it. One is kept per thread, of at most
+/// 256 KiB.
+pub fn recycle_reply_buffer(buf: Vec<u8>) {
+    if buf.capacity() <= SPARE_REPLY_MAX {
+        // `try_with`: a thread that is ending just frees it.
+        let _ = SPARE_REPLY.try_with(|spare| {
+            let kept = spare.take();
+            spare.set(if buf.capacity() > kept.capacity() { buf } else { kept });
+        });
+    }
+}
+
+fn spare_reply_buffer(len: usize) -> Option<Vec<u8>> {
+    SPARE_REPLY
+        .try_with(|spare| {
+            let buf = spare.take();
+            if buf.capacity() >= len {
+                Some(buf)
+            } else {
+                spare.set(buf);
+                None
+            }
+        })
+        .ok()
+        .flatten()
+}
 use self::watch::{WatchManager, WatcherId};
 use crate::deadline::Deadline;
 use crate::endpoint::IterableEndpoints;
@@ -388,6 +429,15 @@ impl Session {
                 return Ok(());
             }
             let mut buf = request.0;
+            // Patched for Net::ZooKeeper (conversion cost): a large list of children goes
+            // into the buffer a caller gave back, if it is big enough (see
+            // `recycle_reply_buffer`). Other replies may be kept as they are (a node's
+            // data becomes a Perl string's buffer), so they get one of their size.
+            if op_code == OpCode::GetChildren && body.len() > buf.capacity() {
+                if let Some(spare) = spare_reply_buffer(body.len()) {
+                    buf = spare;
+                }
+            }
             buf.clear();
             buf.extend_from_slice(body);
             responser.send(Ok((buf, watcher)));
