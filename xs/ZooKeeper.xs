@@ -103,7 +103,16 @@ warn_message(pTHX_ NzkText text)
 static int
 is_object(pTHX_ SV *sv, NzkClass cls)
 {
-    return SvROK(sv) && SvTYPE(SvRV(sv)) == SVt_PVHV && sv_derived_from(sv, class_name(aTHX_ cls));
+    const char *name;
+    HV *stash;
+    if (!SvROK(sv) || SvTYPE(SvRV(sv)) != SVt_PVHV)
+        return 0;
+    name = class_name(aTHX_ cls);
+    /* Blessed into the class itself, the common case: no walk of @ISA. */
+    stash = SvOBJECT(SvRV(sv)) ? SvSTASH(SvRV(sv)) : NULL;
+    if (stash && HvNAME_get(stash) && strEQ(HvNAME_get(stash), name))
+        return 1;
+    return sv_derived_from(sv, name);
 }
 
 static void
