@@ -219,8 +219,8 @@ impl ProcessRuntime {
 }
 
 /// Runtime threads take no asynchronous signals: Perl's handlers (alarm, INT, ...)
-/// run in the interpreter's thread, and a write to a dead server's socket gives EPIPE
-/// instead of killing a process that did not ignore SIGPIPE.
+/// run in the interpreter's thread. (A write to a dead server's socket raises no
+/// SIGPIPE on any thread: the connection sends with `MSG_NOSIGNAL`.)
 fn block_async_signals() {
     // SAFETY: plain signal-mask calls on this thread's mask.
     unsafe {
@@ -230,55 +230,6 @@ fn block_async_signals() {
             libc::sigdelset(&raw mut set, synchronous);
         }
         libc::pthread_sigmask(libc::SIG_BLOCK, &raw const set, std::ptr::null_mut());
-    }
-}
-
-/// SIGPIPE blocked on a calling thread while it drives the runtime: a write to a
-/// dead server's socket then gives EPIPE, and the signal it raised is taken back
-/// before the mask is restored, so the process is not killed (`t/37_sigpipe.t`). A
-/// thread that had it blocked already is left as it was.
-struct SigpipeBlocked {
-    old: Option<libc::sigset_t>,
-}
-
-fn sigpipe_set() -> libc::sigset_t {
-    // SAFETY: plain sigset calls on a local set.
-    unsafe {
-        let mut set: libc::sigset_t = std::mem::zeroed();
-        libc::sigemptyset(&raw mut set);
-        libc::sigaddset(&raw mut set, libc::SIGPIPE);
-        set
-    }
-}
-
-impl SigpipeBlocked {
-    fn new() -> SigpipeBlocked {
-        let set = sigpipe_set();
-        // SAFETY: plain signal-mask calls on this thread's mask and a local set.
-        unsafe {
-            let mut old: libc::sigset_t = std::mem::zeroed();
-            libc::pthread_sigmask(libc::SIG_BLOCK, &raw const set, &raw mut old);
-            let blocked_before = libc::sigismember(&raw const old, libc::SIGPIPE) == 1;
-            SigpipeBlocked { old: (!blocked_before).then_some(old) }
-        }
-    }
-}
-
-impl Drop for SigpipeBlocked {
-    fn drop(&mut self) {
-        let Some(old) = self.old else { return };
-        // SAFETY: plain signal calls on this thread; a zero timeout never blocks.
-        unsafe {
-            let mut pending: libc::sigset_t = std::mem::zeroed();
-            libc::sigpending(&raw mut pending);
-            // Unblocked before, so not pending before: ours.
-            if libc::sigismember(&raw const pending, libc::SIGPIPE) == 1 {
-                let set = sigpipe_set();
-                let zero = libc::timespec { tv_sec: 0, tv_nsec: 0 };
-                libc::sigtimedwait(&raw const set, std::ptr::null_mut(), &raw const zero);
-            }
-            libc::pthread_sigmask(libc::SIG_SETMASK, &raw const old, std::ptr::null_mut());
-        }
     }
 }
 
@@ -345,10 +296,9 @@ pub fn block_on_until<F: Future>(deadline: Instant, future: F) -> Option<F::Outp
     let process = process_runtime();
     process.driver.enter();
     let output = {
-        // Dropped in reverse: the signal mask is restored before deferred code refs
-        // are released.
+        // The connection writes with MSG_NOSIGNAL (vendored `NoSigPipe`): a dead
+        // server's socket gives EPIPE here, with no SIGPIPE to block.
         let _driving = Driving::new();
-        let _sigpipe = SigpipeBlocked::new();
         let deadline = tokio::time::Instant::from_std(deadline);
         process.runtime.block_on(async { tokio::time::timeout_at(deadline, future).await.ok() })
     };

@@ -1,11 +1,12 @@
 use std::io::{Error, ErrorKind, IoSlice, Result};
+use std::os::fd::{AsRawFd, RawFd};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::buf::BufMut;
 use ignore_result::Ignore;
-use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufStream, ReadBuf};
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufStream, Interest, ReadBuf};
 use tokio::net::TcpStream;
 use tokio::{select, time};
 use tracing::{debug, trace};
@@ -25,13 +26,75 @@ use tls::*;
 use crate::deadline::Deadline;
 use crate::endpoint::{EndpointRef, IterableEndpoints};
 
+/// Patched for Net::ZooKeeper: a TCP stream whose writes never raise SIGPIPE. A
+/// write to a server that closed the connection gives EPIPE (`sendmsg` with
+/// `MSG_NOSIGNAL`) on whichever thread drives the runtime, also a Perl thread that
+/// did not ignore SIGPIPE; the thread's signal mask is left alone.
+#[derive(Debug)]
+pub struct NoSigPipe(TcpStream);
+
+impl NoSigPipe {
+    fn poll_send(&self, cx: &mut Context<'_>, bufs: &[IoSlice<'_>]) -> Poll<Result<usize>> {
+        loop {
+            std::task::ready!(self.0.poll_write_ready(cx))?;
+            // `try_io` clears the readiness on WouldBlock: the next poll waits.
+            match self.0.try_io(Interest::WRITABLE, || send_no_signal(self.0.as_raw_fd(), bufs)) {
+                Err(err) if err.kind() == ErrorKind::WouldBlock => continue,
+                result => return Poll::Ready(result),
+            }
+        }
+    }
+}
+
+/// `sendmsg(fd, bufs, MSG_NOSIGNAL)`.
+fn send_no_signal(fd: RawFd, bufs: &[IoSlice<'_>]) -> Result<usize> {
+    // SAFETY: an `IoSlice` has the layout of an `iovec` on Unix; the header points at
+    // `bufs` only for the duration of the call.
+    let sent = unsafe {
+        let mut msg: libc::msghdr = std::mem::zeroed();
+        msg.msg_iov = bufs.as_ptr() as *mut libc::iovec;
+        msg.msg_iovlen = bufs.len().min(libc::UIO_MAXIOV as usize) as _;
+        libc::sendmsg(fd, &msg, libc::MSG_NOSIGNAL)
+    };
+    usize::try_from(sent).map_err(|_| Error::last_os_error())
+}
+
+impl AsyncRead for NoSigPipe {
+    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<Result<()>> {
+        Pin::new(&mut self.get_mut().0).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for NoSigPipe {
+    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<Result<usize>> {
+        self.poll_send(cx, &[IoSlice::new(buf)])
+    }
+
+    fn poll_write_vectored(self: Pin<&mut Self>, cx: &mut Context<'_>, bufs: &[IoSlice<'_>]) -> Poll<Result<usize>> {
+        self.poll_send(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        true
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<()>> {
+        Pin::new(&mut self.get_mut().0).poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<()>> {
+        Pin::new(&mut self.get_mut().0).poll_shutdown(cx)
+    }
+}
+
 #[derive(Debug)]
 pub enum Connection {
-    Raw(TcpStream),
+    // Patched for Net::ZooKeeper: `NoSigPipe` (was `TcpStream`), here and below.
+    Raw(NoSigPipe),
     // Patched for Net::ZooKeeper (memory): boxed, so that a plain connection and the
     // futures holding one are not sized by the TLS stream (about 1.1 KB).
     #[cfg(feature = "tls")]
-    Tls(Box<TlsStream<TcpStream>>),
+    Tls(Box<TlsStream<NoSigPipe>>),
 }
 
 pub trait AsyncReadToBuf: AsyncReadExt {
@@ -131,7 +194,7 @@ impl AsyncWrite for ConnWriter<'_> {
 
 impl Connection {
     pub fn new_raw(stream: TcpStream) -> Self {
-        Self::Raw(stream)
+        Self::Raw(NoSigPipe(stream))
     }
 
     pub fn split(&mut self) -> (ConnReader<'_>, ConnWriter<'_>) {
@@ -141,7 +204,7 @@ impl Connection {
     }
 
     #[cfg(feature = "tls")]
-    pub fn new_tls(stream: TlsStream<TcpStream>) -> Self {
+    pub fn new_tls(stream: TlsStream<NoSigPipe>) -> Self {
         // Patched for Net::ZooKeeper (memory): boxed, see `Connection::Tls`.
         Self::Tls(Box::new(stream))
     }
@@ -209,7 +272,7 @@ impl Connector {
     #[cfg(feature = "tls")]
     async fn connect_tls(&self, stream: TcpStream, host: &str) -> Result<Connection> {
         let domain = ServerName::try_from(host).unwrap().to_owned();
-        let stream = self.tls.as_ref().unwrap().connect(domain, stream).await?;
+        let stream = self.tls.as_ref().unwrap().connect(domain, NoSigPipe(stream)).await?;
         Ok(Connection::new_tls(stream))
     }
 
