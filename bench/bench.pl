@@ -347,27 +347,20 @@ sub median_by_op {
 # (measured a few seconds apart), which cancels most of the drift of a shared
 # machine's load.
 sub paired_ratio {
-    my ($op, $a_rounds, $b_rounds, $key) = @_;
+    my ($op, $a_rounds, $b_rounds, $key, $floor_op) = @_;
     $key //= 'ops_per_sec';
     my @r;
     for my $i (0 .. $#$a_rounds) {
         my ($x) = grep { $_->{op} eq $op } @{ $a_rounds->[$i] };
         my ($y) = grep { $_->{op} eq $op } @{ $b_rounds->[$i] || [] };
-        push @r, $x->{$key} / $y->{$key} if $x && $y && $y->{$key} > 0;
-    }
-    return median(@r);
-}
-
-# As paired_ratio for CPU per op, with the round's Perl floor (perl_call)
-# taken off ours first.
-sub paired_cpu_beyond_floor {
-    my ($op, $a_rounds, $b_rounds) = @_;
-    my @r;
-    for my $i (0 .. $#$a_rounds) {
-        my ($x) = grep { $_->{op} eq $op } @{ $a_rounds->[$i] };
-        my ($floor) = grep { $_->{op} eq 'perl_call' } @{ $a_rounds->[$i] };
-        my ($y) = grep { $_->{op} eq $op } @{ $b_rounds->[$i] || [] };
-        push @r, ($x->{cpu_us} - $floor->{cpu_us}) / $y->{cpu_us} if $x && $floor && $y && $y->{cpu_us} > 0;
+        next unless $x && $y && $y->{$key} > 0;
+        # With $floor_op, that op's figure in the same round is taken off ours first.
+        my $floor = 0;
+        if (defined $floor_op) {
+            my ($f) = grep { $_->{op} eq $floor_op } @{ $a_rounds->[$i] } or next;
+            $floor = $f->{$key};
+        }
+        push @r, ($x->{$key} - $floor) / $y->{$key};
     }
     return median(@r);
 }
@@ -393,7 +386,7 @@ if ($raw) {
             my $c = paired_ratio($op, \@ours, $raws{$f}, 'cpu_us');
             push @ratios, sprintf "ratio op=%s %s=%.2f cpu_%s=%.2f\n", $op, $key, $r, $key, $c if defined $r;
             # The CPU of a single-request op beyond the Perl floor, against raw's.
-            my $core = paired_cpu_beyond_floor($op, \@ours, $raws{$f});
+            my $core = paired_ratio($op, \@ours, $raws{$f}, 'cpu_us', 'perl_call');
             push @ratios, sprintf "ratio op=%s cpu_beyond_perl_call_%s=%.2f\n", $op, $key, $core
                 if defined $core && !$i && $op =~ /\A(?:create|exists|get|set|delete)\z/;
         }

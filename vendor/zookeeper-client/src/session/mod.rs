@@ -31,6 +31,19 @@ pub use self::request::{
 };
 pub use self::types::{EventType, SessionId, SessionInfo, SessionState, WatchedEvent};
 pub use self::watch::{OneshotReceiver, PersistentReceiver, WatchReceiver};
+use self::watch::{WatchManager, WatcherId};
+use crate::deadline::Deadline;
+use crate::endpoint::IterableEndpoints;
+use crate::error::Error;
+use crate::proto::{AuthPacket, ConnectRequest, ConnectResponse, ErrorCode, OpCode, PredefinedXid, ReplyHeader};
+use crate::record;
+#[cfg(any(feature = "sasl-digest-md5", feature = "sasl-gssapi"))]
+use crate::sasl::{SaslInitiator, SaslOptions, SaslSession};
+#[cfg(feature = "tls")]
+use crate::tls::TlsOptions;
+
+pub const PASSWORD_LEN: usize = 16;
+pub const DEFAULT_SESSION_TIMEOUT: Duration = Duration::from_secs(6);
 
 /// Patched for Net::ZooKeeper (conversion cost): the largest buffer that a reply's
 /// caller kept and gave back (`recycle_reply_buffer`).
@@ -72,19 +85,6 @@ fn spare_reply_buffer(len: usize) -> Option<Vec<u8>> {
         .ok()
         .flatten()
 }
-use self::watch::{WatchManager, WatcherId};
-use crate::deadline::Deadline;
-use crate::endpoint::IterableEndpoints;
-use crate::error::Error;
-use crate::proto::{AuthPacket, ConnectRequest, ConnectResponse, ErrorCode, OpCode, PredefinedXid, ReplyHeader};
-use crate::record;
-#[cfg(any(feature = "sasl-digest-md5", feature = "sasl-gssapi"))]
-use crate::sasl::{SaslInitiator, SaslOptions, SaslSession};
-#[cfg(feature = "tls")]
-use crate::tls::TlsOptions;
-
-pub const PASSWORD_LEN: usize = 16;
-pub const DEFAULT_SESSION_TIMEOUT: Duration = Duration::from_secs(6);
 
 trait RequestOperation {
     fn into_responser(self) -> StateResponser;
