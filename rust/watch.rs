@@ -6,12 +6,14 @@
 //! on its first notification; later session notifications still update its event and
 //! state. `pending_watches` counts the records of a handle that have not fired.
 //!
-//! An armed record holds the client's watcher. One task per handle, its pump,
-//! polls the watchers of all its armed records and records each notification, so
-//! attribute reads show them whether or not anybody waits; a task per watch would
-//! cost about 500 bytes a watch (bench/README.md, "Watches"). `remove_watches`
-//! takes the watcher out of its record, removes it and records
-//! [`NOTWATCHING_EVENT`].
+//! An armed record holds the client's watcher, which keeps the notification when
+//! it arrives (the runtime thread reads it from the socket while Perl is busy). A
+//! watch object's record takes it in whenever it is looked at (an attribute read,
+//! `wait`, `pending_watches`, a session event), so no task polls it: a task, or an
+//! entry in a polled set, would cost 100 to 500 bytes a watch (bench/README.md,
+//! "Watches"). A code-ref watch must call its callback unasked: one task per
+//! handle, its pump, polls those. `remove_watches` takes the watcher out of its
+//! record, removes it and records [`NOTWATCHING_EVENT`].
 
 use std::future::Future;
 use std::mem::ManuallyDrop;
@@ -81,12 +83,29 @@ struct Notice {
     /// Where the server watch stands, once armed: the path and kind (for
     /// `remove_watches`), and the client's watcher.
     armed: Option<Armed>,
-    /// A code-ref watch's way to its handle object's callbacks.
-    hook: Option<Hook>,
-    /// The thread waiting for it, which drives the runtime meanwhile.
-    waiter: Option<Waker>,
-    /// The handle's pump, while it polls the watcher.
-    pump: Option<Waker>,
+    /// A code-ref watch's way to its handle object's callbacks (boxed: most records
+    /// have none, and the record's size is paid per watch).
+    hook: Option<Box<Hook>>,
+    /// Who to wake when a notification arrives: the thread waiting for a watch
+    /// object's record (it drives the runtime meanwhile), or the pump polling a
+    /// code-ref watch's.
+    waker: Option<Waker>,
+}
+
+impl Notice {
+    /// The armed watcher's event, if it has arrived, and the spent watcher (to be
+    /// dropped once the lock is released). The watcher wakes `waker`, else the
+    /// record's waker, when the event arrives later.
+    fn arrival(&mut self, waker: Option<&Waker>) -> Option<(WatchedEvent, Held)> {
+        let waker = waker.or(self.waker.as_ref()).unwrap_or(Waker::noop());
+        let armed = self.armed.as_mut()?;
+        let held = armed.watcher.as_mut()?;
+        // The wait borrows the watcher, so a fresh one polled once loses nothing.
+        let Poll::Ready(event) = pin!(held.watcher.changed_mut()).poll(&mut Context::from_waker(waker)) else {
+            return None;
+        };
+        Some((event, armed.watcher.take()?))
+    }
 }
 
 #[derive(Debug)]
@@ -142,19 +161,39 @@ impl Record {
         self.notice.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
+    /// Takes in the notification the armed watcher holds, if one has arrived.
+    fn settle(&self) {
+        let mut notice = self.lock();
+        if let Some((event, spent)) = notice.arrival(None) {
+            drop(notice);
+            drop(spent);
+            self.deliver(&event);
+        }
+    }
+
+    /// Its notice, with any notification that has arrived taken in.
+    fn settled(&self) -> MutexGuard<'_, Notice> {
+        self.settle();
+        self.lock()
+    }
+
     pub fn is_fired(&self) -> bool {
-        self.lock().fired
+        self.settled().fired
     }
 
     fn is_registered(&self) -> bool {
-        let notice = self.lock();
+        let notice = self.settled();
         notice.registered && !notice.detached
+    }
+
+    fn is_hooked(&self) -> bool {
+        self.lock().hook.is_some()
     }
 
     /// A record for a code-ref watch: each notification also goes to the callbacks
     /// through `hook`, until the node event or the end of the session.
     pub fn hooked(hook: Hook) -> Record {
-        Record { notice: Mutex::new(Notice { hook: Some(hook), ..Notice::default() }) }
+        Record { notice: Mutex::new(Notice { hook: Some(Box::new(hook)), ..Notice::default() }) }
     }
 
     fn notify(&self, event: i32, state: i32, node_event: bool) {
@@ -176,8 +215,8 @@ impl Record {
                 notice.hook = None;
             }
         }
-        if let Some(waiter) = notice.waiter.take() {
-            waiter.wake();
+        if let Some(waker) = notice.waker.take() {
+            waker.wake();
         }
     }
 
@@ -187,11 +226,11 @@ impl Record {
         notice.detached = true;
         let hook = notice.hook.take();
         let held = notice.armed.as_mut().and_then(|armed| armed.watcher.take());
-        let pump = notice.pump.take();
+        let waker = notice.waker.take();
         drop(notice);
         drop((hook, held));
-        if let Some(pump) = pump {
-            pump.wake();
+        if let Some(waker) = waker {
+            waker.wake();
         }
     }
 
@@ -216,30 +255,26 @@ impl Record {
     }
 
     /// Notes where the record's server watch stands (`kind`: [`WATCHTYPE_DATA`] or
-    /// [`WATCHTYPE_CHILD`]), and keeps the client's watcher for the pump to poll.
+    /// [`WATCHTYPE_CHILD`]), and keeps the client's watcher.
     fn arm(&self, path: String, kind: i32, watcher: OneshotWatcher) {
         let mut notice = self.lock();
         notice.registered = true;
         notice.armed = Some(Armed { path, kind, watcher: Some(Held::new(watcher)) });
     }
 
-    /// Polls the armed watcher: `Ready` once it delivered its event (recorded here) or
-    /// is gone (removed, or the handle closed).
+    /// Polls the armed watcher for the pump: `Ready` once it delivered its event
+    /// (recorded here) or is gone (removed, or the handle closed).
     fn poll_watcher(&self, cx: &mut Context<'_>) -> Poll<()> {
         let mut notice = self.lock();
-        let Some(held) = notice.armed.as_mut().and_then(|armed| armed.watcher.as_mut()) else {
+        if notice.armed.as_ref().is_none_or(|armed| armed.watcher.is_none()) {
             return Poll::Ready(());
-        };
-        // The wait borrows the watcher, so a fresh one polled once loses nothing.
-        let arrived = pin!(held.watcher.changed_mut()).poll(cx);
-        let Poll::Ready(event) = arrived else {
-            if !notice.pump.as_ref().is_some_and(|pump| pump.will_wake(cx.waker())) {
-                notice.pump = Some(cx.waker().clone());
+        }
+        let Some((event, spent)) = notice.arrival(Some(cx.waker())) else {
+            if !notice.waker.as_ref().is_some_and(|waker| waker.will_wake(cx.waker())) {
+                notice.waker = Some(cx.waker().clone());
             }
             return Poll::Pending;
         };
-        let spent = notice.armed.as_mut().and_then(|armed| armed.watcher.take());
-        notice.pump = None;
         drop(notice);
         drop(spent);
         self.deliver(&event);
@@ -255,17 +290,16 @@ impl Record {
         if !self.covered(&notice, path, kind, which) {
             return None;
         }
-        let mut held = notice.armed.as_mut()?.watcher.take()?;
-        let arrived = pin!(held.watcher.changed_mut()).poll(&mut Context::from_waker(Waker::noop()));
-        if let Poll::Ready(event) = arrived {
+        if let Some((event, spent)) = notice.arrival(None) {
             drop(notice);
-            drop(held);
+            drop(spent);
             self.deliver(&event);
             return None;
         }
-        // The pump lets the record go.
-        if let Some(pump) = notice.pump.take() {
-            pump.wake();
+        let held = notice.armed.as_mut()?.watcher.take()?;
+        // The pump lets the record go; a waiting thread looks again.
+        if let Some(waker) = notice.waker.take() {
+            waker.wake();
         }
         Some(held)
     }
@@ -313,10 +347,18 @@ impl Record {
             until,
             std::future::poll_fn(|cx| {
                 let mut notice = self.lock();
+                if !notice.fired {
+                    if let Some((event, spent)) = notice.arrival(Some(cx.waker())) {
+                        drop(notice);
+                        drop(spent);
+                        self.deliver(&event);
+                        return Poll::Ready(());
+                    }
+                }
                 if notice.fired {
                     return Poll::Ready(());
                 }
-                notice.waiter = Some(cx.waker().clone());
+                notice.waker = Some(cx.waker().clone());
                 Poll::Pending
             }),
         )
@@ -433,11 +475,11 @@ impl Watch {
     }
 
     pub fn event(&self) -> i32 {
-        self.record.lock().event
+        self.record.settled().event
     }
 
     pub fn state(&self) -> i32 {
-        self.record.lock().state
+        self.record.settled().state
     }
 
     /// Starts a new assignment: a fresh record replaces the old one, which stays
@@ -566,8 +608,8 @@ impl Watches {
     }
 
     /// The server accepted the record's watch on `path` (`kind`: [`WATCHTYPE_DATA`]
-    /// or [`WATCHTYPE_CHILD`]): the pump records its notification, and session
-    /// events and `remove_watches` reach it.
+    /// or [`WATCHTYPE_CHILD`]): its notification is recorded (by the pump, for a
+    /// code-ref watch), and session events and `remove_watches` reach it.
     pub fn arm(&self, record: &Arc<Record>, watcher: OneshotWatcher, path: String, kind: i32) {
         record.arm(path, kind, watcher);
         {
@@ -576,6 +618,16 @@ impl Watches {
             registered.push(record.clone());
         }
         let mut pump = locked(&self.pump);
+        if let Pump::Closed = *pump {
+            // Armed while the handle closed: it hears nothing, as the others.
+            drop(pump);
+            record.detach();
+            return;
+        }
+        if !record.is_hooked() {
+            // A watch object's record takes its event in when it is looked at.
+            return;
+        }
         if let Pump::Idle = *pump {
             let pumped = Arc::new(Pumped::default());
             crate::runtime::get().spawn(self::pump(pumped.clone()));
@@ -584,10 +636,6 @@ impl Watches {
         if let Pump::Running(pumped, _) = &*pump {
             locked(&pumped.armed).push(Polled(record.clone()));
             pumped.waker.wake();
-        } else {
-            // Armed while the handle closed: it hears nothing, as the others.
-            drop(pump);
-            record.detach();
         }
     }
 
