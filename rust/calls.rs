@@ -84,12 +84,12 @@ impl Arming {
         Arming { record, watches, armed: false }
     }
 
-    /// The server accepted the watch on `path` (`kind`: `WATCHTYPE_DATA` or
+    /// The server accepted the watch (`kind`: `WATCHTYPE_DATA` or
     /// `WATCHTYPE_CHILD`): its notifications now reach the record, and
     /// `remove_watches` can remove it.
-    fn arm(mut self, watcher: OneshotWatcher, path: &str, kind: i32) {
+    fn arm(mut self, watcher: OneshotWatcher, kind: i32) {
         self.armed = true;
-        self.watches.arm(&self.record, watcher, path.to_owned(), kind);
+        self.watches.arm(&self.record, watcher, kind);
     }
 }
 
@@ -175,7 +175,7 @@ impl Request for ExistsRequest {
             None => client.check_stat(&self.path).await.map_err(IntoCode::code)?,
             Some(arming) => {
                 let (found, watcher) = client.check_and_watch_stat(&self.path).await.map_err(IntoCode::code)?;
-                arming.arm(watcher, &self.path, watch::WATCHTYPE_DATA);
+                arming.arm(watcher, watch::WATCHTYPE_DATA);
                 found
             }
         };
@@ -207,7 +207,7 @@ impl Request for GetRequest {
             Some(arming) => {
                 let (data, found, watcher) =
                     client.get_and_watch_nullable_data(&self.path).await.map_err(IntoCode::code)?;
-                arming.arm(watcher, &self.path, watch::WATCHTYPE_DATA);
+                arming.arm(watcher, watch::WATCHTYPE_DATA);
                 (data, found)
             }
         };
@@ -265,7 +265,7 @@ impl Request for ChildrenRequest {
             Some(arming) => {
                 let (children, watcher) =
                     client.list_and_watch_children_wire(&self.path).await.map_err(IntoCode::code)?;
-                arming.arm(watcher, &self.path, watch::WATCHTYPE_CHILD);
+                arming.arm(watcher, watch::WATCHTYPE_CHILD);
                 Names::wire(children)
             }
         }
@@ -398,7 +398,7 @@ impl Request for ConfigRequest {
             None => client.get_config().await.map_err(IntoCode::code)?,
             Some(arming) => {
                 let (data, found, watcher) = client.get_and_watch_config().await.map_err(IntoCode::code)?;
-                arming.arm(watcher, "/zookeeper/config", watch::WATCHTYPE_DATA);
+                arming.arm(watcher, watch::WATCHTYPE_DATA);
                 (data, found)
             }
         };

@@ -281,6 +281,16 @@ my $r = "$root/r";
     ok(create_node("$w/chroot"), 'a change under a chrooted handle\'s watch');
     is_deeply($pw->wait(timeout => 10000), node_event(ZOO_CREATED_EVENT, '/w/chroot'),
               '... has its path under the chroot');
+    # A one-shot watch is removed by its path under the chroot, and only by it.
+    my $cw = $chrooted->watch(timeout => 10000);
+    ok($chrooted->exists('/w', watch => $cw), 'a one-shot watch armed under the chroot');
+    ok(!$chrooted->remove_watches($w, watch => $cw), 'remove_watches with the full path returns false');
+    ok($chrooted->remove_watches('/w', watch => $cw), 'remove_watches with the path under the chroot');
+    is($cw->{event}, ZOO_NOTWATCHING_EVENT, '... removes it');
+    my $rw = $chrooted->watch(timeout => 10000);
+    ok($chrooted->exists('/', watch => $rw), 'a one-shot watch on the chroot itself');
+    ok($chrooted->remove_watches('/', watch => $rw), 'remove_watches on /');
+    is($rw->{event}, ZOO_NOTWATCHING_EVENT, '... removes it');
 
     # The watch does not keep its handle: when the handle goes, the watch ends.
     ok($chrooted->DESTROY, 'destroy the handle');

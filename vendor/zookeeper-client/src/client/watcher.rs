@@ -76,6 +76,15 @@ impl OneshotWatcher {
         event
     }
 
+    /// Patched for Net::ZooKeeper: the watched path as the caller named it (without
+    /// the chroot), so that a caller keeps no copy of its own.
+    pub fn path(&self) -> &str {
+        match &self.receiver.path()[self.chroot.root().len()..] {
+            "" => "/",
+            path => path,
+        }
+    }
+
     /// Removes this watcher.
     pub async fn remove(self) -> Result<(), Error> {
         self.receiver.remove().await

@@ -31,7 +31,7 @@ pub use self::request::{
 };
 pub use self::types::{EventType, SessionId, SessionInfo, SessionState, WatchedEvent};
 pub use self::watch::{OneshotReceiver, PersistentReceiver, WatchReceiver};
-use self::watch::{WatchManager, WatcherId};
+use self::watch::{Unwatch, WatchManager};
 use crate::deadline::Deadline;
 use crate::endpoint::IterableEndpoints;
 use crate::error::Error;
@@ -96,9 +96,11 @@ impl RequestOperation for SessionOperation {
     }
 }
 
-impl RequestOperation for (WatcherId, StateResponser) {
+// Patched for Net::ZooKeeper: an unwatch request carries the watched path
+// (memory per watch, see PATCHES.md).
+impl RequestOperation for Unwatch {
     fn into_responser(self) -> StateResponser {
-        self.1
+        self.2
     }
 }
 
@@ -248,7 +250,7 @@ pub struct Session {
     state_sender: tokio::sync::watch::Sender<SessionState>,
 
     watch_manager: WatchManager,
-    unwatch_receiver: Option<mpsc::UnboundedReceiver<(WatcherId, StateResponser)>>,
+    unwatch_receiver: Option<mpsc::UnboundedReceiver<Unwatch>>,
 
     /// Patched for Net::ZooKeeper: a TLS handshake failed in the current attempt.
     tls_failed: bool,
@@ -345,7 +347,7 @@ impl Session {
         buf: &mut Vec<u8>,
         depot: &mut Depot,
         requester: &mut mpsc::UnboundedReceiver<SessionOperation>,
-        unwatch_requester: &mut mpsc::UnboundedReceiver<(WatcherId, StateResponser)>,
+        unwatch_requester: &mut mpsc::UnboundedReceiver<Unwatch>,
     ) {
         let err = self.serve_session(endpoints, &mut conn, buf, depot, requester, unwatch_requester).await.unwrap_err();
         self.resolve_serve_error(&err);
@@ -613,7 +615,7 @@ impl Session {
         buf: &mut Vec<u8>,
         depot: &mut Depot,
         requester: &mut mpsc::UnboundedReceiver<SessionOperation>,
-        unwatch_requester: &mut mpsc::UnboundedReceiver<(WatcherId, StateResponser)>,
+        unwatch_requester: &mut mpsc::UnboundedReceiver<Unwatch>,
     ) -> Result<(), Error> {
         #[cfg(any(feature = "sasl-digest-md5", feature = "sasl-gssapi"))]
         self.sasl_session.take();
@@ -662,8 +664,8 @@ impl Session {
                     };
                     depot.push_session(operation);
                 },
-                r = unwatch_requester.recv() => if let Some((watcher_id, responser)) = r {
-                    self.watch_manager.remove_watcher(watcher_id, responser, depot);
+                r = unwatch_requester.recv() => if let Some(unwatch) = r {
+                    self.watch_manager.remove_watcher(unwatch, depot);
                 },
                 now = tick.tick() => {
                     if now >= self.last_recv + self.connector.timeout() {

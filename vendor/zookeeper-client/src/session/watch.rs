@@ -1,5 +1,6 @@
+use std::sync::Arc;
+
 use hashbrown::HashMap;
-use hashlink::LinkedHashSet;
 use ignore_result::Ignore;
 use tokio::sync::{mpsc, oneshot};
 
@@ -15,6 +16,11 @@ const SET_WATCHES_MAX_BYTES: usize = 128 * 1024;
 
 #[derive(Debug, Copy, Clone, PartialEq, Eq, Hash)]
 pub struct WatcherId(u64);
+
+/// Patched for Net::ZooKeeper (memory per watch): a receiver names its path when it
+/// asks for its removal, so the manager keeps no table from watcher to path (about
+/// 40 bytes a watch), and the receiver shares the watch table's key.
+pub type Unwatch = (WatcherId, Arc<str>, StateResponser);
 
 impl WatcherId {
     pub fn new(id: u64) -> Self {
@@ -38,24 +44,32 @@ impl WatchReceiver {
 #[derive(Debug)]
 pub struct OneshotReceiver {
     id: WatcherId,
-    unwatch: mpsc::UnboundedSender<(WatcherId, StateResponser)>,
+    path: Arc<str>,
+    unwatch: mpsc::UnboundedSender<Unwatch>,
     receiver: Option<oneshot::Receiver<WatchedEvent>>,
 }
 
 impl OneshotReceiver {
     pub fn new(
         id: WatcherId,
+        path: Arc<str>,
         receiver: oneshot::Receiver<WatchedEvent>,
-        unwatch: mpsc::UnboundedSender<(WatcherId, StateResponser)>,
+        unwatch: mpsc::UnboundedSender<Unwatch>,
     ) -> Self {
-        OneshotReceiver { id, receiver: Some(receiver), unwatch }
+        OneshotReceiver { id, path, receiver: Some(receiver), unwatch }
     }
 
-    unsafe fn into_unwatch(self) -> mpsc::UnboundedSender<(WatcherId, StateResponser)> {
+    /// Patched for Net::ZooKeeper: the watched path (with the chroot).
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    unsafe fn into_unwatch(self) -> (mpsc::UnboundedSender<Unwatch>, Arc<str>) {
         let unwatch = std::ptr::read(&self.unwatch);
+        let path = std::ptr::read(&self.path);
         std::ptr::read(&self.receiver);
         std::mem::forget(self);
-        unwatch
+        (unwatch, path)
     }
 
     pub async fn recv(mut self) -> WatchedEvent {
@@ -74,9 +88,9 @@ impl OneshotReceiver {
 
     pub async fn remove(self) -> Result<(), Error> {
         let id = self.id;
-        let unwatch = unsafe { self.into_unwatch() };
+        let (unwatch, path) = unsafe { self.into_unwatch() };
         let (sender, receiver) = oneshot::channel();
-        unwatch.send((id, StateResponser::new(sender))).ignore();
+        unwatch.send((id, path, StateResponser::new(sender))).ignore();
         let receiver = StateReceiver::new(OpCode::RemoveWatches, receiver);
         receiver.await?;
         Ok(())
@@ -85,31 +99,34 @@ impl OneshotReceiver {
 
 impl Drop for OneshotReceiver {
     fn drop(&mut self) {
-        self.unwatch.send((self.id, Default::default())).ignore();
+        self.unwatch.send((self.id, self.path.clone(), Default::default())).ignore();
     }
 }
 
 #[derive(Debug)]
 pub struct PersistentReceiver {
     id: WatcherId,
-    unwatch: mpsc::UnboundedSender<(WatcherId, StateResponser)>,
+    path: Arc<str>,
+    unwatch: mpsc::UnboundedSender<Unwatch>,
     receiver: mpsc::UnboundedReceiver<WatchedEvent>,
 }
 
 impl PersistentReceiver {
     pub fn new(
         id: WatcherId,
+        path: Arc<str>,
         receiver: mpsc::UnboundedReceiver<WatchedEvent>,
-        unwatch: mpsc::UnboundedSender<(WatcherId, StateResponser)>,
+        unwatch: mpsc::UnboundedSender<Unwatch>,
     ) -> Self {
-        PersistentReceiver { id, receiver, unwatch }
+        PersistentReceiver { id, path, receiver, unwatch }
     }
 
-    unsafe fn into_unwatch(self) -> mpsc::UnboundedSender<(WatcherId, StateResponser)> {
+    unsafe fn into_unwatch(self) -> (mpsc::UnboundedSender<Unwatch>, Arc<str>) {
         let unwatch = std::ptr::read(&self.unwatch);
+        let path = std::ptr::read(&self.path);
         std::ptr::read(&self.receiver);
         std::mem::forget(self);
-        unwatch
+        (unwatch, path)
     }
 
     pub async fn recv(&mut self) -> WatchedEvent {
@@ -118,9 +135,9 @@ impl PersistentReceiver {
 
     pub async fn remove(self) -> Result<(), Error> {
         let id = self.id;
-        let unwatch = unsafe { self.into_unwatch() };
+        let (unwatch, path) = unsafe { self.into_unwatch() };
         let (sender, receiver) = oneshot::channel();
-        unwatch.send((id, StateResponser::new(sender))).ignore();
+        unwatch.send((id, path, StateResponser::new(sender))).ignore();
         let receiver = StateReceiver::new(OpCode::RemoveWatches, receiver);
         receiver.await?;
         Ok(())
@@ -129,7 +146,7 @@ impl PersistentReceiver {
 
 impl Drop for PersistentReceiver {
     fn drop(&mut self) {
-        self.unwatch.send((self.id, Default::default())).ignore();
+        self.unwatch.send((self.id, self.path.clone(), Default::default())).ignore();
     }
 }
 
@@ -191,7 +208,7 @@ impl Watch {
         }
     }
 
-    fn send(&mut self, event: &WatcherEvent, watching_paths: &mut HashMap<WatcherId, &'static str>) {
+    fn send(&mut self, event: &WatcherEvent) {
         for i in (0..self.watchers.len()).rev() {
             let watcher = &self.watchers[i];
             if !watcher.interest(event) {
@@ -200,7 +217,6 @@ impl Watch {
             match &watcher.sender {
                 WatchSender::Oneshot(_) => {
                     let watcher = self.watchers.swap_remove(i);
-                    watching_paths.remove(&watcher.id);
                     let sender = watcher.sender.into_oneshot();
                     sender.send(event.to_value()).ignore();
                 },
@@ -214,34 +230,29 @@ impl Watch {
     }
 }
 
+// Patched for Net::ZooKeeper (memory per watch): the paths are shared with the
+// receivers (`Arc<str>`), there is no table from watcher to path (`Unwatch`), and
+// no cache of path strings (a cached path could still be a receiver's).
 pub struct WatchManager {
     next_watcher_id: u64,
-    watches: HashMap<String, Watch>,
-    watching_paths: HashMap<WatcherId, &'static str>,
+    watches: HashMap<Arc<str>, Watch>,
 
     // Usually, oneshot watches are repeated on same paths.
-    cached_paths: LinkedHashSet<String>,
     cached_watches: Vec<Watch>,
 
-    unwatch_sender: mpsc::UnboundedSender<(WatcherId, StateResponser)>,
+    unwatch_sender: mpsc::UnboundedSender<Unwatch>,
 }
 
 impl WatchManager {
-    /// Bound of the cache of path strings (it was the initial capacity, 1000).
-    /// (Patched for Net::ZooKeeper (memory), as the cache now starts empty.)
-    const MAX_CACHED_PATHS: usize = 1000;
-
-    pub fn new() -> (Self, mpsc::UnboundedReceiver<(WatcherId, StateResponser)>) {
+    pub fn new() -> (Self, mpsc::UnboundedReceiver<Unwatch>) {
         let (unwatch_sender, unwatch_receiver) = mpsc::unbounded_channel();
         // Patched for Net::ZooKeeper (memory; the crate pre-sized them, about 22 KB):
         // the tables are allocated on first use.
         let manager = WatchManager {
-            cached_paths: LinkedHashSet::new(),
             cached_watches: Vec::new(),
 
             next_watcher_id: 1,
             watches: HashMap::new(),
-            watching_paths: HashMap::new(),
 
             unwatch_sender,
         };
@@ -254,36 +265,33 @@ impl WatchManager {
         WatcherId::new(id)
     }
 
-    fn add_watch(&mut self, path: &str, watcher: Watcher) {
-        let watcher_id = watcher.id;
+    /// Adds the watcher to the path's watch; the path as the table keeps it.
+    fn add_watch(&mut self, path: &str, watcher: Watcher) -> Arc<str> {
         if let Some((path, watch)) = self.watches.get_key_value_mut(path) {
-            let watch_path = unsafe { std::mem::transmute::<&str, &'_ str>(path) };
-            self.watching_paths.insert(watcher_id, watch_path);
             watch.add(watcher);
-            return;
+            return path.clone();
         }
-        let path = self.cached_paths.take(path).unwrap_or_else(|| String::from(path));
-        let watch_path = unsafe { std::mem::transmute::<&str, &'_ str>(path.as_str()) };
-        self.watching_paths.insert(watcher_id, watch_path);
+        let path: Arc<str> = Arc::from(path);
         let mut watch = self.cached_watches.pop().unwrap_or_else(Watch::new);
         watch.add(watcher);
-        self.watches.insert(path, watch);
+        self.watches.insert(path.clone(), watch);
+        path
     }
 
     fn add_oneshot_watch(&mut self, path: &str, kind: WatcherKind) -> OneshotReceiver {
         let id = self.new_watcher_id();
         let (sender, receiver) = oneshot::channel();
         let watcher = Watcher { id, kind, sender: WatchSender::Oneshot(sender) };
-        self.add_watch(path, watcher);
-        OneshotReceiver::new(id, receiver, self.unwatch_sender.clone())
+        let path = self.add_watch(path, watcher);
+        OneshotReceiver::new(id, path, receiver, self.unwatch_sender.clone())
     }
 
     fn add_persistent_watch(&mut self, path: &str, kind: WatcherKind) -> PersistentReceiver {
         let id = self.new_watcher_id();
         let (sender, receiver) = mpsc::unbounded_channel();
         let watcher = Watcher { id, kind, sender: WatchSender::Persistent(sender) };
-        self.add_watch(path, watcher);
-        PersistentReceiver::new(id, receiver, self.unwatch_sender.clone())
+        let path = self.add_watch(path, watcher);
+        PersistentReceiver::new(id, path, receiver, self.unwatch_sender.clone())
     }
 
     fn add_data_watch(&mut self, path: &str) -> OneshotReceiver {
@@ -324,12 +332,7 @@ impl WatchManager {
     }
 
     fn remove_watches(&mut self, path: &str) {
-        let (path, watch) = self.watches.remove_entry(path).unwrap();
-        // Patched for Net::ZooKeeper: the bound is a constant, not the capacity.
-        if self.cached_paths.len() >= Self::MAX_CACHED_PATHS {
-            self.cached_paths.pop_front();
-        }
-        self.cached_paths.insert(path);
+        let watch = self.watches.remove(path).unwrap();
         if watch.should_cache() {
             self.cached_watches.push(watch);
         }
@@ -339,7 +342,7 @@ impl WatchManager {
         let _event = WatchedEvent::new_session(state);
         let event = _event.to_ref();
         self.watches.values_mut().for_each(|watch| {
-            watch.send(&event, &mut self.watching_paths);
+            watch.send(&event);
         });
         if event.session_state.is_terminated() {
             self.watches.clear();
@@ -358,7 +361,7 @@ impl WatchManager {
         let mut path = event.path;
         let mut has_watch = false;
         if let Some(watch) = self.watches.get_mut(path) {
-            watch.send(&event, &mut self.watching_paths);
+            watch.send(&event);
             if watch.is_empty() {
                 self.remove_watches(path);
             }
@@ -381,8 +384,7 @@ impl WatchManager {
         }
     }
 
-    fn try_remove_watcher(&mut self, watcher_id: WatcherId, depot: &Depot) -> Option<(&str, WatchMode)> {
-        let path = self.watching_paths.remove(&watcher_id)?;
+    fn try_remove_watcher(&mut self, watcher_id: WatcherId, path: &str, depot: &Depot) -> Option<WatchMode> {
         let watch = self.watches.get_mut(path)?;
         let watcher = watch.remove_watcher(watcher_id)?;
         let mut mode = watcher.kind.into_remove_mode();
@@ -394,12 +396,12 @@ impl WatchManager {
         } else if mode == WatchMode::Any || watch.has_mode(mode) {
             return None;
         }
-        Some((path, mode))
+        Some(mode)
     }
 
-    pub fn remove_watcher(&mut self, watcher_id: WatcherId, responser: StateResponser, depot: &mut Depot) {
-        if let Some((path, mode)) = self.try_remove_watcher(watcher_id, depot) {
-            depot.push_remove_watch(path, mode, responser);
+    pub fn remove_watcher(&mut self, (watcher_id, path, responser): Unwatch, depot: &mut Depot) {
+        if let Some(mode) = self.try_remove_watcher(watcher_id, &path, depot) {
+            depot.push_remove_watch(&path, mode, responser);
         } else {
             responser.send_empty();
         }
@@ -426,7 +428,7 @@ impl WatchManager {
                 let i = watcher.kind.set_watches_index();
                 if !contains[i] {
                     contains[i] = true;
-                    paths[i].push(path.as_str());
+                    paths[i].push(&**path);
                     // Patched for Net::ZooKeeper: was `index.max(index)`, so the request
                     // stayed SetWatches (three lists) and persistent watches were not set
                     // again after a reconnection.
