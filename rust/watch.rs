@@ -725,7 +725,7 @@ mod tests {
     }
 
     /// Armed as the server would arm it, without a client watcher (whose path a
-    /// removal also matches: t/43_persistent_watch.t runs that on a server).
+    /// removal also matches: `t/43_persistent_watch.t` runs that on a server).
     fn arm_bare(watches: &Watches, record: &Arc<Record>, kind: i32) {
         let mut notice = record.lock();
         notice.registered = true;
