@@ -58,8 +58,8 @@ impl Caller {
             Some(callback) => Arc::new(Record::hooked(self.dispatch().hook(callback))),
             None => opts.watch()?.reassign(),
         };
-        self.watches.add_pending(record.clone());
-        Some(Arming::new(record, self.watches.clone()))
+        self.watches.add_pending(&record);
+        Some(Arming::new(record))
     }
 
     /// Makes one call with the request `build` makes: synchronously, or with the

@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use zookeeper_client::{Acl, Acls, Client, CreateMode, CreateOptions, OneshotWatcher};
+use zookeeper_client::{Acl, Acls, Client, CreateMode, CreateOptions, OneshotSink, OneshotWatcher};
 
 use crate::dispatch::Values;
 use crate::error::{self, IntoCode};
@@ -18,7 +18,7 @@ use crate::log::DEBUG;
 use crate::names::Names;
 use crate::options::{NzkMethod, Options, FLAG_EPHEMERAL, FLAG_SEQUENCE};
 use crate::stat::Stat;
-use crate::watch::{self, Record, Watches};
+use crate::watch::{self, Record};
 use crate::{validate, zlog};
 
 /// The calls that take a `callback` option, by their Perl names (also what
@@ -75,13 +75,18 @@ pub trait Request: Send + 'static {
 /// Where the watch of a call goes once the server accepted it.
 pub struct Arming {
     record: Arc<Record>,
-    watches: Arc<Watches>,
     armed: bool,
 }
 
 impl Arming {
-    pub fn new(record: Arc<Record>, watches: Arc<Watches>) -> Arming {
-        Arming { record, watches, armed: false }
+    /// For a record already in its handle's list (`Watches::add_pending`).
+    pub fn new(record: Arc<Record>) -> Arming {
+        Arming { record, armed: false }
+    }
+
+    /// Where the notification of the watch a call on `path` sets goes.
+    fn sink(&self, path: &str) -> Arc<dyn OneshotSink> {
+        self.record.sink(path)
     }
 
     /// The server accepted the watch (`kind`: `WATCHTYPE_DATA` or
@@ -89,7 +94,7 @@ impl Arming {
     /// `remove_watches` can remove it.
     fn arm(mut self, watcher: OneshotWatcher, kind: i32) {
         self.armed = true;
-        self.watches.arm(&self.record, watcher, kind);
+        self.record.arm(kind, watcher);
     }
 }
 
@@ -174,7 +179,10 @@ impl Request for ExistsRequest {
         let found = match self.arming {
             None => client.check_stat(&self.path).await.map_err(IntoCode::code)?,
             Some(arming) => {
-                let (found, watcher) = client.check_and_watch_stat(&self.path).await.map_err(IntoCode::code)?;
+                let (found, watcher) = client
+                    .check_and_watch_stat_into(&self.path, arming.sink(&self.path))
+                    .await
+                    .map_err(IntoCode::code)?;
                 arming.arm(watcher, watch::WATCHTYPE_DATA);
                 found
             }
@@ -205,8 +213,10 @@ impl Request for GetRequest {
         let (mut data, found) = match self.arming {
             None => client.get_nullable_data(&self.path).await.map_err(IntoCode::code)?,
             Some(arming) => {
-                let (data, found, watcher) =
-                    client.get_and_watch_nullable_data(&self.path).await.map_err(IntoCode::code)?;
+                let (data, found, watcher) = client
+                    .get_and_watch_nullable_data_into(&self.path, arming.sink(&self.path))
+                    .await
+                    .map_err(IntoCode::code)?;
                 arming.arm(watcher, watch::WATCHTYPE_DATA);
                 (data, found)
             }
@@ -263,8 +273,10 @@ impl Request for ChildrenRequest {
         match self.arming {
             None => Names::wire(client.list_children_wire(&self.path).await.map_err(IntoCode::code)?),
             Some(arming) => {
-                let (children, watcher) =
-                    client.list_and_watch_children_wire(&self.path).await.map_err(IntoCode::code)?;
+                let (children, watcher) = client
+                    .list_and_watch_children_wire_into(&self.path, arming.sink(&self.path))
+                    .await
+                    .map_err(IntoCode::code)?;
                 arming.arm(watcher, watch::WATCHTYPE_CHILD);
                 Names::wire(children)
             }
@@ -385,6 +397,9 @@ impl Request for WhoamiRequest {
     }
 }
 
+/// The node whose data is the ensemble's configuration.
+const CONFIG_NODE: &str = "/zookeeper/config";
+
 pub struct ConfigRequest {
     arming: Option<Arming>,
 }
@@ -397,7 +412,8 @@ impl Request for ConfigRequest {
         let (data, found) = match self.arming {
             None => client.get_config().await.map_err(IntoCode::code)?,
             Some(arming) => {
-                let (data, found, watcher) = client.get_and_watch_config().await.map_err(IntoCode::code)?;
+                let (data, found, watcher) =
+                    client.get_and_watch_config_into(arming.sink(CONFIG_NODE)).await.map_err(IntoCode::code)?;
                 arming.arm(watcher, watch::WATCHTYPE_DATA);
                 (data, found)
             }

@@ -4,6 +4,7 @@ use std::borrow::Cow;
 use std::fmt::Write as _;
 use std::future::Future;
 use std::mem::ManuallyDrop;
+use std::sync::Arc;
 use std::time::Duration;
 
 use const_format::formatcp;
@@ -46,9 +47,40 @@ pub use crate::proto::{EnsembleUpdate, Stat};
 use crate::record::{self, Record, StaticRecord};
 #[cfg(any(feature = "sasl-digest-md5", feature = "sasl-gssapi"))]
 use crate::sasl::SaslOptions;
+// Patched for Net::ZooKeeper: one-shot watches delivering to a sink.
+pub use crate::session::OneshotSink;
 use crate::session::StateReceiver;
 // Patched for Net::ZooKeeper (conversion cost): `recycle_reply_buffer`.
 pub use crate::session::{recycle_reply_buffer, EventType, SessionId, SessionInfo, SessionState, WatchedEvent};
+
+/// Patched for Net::ZooKeeper: whether a read sets a one-shot watch, and where its
+/// event goes: a channel (the `OneshotWatcher`), or a sink.
+enum Watching {
+    No,
+    Channel,
+    Sink(Arc<dyn OneshotSink>),
+}
+
+impl From<bool> for Watching {
+    fn from(watch: bool) -> Watching {
+        if watch {
+            Watching::Channel
+        } else {
+            Watching::No
+        }
+    }
+}
+
+impl Watching {
+    /// The request's watch flag, and the sink.
+    fn split(self) -> (bool, Option<Arc<dyn OneshotSink>>) {
+        match self {
+            Watching::No => (false, None),
+            Watching::Channel => (true, None),
+            Watching::Sink(sink) => (true, Some(sink)),
+        }
+    }
+}
 #[cfg(feature = "tls")]
 use crate::tls::TlsOptions;
 use crate::util;
@@ -317,12 +349,24 @@ impl Client {
     }
 
     fn send_request(&self, code: OpCode, body: &impl Record) -> StateReceiver {
-        let request = MarshalledRequest::new(code, body);
-        self.send_marshalled_request(request)
+        self.send_request_into(code, body, None)
+    }
+
+    /// Patched for Net::ZooKeeper: [Client::send_request] whose one-shot watch, if
+    /// the request sets one, delivers to `sink`.
+    fn send_request_into(&self, code: OpCode, body: &impl Record, sink: Option<Arc<dyn OneshotSink>>) -> StateReceiver {
+        let mut operation = SessionOperation::new(code, body);
+        operation.sink = sink;
+        self.send_operation(operation)
     }
 
     fn send_marshalled_request(&self, request: MarshalledRequest) -> StateReceiver {
-        let (operation, receiver) = SessionOperation::new_marshalled(request).with_responser();
+        self.send_operation(SessionOperation::new_marshalled(request))
+    }
+
+    // Patched for Net::ZooKeeper: the sending part of `send_marshalled_request`.
+    fn send_operation(&self, operation: SessionOperation) -> StateReceiver {
+        let (operation, receiver) = operation.with_responser();
         if let Err(mpsc::error::SendError(operation)) = self.requester.send(operation) {
             let state = self.state();
             operation.responser.send(Err(state.to_error()));
@@ -566,11 +610,13 @@ impl Client {
         &self,
         chroot: Chroot,
         path: &str,
-        watch: bool,
+        watch: impl Into<Watching>,
     ) -> Result<impl Future<Output = Result<(Vec<u8>, Stat, WatchReceiver)>> + Send> {
         let chroot_path = ChrootPath::new(chroot, path, false)?;
+        // Patched for Net::ZooKeeper: the watch may have a sink.
+        let (watch, sink) = watch.into().split();
         let request = GetRequest { path: chroot_path, watch };
-        let receiver = self.send_request(OpCode::GetData, &request);
+        let receiver = self.send_request_into(OpCode::GetData, &request, sink);
         Ok(async move {
             let (mut body, watcher) = receiver.await?;
             let data_len = body.len() - Stat::record_len();
@@ -614,11 +660,12 @@ impl Client {
     fn get_nullable_data_internally(
         &self,
         path: &str,
-        watch: bool,
+        watch: impl Into<Watching>,
     ) -> Result<impl Future<Output = Result<(Option<Vec<u8>>, Stat, WatchReceiver)>> + Send> {
         let chroot_path = ChrootPath::new(self.chroot.as_ref(), path, false)?;
+        let (watch, sink) = watch.into().split();
         let request = GetRequest { path: chroot_path, watch };
-        let receiver = self.send_request(OpCode::GetData, &request);
+        let receiver = self.send_request_into(OpCode::GetData, &request, sink);
         Ok(async move {
             let (mut body, watcher) = receiver.await?;
             let null = body.starts_with(&(-1i32).to_be_bytes());
@@ -637,23 +684,27 @@ impl Client {
         Self::map_wait(result, |(data, stat, _)| (data, stat))
     }
 
-    /// Patched for Net::ZooKeeper: [Client::get_and_watch_data] with `None` for null data.
-    pub fn get_and_watch_nullable_data(
+    /// Patched for Net::ZooKeeper: [Client::get_and_watch_data] with `None` for null
+    /// data, the watch's event going to `sink` (the watcher only removes it).
+    pub fn get_and_watch_nullable_data_into(
         &self,
         path: &str,
+        sink: Arc<dyn OneshotSink>,
     ) -> impl Future<Output = Result<(Option<Vec<u8>>, Stat, OneshotWatcher)>> + Send + '_ {
-        let result = self.get_nullable_data_internally(path, true);
+        let result = self.get_nullable_data_internally(path, Watching::Sink(sink));
         Self::map_wait(result, |(data, stat, watcher)| (data, stat, watcher.into_oneshot(&self.chroot)))
     }
 
     fn check_stat_internally(
         &self,
         path: &str,
-        watch: bool,
+        watch: impl Into<Watching>,
     ) -> Result<impl Future<Output = Result<(Option<Stat>, WatchReceiver)>>> {
         let chroot_path = self.validate_path(path)?;
+        // Patched for Net::ZooKeeper: the watch may have a sink.
+        let (watch, sink) = watch.into().split();
         let request = ExistsRequest { path: chroot_path, watch };
-        let receiver = self.send_request(OpCode::Exists, &request);
+        let receiver = self.send_request_into(OpCode::Exists, &request, sink);
         Ok(async move {
             let (body, watcher) = receiver.await?;
             let mut buf = body.as_slice();
@@ -678,6 +729,17 @@ impl Client {
         path: &str,
     ) -> impl Future<Output = Result<(Option<Stat>, OneshotWatcher)>> + Send + '_ {
         let result = self.check_stat_internally(path, true);
+        Self::map_wait(result, |(stat, watcher)| (stat, watcher.into_oneshot(&self.chroot)))
+    }
+
+    /// Patched for Net::ZooKeeper: [Client::check_and_watch_stat], the watch's event
+    /// going to `sink` (the watcher only removes it).
+    pub fn check_and_watch_stat_into(
+        &self,
+        path: &str,
+        sink: Arc<dyn OneshotSink>,
+    ) -> impl Future<Output = Result<(Option<Stat>, OneshotWatcher)>> + Send + '_ {
+        let result = self.check_stat_internally(path, Watching::Sink(sink));
         Self::map_wait(result, |(stat, watcher)| (stat, watcher.into_oneshot(&self.chroot)))
     }
 
@@ -735,11 +797,12 @@ impl Client {
     fn list_children_wire_internally(
         &self,
         path: &str,
-        watch: bool,
+        watch: impl Into<Watching>,
     ) -> Result<impl Future<Output = Result<(Vec<u8>, WatchReceiver)>>> {
         let chroot_path = self.validate_path(path)?;
+        let (watch, sink) = watch.into().split();
         let request = GetChildrenRequest { path: chroot_path, watch };
-        let receiver = self.send_request(OpCode::GetChildren, &request);
+        let receiver = self.send_request_into(OpCode::GetChildren, &request, sink);
         Ok(async move { receiver.await })
     }
 
@@ -752,12 +815,14 @@ impl Client {
     }
 
     /// Patched for Net::ZooKeeper: [Client::list_and_watch_children] as the
-    /// server's bytes (see [Client::list_children_wire]).
-    pub fn list_and_watch_children_wire(
+    /// server's bytes (see [Client::list_children_wire]), the watch's event going to
+    /// `sink` (the watcher only removes it).
+    pub fn list_and_watch_children_wire_into(
         &self,
         path: &str,
+        sink: Arc<dyn OneshotSink>,
     ) -> impl Future<Output = Result<(Vec<u8>, OneshotWatcher)>> + Send + '_ {
-        let result = self.list_children_wire_internally(path, true);
+        let result = self.list_children_wire_internally(path, Watching::Sink(sink));
         Self::map_wait(result, |(body, watcher)| (body, watcher.into_oneshot(&self.chroot)))
     }
 
@@ -1032,6 +1097,16 @@ impl Client {
     /// Gets stat and data for ZooKeeper config node, that is node with path "/zookeeper/config".
     pub fn get_and_watch_config(&self) -> impl Future<Output = Result<(Vec<u8>, Stat, OneshotWatcher)>> + Send {
         let result = self.get_data_internally(Chroot::default(), Self::CONFIG_NODE, true);
+        Self::map_wait(result, |(data, stat, watcher)| (data, stat, watcher.into_oneshot(&OwnedChroot::default())))
+    }
+
+    /// Patched for Net::ZooKeeper: [Client::get_and_watch_config], the watch's event
+    /// going to `sink` (the watcher only removes it).
+    pub fn get_and_watch_config_into(
+        &self,
+        sink: Arc<dyn OneshotSink>,
+    ) -> impl Future<Output = Result<(Vec<u8>, Stat, OneshotWatcher)>> + Send {
+        let result = self.get_data_internally(Chroot::default(), Self::CONFIG_NODE, Watching::Sink(sink));
         Self::map_wait(result, |(data, stat, watcher)| (data, stat, watcher.into_oneshot(&OwnedChroot::default())))
     }
 

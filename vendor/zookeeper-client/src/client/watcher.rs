@@ -67,15 +67,6 @@ impl OneshotWatcher {
         event
     }
 
-    /// Patched for Net::ZooKeeper: as [OneshotWatcher::changed], but the watcher is
-    /// kept, so that a wait cut short (the future dropped) can be followed by
-    /// [OneshotWatcher::remove]. Not to be awaited again once it returned an event.
-    pub async fn changed_mut(&mut self) -> WatchedEvent {
-        let mut event = self.receiver.recv_mut().await;
-        event.drain_root_path(self.chroot.root());
-        event
-    }
-
     /// Patched for Net::ZooKeeper: the watched path as the caller named it (without
     /// the chroot), so that a caller keeps no copy of its own.
     pub fn path(&self) -> &str {

@@ -221,7 +221,9 @@ impl Depot {
 
     pub fn push_remove_watch(&mut self, path: &str, mode: WatchMode, responser: StateResponser) {
         let record = RemoveWatchesRequest { path, mode: mode.into() };
-        let operation = SessionOperation { request: MarshalledRequest::new(OpCode::RemoveWatches, &record), responser };
+        // Patched for Net::ZooKeeper: no sink (see `OneshotSink`).
+        let request = MarshalledRequest::new(OpCode::RemoveWatches, &record);
+        let operation = SessionOperation { request, responser, sink: None };
         self.push_session(operation);
     }
 

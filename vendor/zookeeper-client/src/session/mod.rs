@@ -6,6 +6,7 @@ mod types;
 mod watch;
 mod xid;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use ignore_result::Ignore;
@@ -30,7 +31,7 @@ pub use self::request::{
     StateResponser,
 };
 pub use self::types::{EventType, SessionId, SessionInfo, SessionState, WatchedEvent};
-pub use self::watch::{OneshotReceiver, PersistentReceiver, WatchReceiver};
+pub use self::watch::{OneshotReceiver, OneshotSink, PersistentReceiver, WatchReceiver};
 use self::watch::{Unwatch, WatchManager};
 use crate::deadline::Deadline;
 use crate::endpoint::IterableEndpoints;
@@ -372,11 +373,13 @@ impl Session {
         responser.send(Err(err));
     }
 
+    // Patched for Net::ZooKeeper: `sink`, the request's one-shot watch sink.
     fn handle_session_watcher(
         &mut self,
         request: &MarshalledRequest,
         error_code: ErrorCode,
         depot: &mut Depot,
+        sink: Option<Arc<dyn OneshotSink>>,
     ) -> (OpCode, WatchReceiver) {
         let info = request.get_operation_info();
         debug!("operation get reply: {:?}, {:?}", info, error_code);
@@ -384,7 +387,7 @@ impl Session {
             (op_code, OpStat::Watch { path, mode }) if op_code != OpCode::RemoveWatches => (op_code, path, mode),
             (op_code, _) => return (op_code, WatchReceiver::None),
         };
-        let watcher = self.watch_manager.create_watcher(path, mode, request.get_code(), error_code);
+        let watcher = self.watch_manager.create_watcher(path, mode, request.get_code(), error_code, sink);
         if watcher.is_none() {
             depot.fail_watch(path, mode);
         } else {
@@ -407,8 +410,8 @@ impl Session {
                 return Ok(());
             },
         };
-        let SessionOperation { responser, request, .. } = operation;
-        let (op_code, watcher) = self.handle_session_watcher(&request, error_code, depot);
+        let SessionOperation { responser, request, sink } = operation;
+        let (op_code, watcher) = self.handle_session_watcher(&request, error_code, depot, sink);
         if error_code == ErrorCode::Ok || (op_code == OpCode::Exists && error_code == ErrorCode::NoNode) {
             if op_code == OpCode::Auth {
                 if responser.send_empty() {

@@ -1,5 +1,6 @@
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use bytes::{Buf, BufMut};
@@ -7,7 +8,7 @@ use ignore_result::Ignore;
 use tokio::sync::oneshot;
 
 use super::types::WatchMode;
-use super::watch::WatchReceiver;
+use super::watch::{OneshotSink, WatchReceiver};
 use crate::error::Error;
 use crate::proto::{self, AddWatchMode, ConnectRequest, OpCode, RequestHeader};
 use crate::record::{self, Record, StaticRecord};
@@ -150,36 +151,39 @@ impl ConnectOperation {
 pub struct SessionOperation {
     pub request: MarshalledRequest,
     pub responser: StateResponser,
+    /// Patched for Net::ZooKeeper: where the one-shot watch the request sets delivers
+    /// its event, instead of a channel (see `OneshotSink`).
+    pub sink: Option<Arc<dyn OneshotSink>>,
 }
 
 impl SessionOperation {
     pub fn new(code: OpCode, body: &dyn Record) -> Self {
         let request = MarshalledRequest::new(code, body);
-        Self { request, responser: Default::default() }
+        Self { request, responser: Default::default(), sink: None }
     }
 
     pub fn new_without_body(code: OpCode) -> Self {
         let header = RequestHeader::with_code(code);
         let request = MarshalledRequest::new_record(&header);
-        Self { request, responser: StateResponser::default() }
+        Self { request, responser: StateResponser::default(), sink: None }
     }
 
     pub fn new_marshalled(request: MarshalledRequest) -> Self {
-        Self { request, responser: Default::default() }
+        Self { request, responser: Default::default(), sink: None }
     }
 
     pub fn with_responser(self) -> (Self, StateReceiver) {
         let (sender, receiver) = oneshot::channel();
         let request = self.request;
         let code = request.get_code();
-        let operation = Self { request, responser: StateResponser::new(sender) };
+        let operation = Self { request, responser: StateResponser::new(sender), sink: self.sink };
         (operation, StateReceiver { code, receiver })
     }
 }
 
 impl From<MarshalledRequest> for SessionOperation {
     fn from(request: MarshalledRequest) -> Self {
-        SessionOperation { request, responser: StateResponser::none() }
+        SessionOperation { request, responser: StateResponser::none(), sink: None }
     }
 }
 

@@ -17,6 +17,15 @@ const SET_WATCHES_MAX_BYTES: usize = 128 * 1024;
 #[derive(Debug, Copy, Clone, PartialEq, Eq, Hash)]
 pub struct WatcherId(u64);
 
+/// Patched for Net::ZooKeeper (memory per watch): where a one-shot watch's event goes
+/// when the caller names it with the request (`Client::check_and_watch_stat_into` and
+/// the like), instead of a channel per watch (about 100 bytes). `deliver` is called
+/// once, in the session's task, with the event's type and the session's state; the
+/// sink must not block.
+pub trait OneshotSink: Send + Sync + std::fmt::Debug {
+    fn deliver(&self, event_type: EventType, session_state: SessionState);
+}
+
 /// Patched for Net::ZooKeeper (memory per watch): a receiver names its path when it
 /// asks for its removal, so the manager keeps no table from watcher to path (about
 /// 40 bytes a watch), and the receiver shares the watch table's key.
@@ -53,10 +62,10 @@ impl OneshotReceiver {
     pub fn new(
         id: WatcherId,
         path: Arc<str>,
-        receiver: oneshot::Receiver<WatchedEvent>,
+        receiver: Option<oneshot::Receiver<WatchedEvent>>,
         unwatch: mpsc::UnboundedSender<Unwatch>,
     ) -> Self {
-        OneshotReceiver { id, path, receiver: Some(receiver), unwatch }
+        OneshotReceiver { id, path, receiver, unwatch }
     }
 
     /// Patched for Net::ZooKeeper: the watched path (with the chroot).
@@ -73,17 +82,12 @@ impl OneshotReceiver {
     }
 
     pub async fn recv(mut self) -> WatchedEvent {
-        let receiver = self.receiver.take().unwrap();
+        // Patched for Net::ZooKeeper: a watch whose event goes to a sink never
+        // receives here.
+        let Some(receiver) = self.receiver.take() else { return std::future::pending().await };
         let event = receiver.await.unwrap();
         unsafe { self.into_unwatch() };
         event
-    }
-
-    /// Patched for Net::ZooKeeper: as `recv`, but the receiver is kept, so that a
-    /// wait cut short (the future dropped) leaves a watch that `remove` can still
-    /// remove, with the server's answer. Not to be polled again once it returned.
-    pub async fn recv_mut(&mut self) -> WatchedEvent {
-        self.receiver.as_mut().unwrap().await.unwrap()
     }
 
     pub async fn remove(self) -> Result<(), Error> {
@@ -152,18 +156,12 @@ impl Drop for PersistentReceiver {
 
 enum WatchSender {
     Oneshot(oneshot::Sender<WatchedEvent>),
+    /// Patched for Net::ZooKeeper: a one-shot watch delivering to a sink.
+    Sink(Arc<dyn OneshotSink>),
     Persistent(mpsc::UnboundedSender<WatchedEvent>),
 }
 
 impl WatchSender {
-    fn into_oneshot(self) -> oneshot::Sender<WatchedEvent> {
-        if let WatchSender::Oneshot(sender) = self {
-            sender
-        } else {
-            unreachable!("not oneshot sender")
-        }
-    }
-
     fn get_persistent(&self) -> &mpsc::UnboundedSender<WatchedEvent> {
         if let WatchSender::Persistent(sender) = self {
             sender
@@ -214,13 +212,16 @@ impl Watch {
             if !watcher.interest(event) {
                 continue;
             }
-            match &watcher.sender {
-                WatchSender::Oneshot(_) => {
-                    let watcher = self.watchers.swap_remove(i);
-                    let sender = watcher.sender.into_oneshot();
-                    sender.send(event.to_value()).ignore();
-                },
-                WatchSender::Persistent(sender) => sender.send(event.to_value()).ignore(),
+            if let WatchSender::Persistent(sender) = &watcher.sender {
+                sender.send(event.to_value()).ignore();
+                continue;
+            }
+            // Patched for Net::ZooKeeper: a one-shot watch delivers to its channel or
+            // its sink.
+            match self.watchers.swap_remove(i).sender {
+                WatchSender::Oneshot(sender) => sender.send(event.to_value()).ignore(),
+                WatchSender::Sink(sink) => sink.deliver(event.event_type, event.session_state),
+                WatchSender::Persistent(_) => unreachable!("persistent sender"),
             }
         }
     }
@@ -248,14 +249,8 @@ impl WatchManager {
         let (unwatch_sender, unwatch_receiver) = mpsc::unbounded_channel();
         // Patched for Net::ZooKeeper (memory; the crate pre-sized them, about 22 KB):
         // the tables are allocated on first use.
-        let manager = WatchManager {
-            cached_watches: Vec::new(),
-
-            next_watcher_id: 1,
-            watches: HashMap::new(),
-
-            unwatch_sender,
-        };
+        let manager =
+            WatchManager { cached_watches: Vec::new(), next_watcher_id: 1, watches: HashMap::new(), unwatch_sender };
         (manager, unwatch_receiver)
     }
 
@@ -278,10 +273,22 @@ impl WatchManager {
         path
     }
 
-    fn add_oneshot_watch(&mut self, path: &str, kind: WatcherKind) -> OneshotReceiver {
+    fn add_oneshot_watch(
+        &mut self,
+        path: &str,
+        kind: WatcherKind,
+        sink: Option<Arc<dyn OneshotSink>>,
+    ) -> OneshotReceiver {
         let id = self.new_watcher_id();
-        let (sender, receiver) = oneshot::channel();
-        let watcher = Watcher { id, kind, sender: WatchSender::Oneshot(sender) };
+        // Patched for Net::ZooKeeper: no channel for a watch with a sink.
+        let (sender, receiver) = match sink {
+            Some(sink) => (WatchSender::Sink(sink), None),
+            None => {
+                let (sender, receiver) = oneshot::channel();
+                (WatchSender::Oneshot(sender), Some(receiver))
+            },
+        };
+        let watcher = Watcher { id, kind, sender };
         let path = self.add_watch(path, watcher);
         OneshotReceiver::new(id, path, receiver, self.unwatch_sender.clone())
     }
@@ -294,35 +301,26 @@ impl WatchManager {
         PersistentReceiver::new(id, path, receiver, self.unwatch_sender.clone())
     }
 
-    fn add_data_watch(&mut self, path: &str) -> OneshotReceiver {
-        self.add_oneshot_watch(path, WatcherKind::Data)
-    }
-
-    fn add_exist_watch(&mut self, path: &str) -> OneshotReceiver {
-        self.add_oneshot_watch(path, WatcherKind::Exist)
-    }
-
-    fn add_child_watch(&mut self, path: &str) -> OneshotReceiver {
-        self.add_oneshot_watch(path, WatcherKind::Child)
-    }
-
+    // Patched for Net::ZooKeeper: `sink`, the one-shot watch's sink if its request
+    // named one (see `OneshotSink`).
     pub fn create_watcher(
         &mut self,
         path: &str,
         watch_mode: WatchMode,
         op_code: OpCode,
         rc: ErrorCode,
+        sink: Option<Arc<dyn OneshotSink>>,
     ) -> WatchReceiver {
         if rc != ErrorCode::Ok {
             if rc == ErrorCode::NoNode && op_code == OpCode::Exists {
-                return WatchReceiver::Oneshot(self.add_exist_watch(path));
+                return WatchReceiver::Oneshot(self.add_oneshot_watch(path, WatcherKind::Exist, sink));
             }
             return WatchReceiver::None;
         }
         if op_code == OpCode::GetData || op_code == OpCode::Exists {
-            return WatchReceiver::Oneshot(self.add_data_watch(path));
+            return WatchReceiver::Oneshot(self.add_oneshot_watch(path, WatcherKind::Data, sink));
         } else if op_code == OpCode::GetChildren || op_code == OpCode::GetChildren2 {
-            return WatchReceiver::Oneshot(self.add_child_watch(path));
+            return WatchReceiver::Oneshot(self.add_oneshot_watch(path, WatcherKind::Child, sink));
         }
         if watch_mode == WatchMode::PersistentNode {
             return WatchReceiver::Persistent(self.add_persistent_watch(path, WatcherKind::PersistentNode));
