@@ -116,16 +116,15 @@ impl Notice {
 
     /// The code-ref watch's callbacks, taken (to be dropped once the lock is released).
     fn take_hook(&mut self) -> Option<Box<Aside>> {
-        self.hooked()?;
-        self.aside.take()
+        self.aside.take_if(|aside| matches!(**aside, Aside::Hook(_)))
     }
 
     /// Wakes the waiting thread, if any.
     fn wake(&mut self) {
-        if matches!(self.aside.as_deref(), Some(Aside::Waiter(_))) {
-            if let Some(Aside::Waiter(waker)) = self.aside.take().map(|aside| *aside) {
-                waker.wake();
-            }
+        if let Some(Aside::Waiter(waker)) =
+            self.aside.take_if(|aside| matches!(**aside, Aside::Waiter(_))).map(|aside| *aside)
+        {
+            waker.wake();
         }
     }
 
@@ -164,6 +163,15 @@ pub struct Held {
 }
 
 impl Held {
+    /// Lets go of a watcher whose event the record got: the client has forgotten it.
+    fn delivered(mut self) {
+        if self.pid == crate::runtime::pid() {
+            // SAFETY: taken once; `self` is forgotten, so it is not dropped again.
+            unsafe { ManuallyDrop::take(&mut self.watcher) }.delivered();
+        }
+        std::mem::forget(self);
+    }
+
     /// Removes the watch from the client, and from the server when no other watch of
     /// the client stands on the path; the client forgets it whatever the server says.
     async fn remove(mut self) -> Result<(), i32> {
@@ -196,8 +204,9 @@ pub struct Record {
 impl OneshotSink for Record {
     fn deliver(&self, event_type: EventType, session_state: SessionState) {
         let spent = self.lock().take_held();
-        // The client has let the watcher go; dropping it tells the client nothing new.
-        drop(spent);
+        if let Some(spent) = spent {
+            spent.delivered();
+        }
         match event_type {
             EventType::Session => self.notify(SESSION_EVENT, state_code(session_state), false),
             node => self.notify(node_event_code(node), CONNECTED_STATE, true),
@@ -342,7 +351,11 @@ impl Record {
     /// The server's answer (ZNOWATCHER, ...) or the connection's failure.
     pub async fn remove(self: Arc<Self>, held: Held) -> Result<(), i32> {
         let result = held.remove().await;
-        if !self.is_registered() && !self.lock().detached {
+        let overtaken = {
+            let notice = self.lock();
+            !notice.registered && !notice.detached
+        };
+        if overtaken {
             return Err(error::ZNOWATCHER);
         }
         self.notify(NOTWATCHING_EVENT, removed_state(result), true);

@@ -76,6 +76,12 @@ impl OneshotWatcher {
         }
     }
 
+    /// Patched for Net::ZooKeeper: lets go of a watcher whose event went to its sink
+    /// (see `OneshotSink`), without the removal request a drop sends.
+    pub fn delivered(self) {
+        self.receiver.delivered()
+    }
+
     /// Removes this watcher.
     pub async fn remove(self) -> Result<(), Error> {
         self.receiver.remove().await

@@ -73,6 +73,12 @@ impl OneshotReceiver {
         &self.path
     }
 
+    /// Patched for Net::ZooKeeper: lets go of a watcher whose event went to its sink
+    /// (the manager has forgotten it), without asking the session to remove it.
+    pub fn delivered(self) {
+        drop(unsafe { self.into_unwatch() });
+    }
+
     unsafe fn into_unwatch(self) -> (mpsc::UnboundedSender<Unwatch>, Arc<str>) {
         let unwatch = std::ptr::read(&self.unwatch);
         let path = std::ptr::read(&self.path);
