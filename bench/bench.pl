@@ -16,6 +16,9 @@
 #   ratio op=NAME cpu_beyond_perl_call_ours_vs_raw=Z
 #       (create, exists, get, set, delete: ours' CPU per op less the Perl floor,
 #        op=perl_call -- the same loop calling get_error -- over raw's CPU per op)
+#   ratio op=get_children cpu_beyond_perl_list_ours_vs_raw=Z
+#       (the same with op=perl_list -- the loop copying a list of as many names
+#        into an array -- as the floor)
 #   ratio op=get_many vs_sequential_get=X  (only if Net::ZooKeeper->can('get_many'))
 #
 # The sequential part uses only the API of the original Net::ZooKeeper 0.36,
@@ -218,6 +221,20 @@ sub run_ours {
     for my $p (@kid_paths) {
         $zkh->create($p, '', @ACL) or check($zkh, "create $p");
     }
+    # The Perl floor of a list: the same loop taking a copy of a list of as many
+    # names, already in memory, into an array: what `my @c = ...` costs any
+    # binding before its core runs (the raw client hands over a Vec instead).
+    my @names = map { sprintf 'c%07d', $_ } 0 .. $opt{children} - 1;
+    @lat = ();
+    $start = start_clock;
+    for (1 .. $opt{'children-n'}) {
+        $t = now;
+        my @c = @names;
+        @c == @names or die "perl_list: the copy has " . scalar(@c) . " names\n";
+        push @lat, now - $t;
+    }
+    push @out, stats('perl_list', \@lat, now - $start);
+
     @lat = ();
     $start = start_clock;
     for (1 .. $opt{'children-n'}) {
@@ -389,6 +406,10 @@ if ($raw) {
             my $core = paired_ratio($op, \@ours, $raws{$f}, 'cpu_us', 'perl_call');
             push @ratios, sprintf "ratio op=%s cpu_beyond_perl_call_%s=%.2f\n", $op, $key, $core
                 if defined $core && !$i && $op =~ /\A(?:create|exists|get|set|delete)\z/;
+            # get_children's beyond the floor of taking its list into an array.
+            my $list = paired_ratio($op, \@ours, $raws{$f}, 'cpu_us', 'perl_list');
+            push @ratios, sprintf "ratio op=%s cpu_beyond_perl_list_%s=%.2f\n", $op, $key, $list
+                if defined $list && !$i && $op eq 'get_children';
         }
     }
     print @ratios;

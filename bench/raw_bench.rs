@@ -8,7 +8,7 @@
 //!       [--batch 100] [--flavor current|multi] [--workers 2]
 //!   target/release/examples/raw_bench --hosts H --scale 1,10,100,1000 [--flavor multi]
 //!       (clients open, each used once: threads and RSS, like bench/scale.pl)
-//!   target/release/examples/raw_bench --hosts H --loop exists|get|get_many|get_children [--n N]
+//!   target/release/examples/raw_bench --hosts H --loop exists|get|get_many|get_children [--n N] [--think US]
 //!       [--spin US] (one op in a tight loop, for profilers; like bench/loop.pl)
 //! ```
 //!
@@ -51,6 +51,10 @@ struct Args {
     /// `block_on` that spins (yielding) up to US microseconds before it parks: a
     /// prototype of a cheaper wait for `runtime::block_on_bounded`.
     spin_us: Option<u64>,
+    /// `--think US`: with `--loop exists`, the caller computes US microseconds of
+    /// CPU after each reply, as a Perl caller does between its calls: shows how
+    /// a slower turnaround raises the kernel's cost of the next request.
+    think_us: u64,
     /// Worker threads of the `multi` flavor (2, like rust/runtime.rs).
     workers: usize,
     /// `--scale 1,10,100,1000`: instead of the workload, open that many clients.
@@ -74,6 +78,7 @@ fn parse_args() -> Args {
         workers: 2,
         looped: None,
         spin_us: None,
+        think_us: 0,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -92,6 +97,7 @@ fn parse_args() -> Args {
             "--flavor" => args.flavor = value(),
             "--loop" => args.looped = Some(value()),
             "--spin" => args.spin_us = Some(num(value()) as u64),
+            "--think" => args.think_us = num(value()) as u64,
             "--workers" => args.workers = num(value()).max(1),
             "--session-timeout" => args.session_timeout_ms = num(value()) as u64,
             "--scale" => args.scale = Some(value().split(',').map(|v| num(v.to_string())).collect()),
@@ -105,7 +111,7 @@ fn usage(why: &str) -> ! {
     eprintln!("raw_bench: {why}");
     eprintln!(
         "usage: raw_bench --hosts H [--n N] [--children C] [--children-n N] [--watch-n N] \
-         [--connect-n N] [--batch B] [--flavor current|multi] [--workers W] [--scale 1,10,100,1000] [--loop exists|get|get_many|get_children]"
+         [--connect-n N] [--batch B] [--flavor current|multi] [--workers W] [--scale 1,10,100,1000] [--loop exists|get|get_many|get_children] [--think US]"
     );
     std::process::exit(2);
 }
@@ -135,6 +141,19 @@ fn report(name: &str, lat: &mut [Duration], wall: Duration, cpu: Duration) {
 
 /// CPU time of the whole process, every thread, user and system (as getrusage's
 /// `RUSAGE_SELF`, with nanoseconds): what a loop costs beyond its wall time.
+/// Computes for `us` microseconds after each reply (`--think`): spins on the
+/// monotonic clock, which the vDSO reads without a system call, so the time
+/// counts as user time as a Perl caller's would.
+fn think(us: u64) {
+    if us == 0 {
+        return;
+    }
+    let until = Instant::now() + Duration::from_micros(us);
+    while Instant::now() < until {
+        std::hint::spin_loop();
+    }
+}
+
 fn cpu_now() -> Duration {
     let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
     // SAFETY: clock_gettime fills a local timespec.
@@ -410,7 +429,10 @@ async fn looped(args: &Args, op: &str) {
             let children = client.list_children(&parent).await.expect("get_children");
             assert_eq!(children.len(), args.children);
         }),
-        "exists" => timed!("exists", args.n, |_i| client.check_stat(path).await.expect("exists")),
+        "exists" => timed!("exists", args.n, |_i| {
+            client.check_stat(path).await.expect("exists");
+            think(args.think_us);
+        }),
         "get" => timed!("get", args.n, |_i| client.get_data(path).await.expect("get")),
         "get_many" => {
             let calls = (args.n / args.batch).max(1);
