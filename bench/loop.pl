@@ -2,13 +2,14 @@
 
 # One operation in a tight loop, for profilers (perf stat, valgrind --tool=callgrind):
 #
-#   perl -Mblib bench/loop.pl --hosts H [--op exists|get|get_many|get_children] [--n 5000]
+#   perl -Mblib bench/loop.pl --hosts H [--op exists|get|get_many|get_children|set] [--n 5000]
 #       [--warmup 200] [--batch 100] [--children 2000]
 #   perf stat -e task-clock,context-switches perl -Mblib bench/loop.pl --hosts H
 #   valgrind --tool=callgrind --separate-threads=yes perl -Mblib bench/loop.pl --hosts H --n 2000
 #
 # Reads /zookeeper (exists, get) or N/100 batches of 100 paths (get_many), or
-# lists a node with --children children (made first, removed after); the server
+# lists a node with --children children (made first, removed after), or sets a
+# node of its own to 64 bytes (made first, removed after); the server
 # must be running already.  Prints one line like bench/bench.pl.
 
 use strict;
@@ -27,6 +28,12 @@ my $hosts = $opt{hosts} // $ENV{ZK_TEST_HOSTS} // die "--hosts or ZK_TEST_HOSTS 
 my $zkh = Net::ZooKeeper->new($hosts) or die "new: $!\n";
 my $path = '/zookeeper';
 my @made;
+if ($opt{op} eq 'set') {
+    $path = "/nzk-loop-$$";
+    $zkh->create($path, '', 'acl' => [ { perms => 31, scheme => 'world', id => 'anyone' } ])
+        or die "create $path: " . $zkh->get_error() . "\n";
+    push @made, $path;
+}
 if ($opt{op} eq 'get_children') {
     $path = "/nzk-loop-$$";
     my @acl = ('acl' => [ { perms => 31, scheme => 'world', id => 'anyone' } ]);
@@ -42,6 +49,7 @@ my $call = {
         my @c = $zkh->get_children($path);
         @c == $opt{children} or die "get_children: " . $zkh->get_error() . "\n";
     },
+    set      => sub { $zkh->set($path, 'x' x 64) or die "set: " . $zkh->get_error() . "\n" },
     get_many => sub {
         my @got = $zkh->get_many(($path) x $opt{batch});
         @got == $opt{batch} or die "get_many: " . $zkh->get_error() . "\n";

@@ -8,7 +8,7 @@
 //!       [--batch 100] [--flavor current|multi] [--workers 2]
 //!   target/release/examples/raw_bench --hosts H --scale 1,10,100,1000 [--flavor multi]
 //!       (clients open, each used once: threads and RSS, like bench/scale.pl)
-//!   target/release/examples/raw_bench --hosts H --loop exists|get|get_many|get_children [--n N] [--think US]
+//!   target/release/examples/raw_bench --hosts H --loop exists|get|get_many|get_children|set [--n N] [--think US]
 //!       [--spin US] (one op in a tight loop, for profilers; like bench/loop.pl)
 //! ```
 //!
@@ -45,7 +45,8 @@ struct Args {
     flavor: String,
     session_timeout_ms: u64,
     /// `--loop OP`: only OP (`exists`, `get`, `get_many` on `/zookeeper`;
-    /// `get_children` on a node with `--children` children), like bench/loop.pl.
+    /// `get_children` on a node with `--children` children; `set` of 64 bytes on a
+    /// node of its own), like bench/loop.pl.
     looped: Option<String>,
     /// `--spin US`: with `--loop` on the multi flavor, each call is driven by a
     /// `block_on` that spins (yielding) up to US microseconds before it parks: a
@@ -111,7 +112,7 @@ fn usage(why: &str) -> ! {
     eprintln!("raw_bench: {why}");
     eprintln!(
         "usage: raw_bench --hosts H [--n N] [--children C] [--children-n N] [--watch-n N] \
-         [--connect-n N] [--batch B] [--flavor current|multi] [--workers W] [--scale 1,10,100,1000] [--loop exists|get|get_many|get_children] [--think US]"
+         [--connect-n N] [--batch B] [--flavor current|multi] [--workers W] [--scale 1,10,100,1000] [--loop exists|get|get_many|get_children|set] [--think US]"
     );
     std::process::exit(2);
 }
@@ -416,6 +417,11 @@ async fn looped(args: &Args, op: &str) {
     }
     let parent = format!("/nzk-loop-raw-{}", std::process::id());
     let mut made = Vec::new();
+    if op == "set" {
+        let persistent = CreateMode::Persistent.with_acls(Acls::anyone_all());
+        made.push(parent.clone());
+        client.create(&parent, b"", &persistent).await.expect("create");
+    }
     if op == "get_children" {
         let persistent = CreateMode::Persistent.with_acls(Acls::anyone_all());
         made.push(parent.clone());
@@ -434,6 +440,7 @@ async fn looped(args: &Args, op: &str) {
             think(args.think_us);
         }),
         "get" => timed!("get", args.n, |_i| client.get_data(path).await.expect("get")),
+        "set" => timed!("set", args.n, |_i| client.set_data(&parent, &[b'x'; 64], None).await.expect("set")),
         "get_many" => {
             let calls = (args.n / args.batch).max(1);
             let mut lat = Vec::new();
