@@ -541,9 +541,29 @@ pub enum Which {
 /// and removals), which a session event may have fired.
 #[derive(Debug, Default)]
 pub struct Watches {
-    records: Mutex<Vec<Arc<Record>>>,
+    list: Mutex<List>,
     /// The handle closed: a record added from now on is detached at once.
     closed: AtomicBool,
+}
+
+/// The records, and when adding one next purges the list.
+#[derive(Debug, Default)]
+struct List {
+    records: Vec<Arc<Record>>,
+    purge_at: usize,
+}
+
+/// The fewest records a purge on adding waits for.
+const MIN_PURGE_AT: usize = 64;
+
+impl List {
+    /// Drops the records neither pending nor registered. The next purge on adding
+    /// waits until the list has doubled: purging at every addition made arming N
+    /// watches cost N² record looks.
+    fn purge(&mut self) {
+        self.records.retain(|r| r.is_current());
+        self.purge_at = (2 * self.records.len()).max(MIN_PURGE_AT);
+    }
 }
 
 fn locked<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -552,15 +572,21 @@ fn locked<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 
 impl Watches {
     /// The records, without those neither pending nor registered.
-    fn current(&self) -> MutexGuard<'_, Vec<Arc<Record>>> {
-        let mut records = locked(&self.records);
-        records.retain(|r| r.is_current());
-        records
+    fn current(&self) -> MutexGuard<'_, List> {
+        let mut list = locked(&self.list);
+        list.purge();
+        list
     }
 
     /// Adds a new assignment: it is pending from now on, and registered once armed.
     pub fn add_pending(&self, record: &Arc<Record>) {
-        self.current().push(record.clone());
+        {
+            let mut list = locked(&self.list);
+            if list.records.len() >= list.purge_at {
+                list.purge();
+            }
+            list.records.push(record.clone());
+        }
         // Added while the handle closed (after `detach_all` took the list): it
         // hears nothing, as the others.
         if self.closed.load(Ordering::SeqCst) {
@@ -570,12 +596,12 @@ impl Watches {
 
     /// The number of records that have not fired.
     pub fn pending_count(&self) -> usize {
-        self.current().iter().filter(|r| !r.is_fired()).count()
+        self.current().records.iter().filter(|r| !r.is_fired()).count()
     }
 
     /// Sends a session event to every armed record.
     pub fn session_event(&self, state: i32) {
-        for record in self.current().iter().filter(|r| r.is_registered()) {
+        for record in self.current().records.iter().filter(|r| r.is_registered()) {
             record.notify(SESSION_EVENT, state, false);
         }
     }
@@ -584,13 +610,14 @@ impl Watches {
     /// ([`WATCHTYPE_ANY`] covers both) that are `which`, taken so that each is
     /// removed once.
     pub fn take_watchers(&self, path: &str, kind: i32, which: &Which) -> Vec<(Arc<Record>, Held)> {
-        self.current().iter().filter_map(|r| Some((r.clone(), r.take_watcher(path, kind, which)?))).collect()
+        self.current().records.iter().filter_map(|r| Some((r.clone(), r.take_watcher(path, kind, which)?))).collect()
     }
 
     /// The handle is closing: its records keep their values but hear nothing more.
     pub fn detach_all(&self) {
         self.closed.store(true, Ordering::SeqCst);
-        for record in locked(&self.records).drain(..) {
+        let records = std::mem::take(&mut locked(&self.list).records);
+        for record in records {
             record.detach();
         }
     }

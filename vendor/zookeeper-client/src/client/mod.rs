@@ -52,6 +52,11 @@ pub use crate::session::OneshotSink;
 use crate::session::StateReceiver;
 // Patched for Net::ZooKeeper (conversion cost): `recycle_reply_buffer`.
 pub use crate::session::{recycle_reply_buffer, EventType, SessionId, SessionInfo, SessionState, WatchedEvent};
+#[cfg(feature = "tls")]
+use crate::tls::TlsOptions;
+use crate::util;
+
+pub(crate) type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// Patched for Net::ZooKeeper: whether a read sets a one-shot watch, and where its
 /// event goes: a channel (the `OneshotWatcher`), or a sink.
@@ -81,11 +86,6 @@ impl Watching {
         }
     }
 }
-#[cfg(feature = "tls")]
-use crate::tls::TlsOptions;
-use crate::util;
-
-pub(crate) type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// CreateMode specifies ZooKeeper znode type. It covers all znode types with help from
 /// [CreateOptions::with_ttl].
